@@ -1,0 +1,157 @@
+"""Storing recordings: streamed to the private root, hashed on the way in, probed before they are kept."""
+
+import hashlib
+import json
+import logging
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import StoryMedia, private_storage
+from .signals import recording_stored
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+PROBE_TIMEOUT_SECONDS = 60
+PROBE_MEMORY_BYTES = 1024**3
+CONTENT_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+    ".ogg": "audio/ogg",
+    ".flac": "audio/flac",
+    ".webm": "video/webm",
+    ".amr": "audio/amr",
+    ".aac": "audio/aac",
+}
+
+
+class RecordingRefused(ValueError):
+    """The file cannot be kept as a recording; the message says why, in plain words."""
+
+
+class RecordingTooLarge(RecordingRefused):
+    pass
+
+
+def probe_recording(path: Path) -> dict:
+    """Describe a media file in a child process with a time and memory limit; raise RecordingRefused if unfit."""
+
+    def limit_memory():
+        resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY_BYTES, PROBE_MEMORY_BYTES))
+
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "stories.probe", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+            preexec_fn=limit_memory,
+            cwd=settings.BASE_DIR,
+        )
+    except subprocess.TimeoutExpired as error:
+        raise RecordingRefused("This file took too long to read; it may be damaged.") from error
+    try:
+        description = json.loads(completed.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError) as error:
+        logger.warning("probe of %s failed: %s", path, completed.stderr[-2000:])
+        raise RecordingRefused("This file could not be read as audio or video.") from error
+    if "error" in description:
+        raise RecordingRefused(description["error"])
+    limit = settings.STORY_MAX_DURATION_SECONDS
+    if description["duration_seconds"] > limit:
+        raise RecordingRefused(
+            f"This recording says it lasts {description['duration_seconds'] / 3600:.1f} hours; "
+            f"the archive takes recordings of up to {limit / 3600:g} hours."
+        )
+    return description
+
+
+def _content_type(description: dict) -> str:
+    content_type = CONTENT_TYPES[description["extension"]]
+    if not description["video_codec"]:
+        content_type = content_type.replace("video/", "audio/")  # an .m4a or audio-only .webm
+    return content_type
+
+
+def recording_folder(media_id: uuid.UUID) -> str:
+    """Where a recording and its derived files live, relative to the private root. Never the client's name."""
+    return f"recordings/{media_id.hex[:2]}/{media_id.hex}"
+
+
+def _write_chunks(chunks: Iterable[bytes], destination: Path, max_bytes: int) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(destination, "wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise RecordingTooLarge(
+                    f"This file is larger than the archive accepts ({max_bytes / 1024**3:g} GB at most)."
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def _read_chunks(source: BinaryIO) -> Iterable[bytes]:
+    while chunk := source.read(CHUNK_SIZE):
+        yield chunk
+
+
+def recording_store(
+    *, source: BinaryIO | Iterable[bytes], original_filename: str, max_bytes: int | None = None
+) -> StoryMedia:
+    """Stream a recording into private storage, hash it, probe it, and record it.
+
+    A refused file leaves nothing behind. Processing (access copy, transcript) is announced once the row commits.
+    """
+    media_id = uuid.uuid4()
+    root = Path(private_storage().location)
+    folder = root / recording_folder(media_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / "upload.part"
+    chunks = _read_chunks(source) if hasattr(source, "read") else source
+    try:
+        size, sha256 = _write_chunks(chunks, partial, max_bytes or settings.STORY_UPLOAD_MAX_BYTES)
+        if size == 0:
+            raise RecordingRefused("This file is empty.")
+        description = probe_recording(partial)
+        final = folder / f"original{description['extension']}"
+        os.replace(partial, final)
+        media = StoryMedia.objects.create(
+            id=media_id,
+            file=str(final.relative_to(root)),
+            original_filename=Path(original_filename or "").name[:255],
+            size=size,
+            sha256=sha256,
+            content_type=_content_type(description),
+            container=description["container"],
+            audio_codec=description["audio_codec"],
+            video_codec=description["video_codec"],
+            duration_seconds=description["duration_seconds"],
+            width=description["width"],
+            height=description["height"],
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    transaction.on_commit(lambda: recording_stored.send(sender=StoryMedia, media_id=media.id))
+    logger.info("stored recording %s (%s bytes, %s)", media.id, size, media.container)
+    return media
+
+
+def recording_delete_files(*, media: StoryMedia) -> None:
+    """Remove a recording's original and every derived file from disk."""
+    root = Path(private_storage().location)
+    shutil.rmtree(root / recording_folder(media.id), ignore_errors=True)

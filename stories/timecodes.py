@@ -1,0 +1,8 @@
+"""Times as people read them: 02:15, or 1:02:15 past the hour."""
+
+
+def format_clock(seconds: float) -> str:
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"

@@ -1,0 +1,8 @@
+"""The public JSON API. Each app adds its router; everything here obeys the visibility rule."""
+
+from ninja import NinjaAPI
+
+from stories.api import router as stories_router
+
+api = NinjaAPI(title="Story Archive API", version="1", urls_namespace="api")
+api.add_router("/stories", stories_router)

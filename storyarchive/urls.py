@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.contrib.sitemaps.views import sitemap
+from wagtail.documents import urls as wagtaildocs_urls
+
+from .api import api
+
+handler404 = "stories.views.page_not_found"
+handler500 = "stories.views.server_error"
+
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("api/", api.urls),
+    path("sitemap.xml", sitemap),
+    path("", include("stories.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    # Public images only; recordings live under PRIVATE_MEDIA_ROOT and are served by stories.views.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns += [path("", include(wagtail_urls))]

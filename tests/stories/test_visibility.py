@@ -1,0 +1,125 @@
+"""The one rule for what the public may see, case by case."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from stories.factories import ConsentFactory, PersonFactory, StoryPageFactory, public_story
+from stories.models import Consent, StoryPage, Visibility
+
+TODAY = datetime.date(2026, 11, 27)
+
+
+def visible_titles():
+    return set(StoryPage.objects.visible_to_public(today=TODAY).values_list("title", flat=True))
+
+
+def test_a_published_consented_public_story_is_visible():
+    public_story(title="Open story")
+    assert visible_titles() == {"Open story"}
+
+
+def _draft():
+    story = public_story(title="Hidden")
+    story.unpublish()
+
+
+def _facilitators_only():
+    public_story(title="Hidden", visibility=Visibility.FACILITATORS)
+
+
+def _private():
+    public_story(title="Hidden", visibility=Visibility.PRIVATE)
+
+
+def _embargoed():
+    public_story(title="Hidden", embargo_until=TODAY + datetime.timedelta(days=1))
+
+
+def _withdrawn_story():
+    story = public_story(title="Hidden")
+    StoryPage.objects.filter(pk=story.pk).update(withdrawn_at=timezone.now())
+
+
+def _no_participants():
+    StoryPageFactory(title="Hidden")
+
+
+def _one_participant_without_consent():
+    elder, youth = PersonFactory(birth_year=1948), PersonFactory(birth_year=1990)
+    story = StoryPageFactory(title="Hidden", participants=[elder, youth])
+    ConsentFactory(story=story, person=elder)
+
+
+def _consent_withdrawn():
+    story = public_story(title="Hidden")
+    Consent.objects.filter(story=story).update(withdrawn_at=timezone.now())
+
+
+def _research_only_consent():
+    story = public_story(title="Hidden")
+    Consent.objects.filter(story=story).update(scope=Consent.Scope.RESEARCH)
+
+
+def _minor_without_guardian():
+    minor = PersonFactory(birth_year=2012)
+    story = StoryPageFactory(title="Hidden", participants=[minor], recorded_on=datetime.date(2026, 5, 1))
+    ConsentFactory(story=story, person=minor)
+
+
+def _minor_with_guardian_name_but_no_date():
+    minor = PersonFactory(birth_year=2012)
+    story = StoryPageFactory(title="Hidden", participants=[minor])
+    ConsentFactory(story=story, person=minor, guardian_name="Parent")
+
+
+def _consent_for_a_different_story():
+    person = PersonFactory()
+    StoryPageFactory(title="Hidden", participants=[person])
+    ConsentFactory(person=person)  # consent on another story does not carry over
+
+
+@pytest.mark.parametrize(
+    "make_hidden_story",
+    [
+        _draft,
+        _facilitators_only,
+        _private,
+        _embargoed,
+        _withdrawn_story,
+        _no_participants,
+        _one_participant_without_consent,
+        _consent_withdrawn,
+        _research_only_consent,
+        _minor_without_guardian,
+        _minor_with_guardian_name_but_no_date,
+        _consent_for_a_different_story,
+    ],
+)
+def test_story_failing_one_condition_is_hidden(make_hidden_story):
+    make_hidden_story()
+    assert "Hidden" not in visible_titles()
+
+
+def test_embargo_lifts_on_its_date():
+    public_story(title="Soon", embargo_until=TODAY)
+    assert "Soon" in visible_titles()
+
+
+def test_minor_with_guardian_consent_is_visible():
+    public_story(title="Youth voice", people=[PersonFactory(birth_year=2012)])
+    assert "Youth voice" in visible_titles()
+
+
+def test_minor_status_follows_the_recording_date_not_today():
+    """Someone born in 1990 and recorded in 2005 was a minor then, and still needs a guardian's consent."""
+    person = PersonFactory(birth_year=1990)
+    story = StoryPageFactory(title="Old tape", participants=[person], recorded_on=datetime.date(2005, 6, 1))
+    ConsentFactory(story=story, person=person)
+    assert "Old tape" not in visible_titles()
+
+
+def test_adult_without_birth_year_needs_only_their_own_consent():
+    public_story(title="Quiet elder", people=[PersonFactory(birth_year=None)])
+    assert "Quiet elder" in visible_titles()

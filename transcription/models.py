@@ -1,0 +1,60 @@
+"""Transcripts and their time-coded segments."""
+
+from django.db import models
+
+
+class Transcript(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    media = models.ForeignKey("stories.StoryMedia", on_delete=models.CASCADE, related_name="transcripts")
+    model_name = models.CharField(max_length=200, help_text="The Whisper model that made it, e.g. tiny.en or base.")
+    engine = models.CharField(max_length=50, default="faster-whisper")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    # The transcript the public reads for this recording; exactly one per recording is current.
+    is_current = models.BooleanField(default=False, db_index=True)
+    language = models.CharField(max_length=35, blank=True)
+    language_probability = models.FloatField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why it failed, in words a facilitator understands.")
+    no_speech = models.BooleanField(default=False, help_text="The recording holds no speech.")
+    machine_generated = models.BooleanField(default=True)
+    reviewed = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    real_time_factor = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["media", "model_name"], name="one_transcript_per_recording_and_model"),
+            models.UniqueConstraint(
+                fields=["media"], condition=models.Q(is_current=True), name="one_current_transcript_per_recording"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.media} ({self.model_name}, {self.get_status_display()})"
+
+
+class Segment(models.Model):
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
+    index = models.PositiveIntegerField()
+    start = models.FloatField(help_text="Seconds from the start of the recording.")
+    end = models.FloatField()
+    text = models.TextField()
+    words = models.JSONField(default=list, blank=True, help_text="[{start, end, word, probability}] where known.")
+    edited = models.BooleanField(default=False, help_text="A facilitator corrected this segment.")
+
+    class Meta:
+        ordering = ["transcript", "index"]
+        constraints = [models.UniqueConstraint(fields=["transcript", "index"], name="one_segment_per_position")]
+
+    def __str__(self):
+        return f"{self.start:.1f}-{self.end:.1f}: {self.text[:60]}"
