@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import serving, views
 
 app_name = "stories"
 
 urlpatterns = [
     path("communities/<slug:slug>/", views.community_detail, name="community"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme"),
-    path("recordings/<uuid:media_id>/<str:variant>", views.recording_file, name="recording"),
+    path("recordings/<uuid:media_id>/<str:variant>", serving.recording_file, name="recording"),
 ]
