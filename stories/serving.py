@@ -1,21 +1,169 @@
-"""Recordings are served only here, after the visibility rule."""
+"""Recordings are served only here, after the visibility rule, with byte ranges so players can seek.
 
-from django.http import FileResponse, Http404
+Public files may be cached and revalidated. Anything else is `private, no-store` and carries no validators, so an
+anonymous visitor can never learn from an ETag, a 304 or a 412 that a restricted file exists or has changed.
+"""
+
+import mimetypes
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.http import content_disposition_header, http_date, quote_etag
+from django.views.decorators.http import require_safe
 
-from .models import StoryMedia, StoryPage
+from .models import StoryMedia, StoryPage, private_storage
+
+CHUNK_SIZE = 256 * 1024
+# More range specs than this in one request is not a media player seeking; answer with the whole file instead.
+MAX_RANGES = 8
+_RANGE_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
 
+class Unsatisfiable(Exception):
+    pass
+
+
+def requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """The one byte range (first, last) to send, or None to send the whole file.
+
+    Raises Unsatisfiable when no requested range overlaps the file. Overlapping and adjacent ranges are merged;
+    several ranges that stay apart, or too many ranges, are answered with the whole file, as RFC 9110 allows.
+    """
+    if not header:
+        return None
+    unit, _, specs = header.partition("=")
+    if unit.strip().lower() != "bytes" or not specs:
+        return None
+    parts = specs.split(",")
+    if len(parts) > MAX_RANGES:
+        return None
+    ranges = []
+    for part in parts:
+        match = _RANGE_SPEC.match(part)
+        if not match or match.groups() == ("", ""):
+            return None  # a malformed header is ignored, not an error
+        first, last = match.groups()
+        if first == "":
+            suffix = int(last)
+            if suffix == 0:
+                continue
+            ranges.append((max(size - suffix, 0), size - 1))
+            continue
+        first = int(first)
+        last = int(last) if last else size - 1
+        if last < first:
+            return None
+        if first >= size:
+            continue
+        ranges.append((first, min(last, size - 1)))
+    if not ranges or size == 0:
+        raise Unsatisfiable
+    ranges.sort()
+    merged = [ranges[0]]
+    for first, last in ranges[1:]:
+        if first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged[0] if len(merged) == 1 else None
+
+
+def _file_chunks(path: Path, first: int, length: int):
+    with open(path, "rb") as stored:
+        stored.seek(first)
+        remaining = length
+        while remaining > 0:
+            chunk = stored.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+
+
+def private_file_response(
+    request, *, relative_path: str, content_type: str, public: bool, download_name: str = ""
+) -> HttpResponse:
+    """Answer with a file from private storage, honouring Range; validators and caching only when public."""
+    path = Path(private_storage().path(relative_path))
+    try:
+        stat = path.stat()
+    except FileNotFoundError as error:
+        raise Http404("No such file.") from error
+    size = stat.st_size
+    etag = quote_etag(f"{stat.st_mtime_ns:x}-{size:x}")
+
+    if public:
+        if_none_match = request.headers.get("If-None-Match", "")
+        if etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*":
+            response = HttpResponse(status=304)
+            _finish_headers(response, public=True, etag=etag, mtime=stat.st_mtime)
+            return response
+
+    range_header = request.headers.get("Range", "")
+    if range_header and public and request.headers.get("If-Range") not in (None, etag):
+        range_header = ""  # the client's copy is stale: send the whole file
+    try:
+        byte_range = requested_range(range_header, size)
+    except Unsatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        _finish_headers(response, public=public, etag=etag, mtime=stat.st_mtime)
+        return response
+
+    accel_prefix = getattr(settings, "STORY_MEDIA_ACCEL_REDIRECT", "")
+    if accel_prefix:
+        # nginx serves the bytes (and the ranges) from an internal location; we only decided who may have them.
+        response = HttpResponse(content_type=content_type)
+        response["X-Accel-Redirect"] = accel_prefix.rstrip("/") + "/" + relative_path.lstrip("/")
+    elif byte_range is None:
+        response = StreamingHttpResponse(_file_chunks(path, 0, size), content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:
+        first, last = byte_range
+        length = last - first + 1
+        response = StreamingHttpResponse(_file_chunks(path, first, length), status=206, content_type=content_type)
+        response["Content-Length"] = str(length)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    if download_name:
+        response["Content-Disposition"] = content_disposition_header(True, download_name)
+    _finish_headers(response, public=public, etag=etag, mtime=stat.st_mtime)
+    return response
+
+
+def _finish_headers(response, *, public: bool, etag: str, mtime: float) -> None:
+    if public:
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(mtime)
+        response["Cache-Control"] = "public, max-age=3600"
+    else:
+        response["Cache-Control"] = "private, no-store"
+
+
+VARIANTS = ("access", "original", "poster")
+
+
+@require_safe
 def recording_file(request, media_id, variant):
     """Serve a recording's access copy, original or poster, to whoever may see a story that uses it."""
+    if variant not in VARIANTS:
+        raise Http404("No such file.")
     media = get_object_or_404(StoryMedia, pk=media_id)
-    stories = StoryPage.objects.filter(recording=media)
+    stories = StoryPage.objects.filter(recording=media, withdrawn_at__isnull=True)
     if not any(story.can_be_seen_by(request.user) for story in stories):
         raise Http404("No recording here.")
-    field = {"access": media.access_copy or media.file, "original": media.file, "poster": media.poster}.get(variant)
+    public = StoryPage.objects.visible_to_public().filter(recording=media).exists()
+    if variant == "poster":
+        field, content_type = media.poster, ""
+    elif variant == "access" and media.access_copy:
+        field, content_type = media.access_copy, media.access_content_type
+    else:
+        field, content_type = media.file, media.content_type
     if not field:
         raise Http404("No such file.")
-    response = FileResponse(field.open("rb"))
-    public = StoryPage.objects.visible_to_public().filter(recording=media).exists()
-    response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
-    return response
+    content_type = content_type or mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    return private_file_response(request, relative_path=field.name, content_type=content_type, public=public)

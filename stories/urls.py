@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import serving, views
+from .share import views as share
 
 app_name = "stories"
 
@@ -8,4 +9,11 @@ urlpatterns = [
     path("communities/<slug:slug>/", views.community_detail, name="community"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme"),
     path("recordings/<uuid:media_id>/<str:variant>", serving.recording_file, name="recording"),
+    path("share/sent/", share.share_sent, name="share-sent"),
+    path("share/<str:token>/", share.share, name="share"),
+    path("share/<str:token>/uploads/", share.share_upload_start, name="share-uploads"),
+    path("share/<str:token>/uploads/<uuid:upload_id>/", share.share_upload, name="share-upload"),
+    path("my-story/<str:token>/", share.my_story, name="my-story"),
+    path("my-story/<str:token>/recording", share.my_story_recording, name="my-story-recording"),
+    path("my-story/<str:token>/transcript.txt", share.my_story_transcript, name="my-story-transcript"),
 ]
