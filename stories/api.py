@@ -1,9 +1,8 @@
-"""GET /api/stories and /api/stories/{id}: public stories only, never full names or birth years."""
+"""GET /api/stories: public stories only, never full names or birth years. transcription.api adds /{id}."""
 
 import datetime
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -64,14 +63,6 @@ class StoryOut(Schema):
         return list(seen.values())
 
 
-class StoryDetailOut(StoryOut):
-    participants: list[ParticipantOut]
-
-    @staticmethod
-    def resolve_participants(story):
-        return list(story.participants.all())
-
-
 def public_stories():
     return (
         StoryPage.objects.visible_to_public()
@@ -89,8 +80,3 @@ def list_stories(request, community: str | None = None):
     if community:
         stories = stories.filter(community__slug=community)
     return stories
-
-
-@router.get("/{story_id}", response=StoryDetailOut, summary="One public story, with its participants")
-def get_story(request, story_id: int):
-    return get_object_or_404(public_stories(), pk=story_id)

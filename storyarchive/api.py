@@ -3,6 +3,8 @@
 from ninja import NinjaAPI
 
 from stories.api import router as stories_router
+from transcription.api import router as transcription_router
 
 api = NinjaAPI(title="Story Archive API", version="1", urls_namespace="api")
 api.add_router("/stories", stories_router)
+api.add_router("/stories", transcription_router)

@@ -28,6 +28,12 @@ class Transcript(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     real_time_factor = models.FloatField(null=True, blank=True)
+    # How many times the worker has tried: transient failures and crashed workers each count one.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    supersede_corrections = models.BooleanField(
+        default=False,
+        help_text="When it finishes, replace the current transcript even if a facilitator corrected that one.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,6 +47,10 @@ class Transcript(models.Model):
 
     def __str__(self):
         return f"{self.media} ({self.model_name}, {self.get_status_display()})"
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.reviewed or self.segments.filter(edited=True).exists()
 
 
 class Segment(models.Model):

@@ -1,0 +1,108 @@
+"""Recordings for tests, made from the small clips in tests/fixtures/audio: other containers, long joins, bad files."""
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from stories.media import recording_folder, recording_store
+from stories.models import StoryMedia, private_storage
+
+AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
+KNOWN_TEXT = {
+    "jfk": "And so my fellow Americans ask not what your country can do for you ask what you can do for your country",
+    "garden": "My grandmother kept a vegetable garden behind the house and every summer we picked tomatoes together",
+    "school": "We walked to school every morning even in the snow and my father told us stories on the way",
+}
+RATE = 16_000
+
+
+def samples(name: str) -> np.ndarray:
+    """A fixture clip as 16 kHz mono float samples."""
+    from faster_whisper.audio import decode_audio
+
+    return decode_audio(str(AUDIO / f"{name}.ogg"), sampling_rate=RATE)
+
+
+def write_audio(
+    destination: Path, sound: np.ndarray, *, container: str, codec: str, rate: int = RATE, video: str | None = None
+) -> Path:
+    """Encode mono samples (and a moving test picture when video names a codec) into a file."""
+    import av
+
+    with av.open(str(destination), "w", format=container) as output:
+        picture = None
+        if video:
+            picture = output.add_stream(video, rate=10)
+            picture.width, picture.height = 160, 120
+            picture.pix_fmt = "yuv420p"
+        track = output.add_stream(codec, rate=rate, layout="mono")
+        resampler = av.AudioResampler(format=track.format.name, layout="mono", rate=rate)
+        frame = av.AudioFrame.from_ndarray((sound * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        for chunk in resampler.resample(frame) + resampler.resample(None):
+            output.mux(track.encode(chunk))
+        output.mux(track.encode(None))
+        if picture:
+            for number in range(int(len(sound) / RATE * 10)):
+                pixels = np.full((120, 160, 3), (number * 7) % 255, dtype=np.uint8)
+                image = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
+                image.pts = number
+                output.mux(picture.encode(image))
+            output.mux(picture.encode(None))
+    return destination
+
+
+def store(path: Path) -> StoryMedia:
+    """Keep a file as a recording, the way an upload is kept."""
+    with open(path, "rb") as source:
+        return recording_store(source=source, original_filename=path.name)
+
+
+def damaged_recording(content: bytes, *, extension: str) -> StoryMedia:
+    """A recording row whose file on disk is not what was kept (damaged after upload, or imported unchecked)."""
+    media_id = uuid.uuid4()
+    folder = Path(private_storage().location) / recording_folder(media_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"original{extension}").write_bytes(content)
+    return StoryMedia.objects.create(
+        id=media_id,
+        file=f"{recording_folder(media_id)}/original{extension}",
+        original_filename=f"damaged{extension}",
+        size=len(content),
+        sha256="0" * 64,
+        container="mp3",
+        audio_codec="mp3",
+        duration_seconds=11.0,
+    )
+
+
+def bad_media_set(tmp_path: Path) -> dict[str, bytes]:
+    """Zero bytes, a truncated MP3, random bytes and an HTML page named .mp3."""
+    whole = write_audio(tmp_path / "whole.mp3", samples("jfk"), container="mp3", codec="libmp3lame").read_bytes()
+    return {
+        "zero bytes": b"",
+        "truncated": whole[: len(whole) // 3],
+        "random bytes": np.random.default_rng(7).integers(0, 256, 50_000, dtype=np.uint8).tobytes(),
+        "html page": b"<!doctype html><html><head><title>Not found</title></head><body>404</body></html>\n" * 50,
+    }
+
+
+def words(text: str) -> list[str]:
+    """Lower case, no punctuation: what a word error rate compares."""
+    import re
+
+    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    ref, hyp = words(reference), words(hypothesis)
+    distance = list(range(len(hyp) + 1))
+    for i, ref_word in enumerate(ref, start=1):
+        previous, distance[0] = distance[0], i
+        for j, hyp_word in enumerate(hyp, start=1):
+            previous, distance[j] = (
+                distance[j],
+                min(distance[j] + 1, distance[j - 1] + 1, previous + (ref_word != hyp_word)),
+            )
+    return distance[len(hyp)] / len(ref)

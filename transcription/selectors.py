@@ -1,0 +1,26 @@
+"""Reads other code reuses: the transcript people read for a recording, and the jobs still waiting or failed."""
+
+from .models import Transcript
+
+
+def current_transcript(*, media_id) -> Transcript | None:
+    """The finished transcript people read for a recording, or None."""
+    if media_id is None:
+        return None
+    return Transcript.objects.filter(media_id=media_id, is_current=True, status=Transcript.Status.DONE).first()
+
+
+def latest_transcript(*, media_id) -> Transcript | None:
+    """The transcript the worker touched last for a recording: what the admin shows as its processing state."""
+    if media_id is None:
+        return None
+    return Transcript.objects.filter(media_id=media_id).order_by("-is_current", "-updated_at").first()
+
+
+def unfinished_transcripts():
+    """Failed, waiting and running transcripts, failures first: the admin's report."""
+    return (
+        Transcript.objects.exclude(status=Transcript.Status.DONE)
+        .select_related("media")
+        .order_by("status", "-updated_at")
+    )

@@ -1,0 +1,368 @@
+"""Writes for transcripts: queue, run, retry, correct, choose the current one. Only these change a transcript's status."""
+
+import datetime
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.utils import timezone
+
+from stories.media import RecordingRefused, probe_recording, recording_folder
+from stories.models import StoryMedia, StoryPage, private_storage
+
+from .engine import EngineUnavailable, RecordingUnreadable, Transcription, engine_for
+from .models import Segment, Transcript
+from .playback import (
+    ACCESS_CONTENT_TYPE,
+    PlaybackFailed,
+    access_copy_write,
+    browsers_play_original,
+    poster_write,
+)
+from .signals import transcript_ready
+
+logger = logging.getLogger(__name__)
+
+Status = Transcript.Status
+PROGRESS_SAVE_SECONDS = 2.0
+
+
+def max_attempts() -> int:
+    return getattr(settings, "TRANSCRIPTION_MAX_ATTEMPTS", 4)
+
+
+def retry_backoff_seconds() -> float:
+    return getattr(settings, "TRANSCRIPTION_RETRY_BACKOFF_SECONDS", 30.0)
+
+
+def lease_seconds() -> float:
+    """How long a running job may go without a heartbeat before the reaper takes it back."""
+    return getattr(settings, "TRANSCRIPTION_LEASE_SECONDS", 120.0)
+
+
+class CorrectionsWouldBeLost(ValueError):
+    """Running a model again would replace text a facilitator corrected; they must ask for that explicitly."""
+
+
+class RecordingUnreachable(OSError):
+    """The recording's file is not there right now (storage unmounted, still copying); worth trying again."""
+
+
+def _enqueue(transcript: Transcript, *, delay_seconds: float = 0) -> None:
+    """Queue the worker job once the surrounding transaction commits, so a rollback never runs it."""
+    from .tasks import transcribe_recording
+
+    def enqueue():
+        job = transcribe_recording
+        if delay_seconds and job.get_backend().supports_defer:
+            job = job.using(run_after=timezone.now() + datetime.timedelta(seconds=delay_seconds))
+        job.enqueue(transcript_id=transcript.pk)
+
+    transaction.on_commit(enqueue)
+
+
+def story_withdrawn(*, media_id) -> bool:
+    """A story that uses this recording was withdrawn: none of its text may be kept."""
+    return StoryPage.objects.filter(recording_id=media_id, withdrawn_at__isnull=False).exists()
+
+
+@transaction.atomic
+def transcript_request(
+    *, media: StoryMedia, model_name: str | None = None, supersede_corrections: bool = False
+) -> Transcript:
+    """Queue a transcript of a recording with a model (the configured one by default); one per recording and model."""
+    model_name = model_name or settings.TRANSCRIPTION_MODEL
+    transcript, created = Transcript.objects.get_or_create(
+        media=media, model_name=model_name, defaults={"engine": engine_for(model_name).name}
+    )
+    if not created:
+        transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
+        if transcript.status in (Status.QUEUED, Status.RUNNING):
+            return transcript
+        if transcript.is_corrected and not supersede_corrections:
+            raise CorrectionsWouldBeLost(
+                "A facilitator corrected this transcript. Running the same model again would replace their "
+                "corrections; ask for that explicitly if you mean it."
+            )
+    transcript.status = Status.QUEUED
+    transcript.progress = 0
+    transcript.error = ""
+    transcript.attempts = 0
+    transcript.supersede_corrections = supersede_corrections
+    transcript.save(update_fields=["status", "progress", "error", "attempts", "supersede_corrections", "updated_at"])
+    _enqueue(transcript)
+    return transcript
+
+
+def transcript_retry(*, transcript: Transcript) -> Transcript:
+    """Queue a failed transcript again from the start, with a fresh count of attempts."""
+    return transcript_request(
+        media=transcript.media,
+        model_name=transcript.model_name,
+        supersede_corrections=transcript.supersede_corrections,
+    )
+
+
+@transaction.atomic
+def transcript_fail(*, transcript_id: int, reason: str) -> None:
+    """Mark a transcript failed with a reason a facilitator can act on."""
+    Transcript.objects.filter(pk=transcript_id).update(
+        status=Status.FAILED, error=reason, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    logger.warning("transcript %s failed: %s", transcript_id, reason)
+
+
+@contextmanager
+def _heartbeat(transcript_id: int):
+    """Touch the transcript while work goes on, so the reaper can tell a slow job from a dead worker."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(max(lease_seconds() / 4, 0.5)):
+                Transcript.objects.filter(pk=transcript_id, status=Status.RUNNING).update(updated_at=timezone.now())
+        finally:
+            connection.close()
+
+    beater = threading.Thread(target=beat, name=f"heartbeat-{transcript_id}", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beater.join()
+
+
+def _claim(transcript_id: int) -> Transcript | None:
+    """Mark the transcript running for this worker, or None when there is nothing (left) to do."""
+    with transaction.atomic():
+        transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
+        if transcript is None or transcript.status in (Status.DONE, Status.FAILED):
+            return None
+        fresh = timezone.now() - datetime.timedelta(seconds=lease_seconds())
+        if transcript.status == Status.RUNNING and transcript.updated_at > fresh:
+            logger.info("transcript %s is being made by another worker", transcript_id)
+            return None
+        transcript.status = Status.RUNNING
+        transcript.attempts += 1
+        transcript.started_at = timezone.now()
+        transcript.progress = 0
+        transcript.error = ""
+        transcript.save(update_fields=["status", "attempts", "started_at", "progress", "error", "updated_at"])
+    return Transcript.objects.select_related("media").get(pk=transcript_id)
+
+
+def transcript_run(*, transcript_id: int) -> str:
+    """Make the access copy and the transcript for one queued transcript; what happened, in a word."""
+    transcript = _claim(transcript_id)
+    if transcript is None:
+        return "skipped"
+    media = transcript.media
+    if story_withdrawn(media_id=media.pk):
+        transcript_fail(transcript_id=transcript_id, reason="The story was withdrawn, so no transcript is kept.")
+        return "withdrawn"
+    started = time.monotonic()
+    try:
+        with _heartbeat(transcript_id):
+            path = _recording_path(media)
+            recording_prepare_playback(media=media, path=path)
+            result = engine_for(transcript.model_name).transcribe(
+                path, on_progress=_progress_saver(transcript_id, media.duration_seconds)
+            )
+    except RecordingUnreadable as error:
+        transcript_fail(transcript_id=transcript_id, reason=str(error))
+        return "failed"
+    except EngineUnavailable as error:
+        transcript_fail(
+            transcript_id=transcript_id, reason=f"The transcription model is not available on the server: {error}"
+        )
+        return "failed"
+    except (RecordingUnreachable, DatabaseError, OSError, MemoryError) as error:
+        return transcript_retry_later(transcript_id=transcript_id, reason=str(error) or type(error).__name__)
+    return transcript_save(transcript_id=transcript_id, result=result, elapsed=time.monotonic() - started)
+
+
+def _recording_path(media: StoryMedia) -> Path:
+    path = Path(media.file.path)
+    if not path.is_file():
+        raise RecordingUnreachable("The recording's file could not be reached.")
+    try:
+        probe_recording(path)
+    except RecordingRefused as refusal:
+        raise RecordingUnreadable(str(refusal)) from refusal
+    return path
+
+
+def recording_prepare_playback(*, media: StoryMedia, path: Path) -> None:
+    """Make what browsers play: the original video if they can, else an AAC copy; and a poster for video."""
+    root = Path(private_storage().location)
+    folder = root / recording_folder(media.pk)
+    fields = []
+    try:
+        if media.has_video and browsers_play_original(
+            video_codec=media.video_codec, audio_codec=media.audio_codec, file_name=media.file.name
+        ):
+            media.access_copy = ""
+            media.access_content_type = media.content_type
+        else:
+            access = folder / "access.m4a"
+            access_copy_write(source=path, destination=access)
+            media.access_copy = str(access.relative_to(root))
+            media.access_content_type = ACCESS_CONTENT_TYPE
+        fields += ["access_copy", "access_content_type"]
+        if media.has_video:
+            poster = folder / "poster.jpg"
+            if poster_write(source=path, destination=poster):
+                media.poster = str(poster.relative_to(root))
+                fields.append("poster")
+    except PlaybackFailed as error:
+        raise RecordingUnreadable(str(error)) from error
+    StoryMedia.objects.filter(pk=media.pk).update(**{name: getattr(media, name) for name in fields})
+
+
+def _progress_saver(transcript_id: int, duration: float | None):
+    last_saved = 0.0
+
+    def save(seconds_done: float) -> None:
+        nonlocal last_saved
+        if not duration or time.monotonic() - last_saved < PROGRESS_SAVE_SECONDS:
+            return
+        last_saved = time.monotonic()
+        progress = min(int(seconds_done / duration * 100), 99)
+        Transcript.objects.filter(pk=transcript_id, status=Status.RUNNING).update(
+            progress=progress, updated_at=timezone.now()
+        )
+
+    return save
+
+
+def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
+    """Queue a transient failure again after a growing pause, or fail it once the attempts are spent."""
+    close_old_connections()
+    with transaction.atomic():
+        transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
+        if transcript is None:
+            return "gone"
+        if transcript.attempts >= max_attempts():
+            transcript.status = Status.FAILED
+            transcript.error = (
+                f"Transcription failed {transcript.attempts} times and has stopped trying. The last problem was: "
+                f"{reason}. Use “Retry” once it is fixed."
+            )
+            transcript.finished_at = timezone.now()
+            transcript.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            logger.warning("transcript %s gave up after %s attempts: %s", transcript_id, transcript.attempts, reason)
+            return "failed"
+        transcript.status = Status.QUEUED
+        transcript.error = f"Will try again: {reason}"
+        transcript.save(update_fields=["status", "error", "updated_at"])
+        delay = retry_backoff_seconds() * 2 ** (transcript.attempts - 1)
+        logger.info("transcript %s will be tried again in %.0f s: %s", transcript_id, delay, reason)
+        _enqueue(transcript, delay_seconds=delay)
+    return "retrying"
+
+
+def transcript_save(*, transcript_id: int, result: Transcription, elapsed: float) -> str:
+    """Keep the segments, unless the story was withdrawn or the recording deleted meanwhile; announce on commit."""
+    with transaction.atomic():
+        transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
+        if transcript is None or not StoryMedia.objects.filter(pk=transcript.media_id).exists():
+            return "gone"
+        if story_withdrawn(media_id=transcript.media_id):
+            transcript.status = Status.FAILED
+            transcript.error = "The story was withdrawn, so no transcript is kept."
+            transcript.save(update_fields=["status", "error", "updated_at"])
+            return "withdrawn"
+        transcript.segments.all().delete()
+        Segment.objects.bulk_create(
+            Segment(
+                transcript=transcript,
+                index=position,
+                start=round(spoken.start, 3),
+                end=round(spoken.end, 3),
+                text=spoken.text,
+                words=[vars(word) for word in spoken.words],
+            )
+            for position, spoken in enumerate(result.segments)
+        )
+        transcript.status = Status.DONE
+        transcript.language = result.language
+        transcript.language_probability = result.language_probability
+        transcript.duration_seconds = result.duration
+        transcript.no_speech = not result.segments
+        transcript.progress = 100
+        transcript.error = ""
+        transcript.machine_generated = True
+        transcript.reviewed = False
+        transcript.reviewed_at = None
+        transcript.finished_at = timezone.now()
+        transcript.real_time_factor = round(elapsed / result.duration, 4) if result.duration else None
+        transcript.save()
+        _make_current_if_allowed(transcript)
+        _announce(transcript)
+    logger.info(
+        "transcript %s done: %s segments, %.1f s of %s in %.1f s",
+        transcript_id,
+        len(result.segments),
+        result.duration,
+        result.language,
+        elapsed,
+    )
+    return "done"
+
+
+def _make_current_if_allowed(transcript: Transcript) -> None:
+    current = Transcript.objects.select_for_update().filter(media_id=transcript.media_id, is_current=True).first()
+    if current and current.pk == transcript.pk:
+        return
+    if current and current.is_corrected and not transcript.supersede_corrections:
+        return  # the corrected text stays what people read until a facilitator chooses otherwise
+    if current:
+        current.is_current = False
+        current.save(update_fields=["is_current", "updated_at"])
+    transcript.is_current = True
+    transcript.save(update_fields=["is_current", "updated_at"])
+
+
+@transaction.atomic
+def transcript_make_current(*, transcript: Transcript) -> None:
+    """Make a finished transcript the one people read for its recording."""
+    transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
+    if transcript.status != Status.DONE:
+        raise ValueError("Only a finished transcript can be the one people read.")
+    Transcript.objects.filter(media_id=transcript.media_id, is_current=True).exclude(pk=transcript.pk).update(
+        is_current=False
+    )
+    transcript.is_current = True
+    transcript.save(update_fields=["is_current", "updated_at"])
+    _announce(transcript)
+
+
+@transaction.atomic
+def transcript_correct(*, transcript: Transcript, texts: dict[int, str]) -> int:
+    """Replace the text of segments (by id) with a facilitator's corrections; times stay. Returns how many changed."""
+    transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
+    changed = 0
+    for segment in transcript.segments.filter(pk__in=texts):
+        text = " ".join(texts[segment.pk].split())
+        if text and text != segment.text:
+            segment.text = text
+            segment.edited = True
+            segment.save(update_fields=["text", "edited"])
+            changed += 1
+    transcript.reviewed = True
+    transcript.reviewed_at = timezone.now()
+    transcript.save(update_fields=["reviewed", "reviewed_at", "updated_at"])
+    _announce(transcript)
+    return changed
+
+
+def _announce(transcript: Transcript) -> None:
+    transcript_id, media_id = transcript.pk, transcript.media_id
+    transaction.on_commit(
+        lambda: transcript_ready.send(sender=Transcript, transcript_id=transcript_id, media_id=media_id)
+    )
