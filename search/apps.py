@@ -4,3 +4,19 @@ from django.apps import AppConfig
 class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "search"
+
+    def ready(self):
+        from django.db.models.signals import post_delete
+        from wagtail.signals import page_published, page_unpublished
+
+        from stories.models import StoryPage
+        from stories.signals import story_visibility_changed
+        from transcription.signals import transcript_ready
+
+        from . import handlers
+
+        page_published.connect(handlers.story_page_changed, sender=StoryPage, dispatch_uid="search-published")
+        page_unpublished.connect(handlers.story_page_changed, sender=StoryPage, dispatch_uid="search-unpublished")
+        post_delete.connect(handlers.story_page_changed, sender=StoryPage, dispatch_uid="search-deleted")
+        story_visibility_changed.connect(handlers.story_visibility_changed, dispatch_uid="search-visibility")
+        transcript_ready.connect(handlers.transcript_ready, dispatch_uid="search-transcript")

@@ -1,0 +1,160 @@
+"""How search reads words: the analyzer for a story's language, the visitor's query text, and highlighting.
+
+Stemming happens here, in Python, for the database backend on SQLite (FTS5 has no Spanish stemmer) and for
+highlighting on every backend, so a highlighted word is the same word that matched.
+"""
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import snowballstemmer
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+# Longer queries are cut here: nobody types more, and it bounds the work a hostile query can ask for.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 24
+WORD = re.compile(r"\w+", re.UNICODE)
+
+ANALYZERS = {"en": "english", "es": "spanish"}
+DEFAULT_ANALYZER = "simple"
+QUERY_ANALYZERS = ("english", "spanish", DEFAULT_ANALYZER)
+
+
+def analyzer_for(language: str) -> str:
+    """english, spanish or simple, from a BCP 47 code such as en, es-MX or tl."""
+    return ANALYZERS.get(primary_language(language), DEFAULT_ANALYZER)
+
+
+def primary_language(language: str) -> str:
+    return (language or "").split("-")[0].lower()
+
+
+@functools.cache
+def _stemmer(analyzer: str):
+    return snowballstemmer.stemmer(analyzer) if analyzer != DEFAULT_ANALYZER else None
+
+
+def fold(word: str) -> str:
+    """Lower case without accents, the way FTS5's remove_diacritics reads it."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stem(word: str, analyzer: str) -> str:
+    stemmer = _stemmer(analyzer)
+    lowered = word.lower()
+    return fold(stemmer.stemWord(lowered) if stemmer else lowered)
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text or "")
+
+
+def stemmed_text(text: str, analyzer: str) -> str:
+    """The text as the index stores it: stemmed words separated by spaces."""
+    return " ".join(stem(word, analyzer) for word in words(text))
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """What a visitor typed, read as plain words and quoted phrases; nothing in it is an operator."""
+
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    raw: str = field(default="", compare=False)
+
+    @classmethod
+    def parse(cls, text: str | None) -> "SearchText":
+        text = (text or "")[:MAX_QUERY_CHARS]
+        phrases, terms = [], []
+        # Quotes pair up left to right; a quote left over is just a character.
+        pieces = text.split('"')
+        for position, piece in enumerate(pieces):
+            quoted = position % 2 == 1 and position < len(pieces) - 1
+            found = words(piece)
+            if quoted and len(found) > 1:
+                phrases.append(tuple(found))
+            else:
+                terms.extend(found)
+        budget = MAX_QUERY_TERMS
+        kept_phrases = []
+        for phrase in phrases:
+            if budget <= 0:
+                break
+            kept_phrases.append(phrase[:budget])
+            budget -= len(kept_phrases[-1])
+        kept_terms = tuple(dict.fromkeys(terms))[: max(budget, 0)]
+        return cls(terms=kept_terms, phrases=tuple(kept_phrases), raw=text)
+
+    def __bool__(self):
+        return bool(self.terms or self.phrases)
+
+    def all_words(self) -> list[str]:
+        return [*self.terms, *(word for phrase in self.phrases for word in phrase)]
+
+    def stems(self, analyzer: str) -> set[str]:
+        """The stems a document analysed with `analyzer` would hold for these words."""
+        return {stem(word, analyzer) for word in self.all_words()}
+
+    def fts5_match(self) -> str:
+        """An FTS5 MATCH expression: every term and phrase must appear, under any language's stemming."""
+        clauses = []
+        for term in self.terms:
+            clauses.append(_any_of(_quoted(stem(term, analyzer)) for analyzer in QUERY_ANALYZERS))
+        for phrase in self.phrases:
+            clauses.append(
+                _any_of(_quoted(" ".join(stem(w, analyzer) for w in phrase)) for analyzer in QUERY_ANALYZERS)
+            )
+        return " AND ".join(clauses)
+
+    def fts5_any(self) -> str:
+        """An FTS5 MATCH expression where any term or phrase is enough: used to find moments."""
+        return " OR ".join(
+            _any_of(
+                _quoted(" ".join(stem(w, analyzer) for w in ((item,) if isinstance(item, str) else item)))
+                for analyzer in QUERY_ANALYZERS
+            )
+            for item in (*self.terms, *self.phrases)
+        )
+
+
+def _quoted(stemmed: str) -> str:
+    # Stems hold only word characters, so quoting them makes FTS5 read them as plain strings, never as operators.
+    return '"' + stemmed + '"'
+
+
+def _any_of(options) -> str:
+    unique = list(dict.fromkeys(options))
+    return unique[0] if len(unique) == 1 else "(" + " OR ".join(unique) + ")"
+
+
+def highlight(text: str, search_text: SearchText, analyzer: str, *, around: int | None = None) -> SafeString:
+    """The text, HTML-escaped, with matched words in <mark>. With `around`, only that many words either side of
+    the first match (or the start, when nothing matched)."""
+    stems = search_text.stems(analyzer) | search_text.stems(DEFAULT_ANALYZER)
+    matches = [m for m in WORD.finditer(text or "")]
+    hit_positions = [i for i, m in enumerate(matches) if stem(m.group(), analyzer) in stems]
+    start_char, end_char = 0, len(text or "")
+    prefix = suffix = ""
+    if around is not None and matches:
+        first = hit_positions[0] if hit_positions else 0
+        low = max(first - around, 0)
+        high = min(first + around, len(matches) - 1)
+        start_char = matches[low].start() if low > 0 else 0
+        end_char = matches[high].end() if high < len(matches) - 1 else len(text)
+        prefix = "… " if low > 0 else ""
+        suffix = " …" if high < len(matches) - 1 else ""
+    pieces, cursor = [prefix], start_char
+    hits = set(hit_positions)
+    for i, m in enumerate(matches):
+        if m.start() < start_char or m.end() > end_char or i not in hits:
+            continue
+        pieces.append(escape(text[cursor : m.start()]))
+        pieces.append(f"<mark>{escape(m.group())}</mark>")
+        cursor = m.end()
+    pieces.append(escape(text[cursor:end_char]))
+    pieces.append(suffix)
+    return mark_safe("".join(pieces))  # noqa: S308 - every piece of text above went through escape()

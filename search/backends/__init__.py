@@ -1,0 +1,41 @@
+"""The search backend in use: the database by default, Elasticsearch when ELASTICSEARCH_URL is set."""
+
+import functools
+from typing import Protocol
+
+from django.conf import settings
+
+from ..query import StoryQuery, StorySearchResults
+from ..selectors import IndexedStory
+
+
+class StorySearchBackend(Protocol):
+    name: str
+
+    def index_story(self, story: IndexedStory) -> None: ...
+
+    def remove_story(self, story_id: int) -> None: ...
+
+    def rebuild(self, stories) -> int:
+        """Replace the whole index with `stories` (an iterable of IndexedStory); return how many were indexed."""
+
+    def search(self, query: StoryQuery) -> StorySearchResults: ...
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[str]: ...
+
+    def status(self) -> dict: ...
+
+
+@functools.cache
+def _backend_for(url: str, prefix: str) -> StorySearchBackend:
+    if url:
+        from .elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(url=url, prefix=prefix)
+    from .database import DatabaseBackend
+
+    return DatabaseBackend()
+
+
+def get_search_backend() -> StorySearchBackend:
+    return _backend_for(settings.ELASTICSEARCH_URL, settings.ELASTICSEARCH_INDEX_PREFIX)

@@ -1,0 +1,68 @@
+"""The database backend's own index: one row per public story, its facet values, and its transcript segments.
+
+Full-text columns live beside these tables: FTS5 virtual tables on SQLite, tsvector columns with GIN indexes on
+PostgreSQL. Both are created in migration 0002 and written by search.backends.database.
+"""
+
+from django.db import models
+
+
+class StoryDocument(models.Model):
+    """What search knows about one story the public may see."""
+
+    story = models.OneToOneField("stories.StoryPage", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=255)
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="The written story, themes and community, as plain text.")
+    analyzer = models.CharField(max_length=20, help_text="english, spanish or simple: how words are stemmed.")
+    language = models.CharField(max_length=12, db_index=True, help_text="The primary language subtag: en, es.")
+    kind = models.CharField(max_length=10, db_index=True)
+    community = models.CharField(max_length=150, blank=True, db_index=True, help_text="The community's slug.")
+    community_name = models.CharField(max_length=150, blank=True)
+    recorded_on = models.DateField(null=True, blank=True, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    generation_count = models.PositiveSmallIntegerField(
+        default=0, help_text="How many known generations take part; two or more makes a story intergenerational."
+    )
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.title
+
+
+class StoryFacetValue(models.Model):
+    """One theme or generation a story counts under."""
+
+    class Facet(models.TextChoices):
+        THEME = "theme", "Theme"
+        GENERATION = "generation", "Generation"
+
+    document = models.ForeignKey(StoryDocument, on_delete=models.CASCADE, related_name="facet_values")
+    facet = models.CharField(max_length=20, choices=Facet.choices)
+    value = models.CharField(max_length=100)
+    label = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "facet", "value"], name="one_facet_value_per_story")
+        ]
+        indexes = [models.Index(fields=["facet", "value"])]
+
+    def __str__(self):
+        return f"{self.facet}={self.value}"
+
+
+class SegmentDocument(models.Model):
+    """A transcript segment of an indexed story: where a moment can start."""
+
+    document = models.ForeignKey(StoryDocument, on_delete=models.CASCADE, related_name="segments")
+    position = models.PositiveIntegerField()
+    start = models.FloatField()
+    end = models.FloatField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["document", "position"]
+
+    def __str__(self):
+        return f"{self.start:.1f}-{self.end:.1f}: {self.text[:60]}"
