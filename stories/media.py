@@ -52,7 +52,7 @@ def probe_recording(path: Path) -> dict:
 
     try:
         completed = subprocess.run(
-            [sys.executable, "-m", "stories.probe", str(path)],
+            [sys.executable, "-m", "stories.probe", str(path), str(settings.STORY_MAX_DURATION_SECONDS)],
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT_SECONDS,
@@ -109,6 +109,13 @@ def _read_chunks(source: BinaryIO) -> Iterable[bytes]:
         yield chunk
 
 
+def original_name_as_text(original_filename: str) -> str:
+    """The client's file name reduced to a label: no folders, no control characters. Never used in a path."""
+    name = (original_filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name.strip()[:255]
+
+
 def recording_store(
     *, source: BinaryIO | Iterable[bytes], original_filename: str, max_bytes: int | None = None
 ) -> StoryMedia:
@@ -117,35 +124,74 @@ def recording_store(
     A refused file leaves nothing behind. Processing (access copy, transcript) is announced once the row commits.
     """
     media_id = uuid.uuid4()
-    root = Path(private_storage().location)
-    folder = root / recording_folder(media_id)
+    folder = Path(private_storage().location) / recording_folder(media_id)
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / "upload.part"
     chunks = _read_chunks(source) if hasattr(source, "read") else source
     try:
         size, sha256 = _write_chunks(chunks, partial, max_bytes or settings.STORY_UPLOAD_MAX_BYTES)
-        if size == 0:
-            raise RecordingRefused("This file is empty.")
-        description = probe_recording(partial)
-        final = folder / f"original{description['extension']}"
-        os.replace(partial, final)
-        media = StoryMedia.objects.create(
-            id=media_id,
-            file=str(final.relative_to(root)),
-            original_filename=Path(original_filename or "").name[:255],
-            size=size,
-            sha256=sha256,
-            content_type=_content_type(description),
-            container=description["container"],
-            audio_codec=description["audio_codec"],
-            video_codec=description["video_codec"],
-            duration_seconds=description["duration_seconds"],
-            width=description["width"],
-            height=description["height"],
-        )
+        return _keep(media_id=media_id, partial=partial, size=size, sha256=sha256, original_filename=original_filename)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def recording_store_file(*, path: Path, original_filename: str, max_bytes: int | None = None) -> StoryMedia:
+    """Keep a file already assembled in private storage (a resumable upload): moved, not copied, then hashed and probed.
+
+    The file is read in chunks to hash it, so a large recording is never held in memory. Refused: the file is gone.
+    """
+    media_id = uuid.uuid4()
+    folder = Path(private_storage().location) / recording_folder(media_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / "upload.part"
+    try:
+        os.replace(path, partial)
+        limit = max_bytes or settings.STORY_UPLOAD_MAX_BYTES
+        with open(partial, "rb") as stored:
+            digest = hashlib.sha256()
+            size = 0
+            for chunk in _read_chunks(stored):
+                size += len(chunk)
+                if size > limit:
+                    raise RecordingTooLarge(
+                        f"This file is larger than the archive accepts ({limit / 1024**3:g} GB at most)."
+                    )
+                digest.update(chunk)
+        return _keep(
+            media_id=media_id,
+            partial=partial,
+            size=size,
+            sha256=digest.hexdigest(),
+            original_filename=original_filename,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        Path(path).unlink(missing_ok=True)
+        raise
+
+
+def _keep(*, media_id: uuid.UUID, partial: Path, size: int, sha256: str, original_filename: str) -> StoryMedia:
+    if size == 0:
+        raise RecordingRefused("This file is empty.")
+    description = probe_recording(partial)
+    root = Path(private_storage().location)
+    final = partial.parent / f"original{description['extension']}"
+    os.replace(partial, final)
+    media = StoryMedia.objects.create(
+        id=media_id,
+        file=str(final.relative_to(root)),
+        original_filename=original_name_as_text(original_filename),
+        size=size,
+        sha256=sha256,
+        content_type=_content_type(description),
+        container=description["container"],
+        audio_codec=description["audio_codec"],
+        video_codec=description["video_codec"],
+        duration_seconds=description["duration_seconds"],
+        width=description["width"],
+        height=description["height"],
+    )
     transaction.on_commit(lambda: recording_stored.send(sender=StoryMedia, media_id=media.id))
     logger.info("stored recording %s (%s bytes, %s)", media.id, size, media.container)
     return media

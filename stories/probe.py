@@ -1,6 +1,6 @@
 """Read what a media file holds, with PyAV, in a child process that has a time and memory limit.
 
-Run as ``python -m stories.probe PATH``: prints one JSON object, either the description of the recording or
+Run as ``python -m stories.probe PATH [MAX_SECONDS]``: prints one JSON object, either the description of the recording or
 ``{"error": "..."}`` with a reason a person understands. The parent (stories.media) decides what to accept.
 """
 
@@ -31,7 +31,7 @@ class Refused(Exception):
     pass
 
 
-def describe(path: str) -> dict:
+def describe(path: str, max_seconds: float | None = None) -> dict:
     import av
 
     try:
@@ -50,6 +50,12 @@ def describe(path: str) -> dict:
         if audio is None and video is None:
             raise Refused("This file has no sound or video we can play.")
         declared = container.duration / 1_000_000 if container.duration else None
+        if max_seconds and declared and declared > max_seconds:
+            # Refuse on the header's word, before reading hours of packets.
+            raise Refused(
+                f"This recording says it lasts {declared / 3600:.1f} hours; "
+                f"the archive takes recordings of up to {max_seconds / 3600:g} hours."
+            )
         reached = _demux_to_end(container)
         if reached <= 0:
             raise Refused("This file holds no sound or pictures; it may be empty or damaged.")
@@ -107,7 +113,7 @@ def _decode_start(path: str, stream_index: int) -> None:
 
 def main(argv: list[str]) -> int:
     try:
-        result = describe(argv[1])
+        result = describe(argv[1], float(argv[2]) if len(argv) > 2 else None)
     except Refused as refusal:
         result = {"error": str(refusal)}
     print(json.dumps(result))

@@ -1,0 +1,1 @@
+"""Intake: invite links, the share form, resumable uploads, and the storyteller's own story page."""

@@ -1,0 +1,211 @@
+"""Sharing a story through an invite link: the form, consent, review, the manage link and its e-mail."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import WorkflowState
+
+from stories.models import Consent, Invite, StoryMedia, StoryPage, StorySubmission, Visibility
+
+from .test_intake_support import SPEECH_WAV, fresh_rate_limits, make_invite, manage_token_from, share_data, share_url  # noqa: F401
+
+
+def test_the_share_form_shows_the_full_consent_text(client):
+    invite = make_invite()
+    page = client.get(share_url(invite))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "You can take your story back at any time" in text
+    assert "Anyone under 18 needs a parent or guardian" in text
+    assert page["Cache-Control"] == "private, no-store"
+    assert 'name="csrfmiddlewaretoken"' in text
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: make_invite(expires_at=timezone.now() - datetime.timedelta(minutes=1)),
+        lambda: make_invite(max_uses=0),
+        lambda: make_invite(revoked=True) if False else Invite.objects.filter(pk=make_invite().pk).update(revoked=True),
+    ],
+    ids=["expired", "used-up", "revoked"],
+)
+def test_an_unusable_invite_gets_a_friendly_page(client, make):
+    make()
+    invite = Invite.objects.get()
+    page = client.get(share_url(invite))
+    assert page.status_code == 404
+    assert "This sharing link is not open" in page.content.decode()
+    assert "Traceback" not in page.content.decode()
+
+
+def test_an_unknown_token_gets_the_same_friendly_page(client):
+    page = client.get(reverse("stories:share", args=["not-a-real-token"]))
+    assert page.status_code == 404
+    assert "ask the facilitator who gave you the link" in page.content.decode()
+
+
+def test_a_written_story_becomes_a_draft_in_review_with_online_consent(client):
+    invite = make_invite()
+    response = client.post(share_url(invite), share_data())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    story = StoryPage.objects.get(title="The garden on Elm Street")
+    assert not story.live
+    assert story.community == invite.community
+    assert story.get_parent().specific_class.__name__ == "StoryIndexPage"
+    assert not story.is_visible_to_public()
+    state = WorkflowState.objects.for_instance(story).get()
+    assert state.workflow.name == "Facilitator review"
+    assert state.status == WorkflowState.STATUS_IN_PROGRESS
+    consent = Consent.objects.get(story=story)
+    assert consent.method == Consent.Method.ONLINE_FORM
+    assert consent.scope == Consent.Scope.PUBLIC
+    assert consent.person.display_name == "Grandma Rose"
+    assert "take your story back" in StorySubmission.objects.get(story=story).consent_wording
+    assert Invite.objects.get().use_count == 1
+    assert [t.slug for t in story.themes.all()] == ["thriving-natural-world"]
+
+
+def test_a_story_goes_public_only_after_a_facilitator_publishes_it(client, facilitator):
+    client.post(share_url(make_invite()), share_data())
+    story = StoryPage.objects.get(title="The garden on Elm Street")
+    assert not StoryPage.objects.visible_to_public().exists()
+    state = WorkflowState.objects.for_instance(story).get()
+    state.current_task_state.task.specific.on_action(state.current_task_state, facilitator, "approve")
+    story.refresh_from_db()
+    assert story.live
+    assert story.is_visible_to_public()
+
+
+def test_a_recorded_story_keeps_the_file_privately_under_a_uuid_name(client):
+    upload = SimpleUploadedFile("../../etc/passwd<b>.wav", SPEECH_WAV.read_bytes(), content_type="audio/wav")
+    response = client.post(share_url(make_invite()), share_data(text="", recording=upload))
+    assert response.status_code == 302
+    media = StoryMedia.objects.get()
+    assert media.original_filename == "passwd<b>.wav"
+    assert media.file.name == f"recordings/{media.id.hex[:2]}/{media.id.hex}/original.wav"
+    assert media.stories.get().title == "The garden on Elm Street"
+
+
+def test_a_minor_needs_a_guardians_name_and_agreement(client):
+    invite = make_invite()
+    data = share_data(**{"storytellers-0-display_name": "Maya", "storytellers-0-birth_year": "2012"})
+    refused = client.post(share_url(invite), data)
+    assert refused.status_code == 400
+    assert "needs a parent or guardian to agree" in refused.content.decode()
+    assert not StoryPage.objects.filter(title="The garden on Elm Street").exists()
+
+    data.update({"storytellers-0-guardian_name": "Ana Lopez", "storytellers-0-guardian_agrees": "on"})
+    assert client.post(share_url(invite), data).status_code == 302
+    consent = Consent.objects.get(person__display_name="Maya")
+    assert consent.guardian_name == "Ana Lopez"
+    assert consent.guardian_consented_on == timezone.localdate()
+
+
+def test_ticking_under_18_without_a_birth_year_still_asks_for_a_guardian(client):
+    data = share_data(**{"storytellers-0-birth_year": "", "storytellers-0-under_18": "on"})
+    assert client.post(share_url(make_invite()), data).status_code == 400
+    assert not StoryPage.objects.filter(title="The garden on Elm Street").exists()
+
+
+def test_research_only_consent_keeps_the_story_for_facilitators(client):
+    client.post(share_url(make_invite()), share_data(consent_scope="research"))
+    story = StoryPage.objects.get(title="The garden on Elm Street")
+    assert story.visibility == Visibility.FACILITATORS
+    assert Consent.objects.get(story=story).scope == Consent.Scope.RESEARCH
+
+
+def test_the_form_needs_a_recording_or_written_text_and_consent(client):
+    invite = make_invite()
+    assert client.post(share_url(invite), share_data(text="")).status_code == 400
+    assert client.post(share_url(invite), share_data(consent=None)).status_code == 400
+    assert not StoryPage.objects.filter(title="The garden on Elm Street").exists()
+
+
+def test_the_manage_link_is_shown_once_and_emailed(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(share_url(make_invite()), share_data(email="rose@example.org"))
+    token = manage_token_from(client)
+    again = client.get(reverse("stories:share-sent")).content.decode()
+    assert token not in again
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["rose@example.org"]
+    assert f"/my-story/{token}/" in mail.outbox[0].body
+    # Only a digest is stored: the token itself is nowhere in the database.
+    assert not StorySubmission.objects.filter(manage_token_digest=token).exists()
+    page = client.get(reverse("stories:my-story", args=[token]))
+    assert page.status_code == 200
+    assert "A facilitator will listen to it" in page.content.decode()
+    assert page["Referrer-Policy"] == "no-referrer"
+
+
+def test_without_an_email_nothing_is_sent(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(share_url(make_invite()), share_data())
+    assert mail.outbox == []
+
+
+def test_a_used_up_invite_refuses_the_next_story(client):
+    invite = make_invite(max_uses=1)
+    assert client.post(share_url(invite), share_data()).status_code == 302
+    second = client.post(share_url(invite), share_data(title="Another"))
+    assert second.status_code == 404
+    assert "This sharing link is not open" in second.content.decode()
+    assert not StoryPage.objects.filter(title="Another").exists()
+
+
+def test_a_correction_note_reaches_the_facilitators(client):
+    client.post(share_url(make_invite()), share_data())
+    token = manage_token_from(client)
+    page = client.post(reverse("stories:my-story", args=[token]), {"action": "correction", "note": "Rose, not Rosa."})
+    assert "A facilitator will read your note" in page.content.decode()
+    story = StoryPage.objects.get(title="The garden on Elm Street")
+    assert story.correction_requests.get().note == "Rose, not Rosa."
+
+
+def test_the_storyteller_downloads_their_own_recording(client):
+    upload = SimpleUploadedFile("grandma.wav", SPEECH_WAV.read_bytes(), content_type="audio/wav")
+    client.post(share_url(make_invite()), share_data(text="", recording=upload))
+    token = manage_token_from(client)
+    download = client.get(reverse("stories:my-story-recording", args=[token]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == SPEECH_WAV.read_bytes()
+    assert download["Cache-Control"] == "private, no-store"
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_an_unknown_manage_token_gets_a_friendly_page(client):
+    page = client.get(reverse("stories:my-story", args=["nope"]))
+    assert page.status_code == 404
+    assert "We could not find this story" in page.content.decode()
+
+
+def test_share_posts_are_rate_limited_per_client_address(client, settings):
+    settings.STORY_SHARE_RATE_LIMITS = {"address": 2, "invite": 100}
+    invite = make_invite(max_uses=10)
+    for n in range(2):
+        assert client.post(share_url(invite), share_data(title=f"Story {n}")).status_code == 302
+    third = client.post(share_url(invite), share_data(title="Story 3"))
+    assert third.status_code == 429
+    assert not StoryPage.objects.filter(title="Story 3").exists()
+
+
+def test_share_posts_are_rate_limited_per_invite(client, settings):
+    settings.STORY_SHARE_RATE_LIMITS = {"address": 100, "invite": 1}
+    invite = make_invite(max_uses=10)
+    assert client.post(share_url(invite), share_data(), REMOTE_ADDR="10.0.0.1").status_code == 302
+    other = client.post(share_url(invite), share_data(title="Other"), REMOTE_ADDR="10.0.0.2")
+    assert other.status_code == 429
+
+
+def test_csrf_is_enforced_on_the_share_form():
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(share_url(make_invite()), share_data())
+    assert response.status_code == 403
+    assert not StoryPage.objects.filter(title="The garden on Elm Street").exists()
