@@ -80,6 +80,7 @@ class StoryPageFactory(wagtail_factories.PageFactory):
     def themes(self, create, themes, **kwargs):
         if themes:
             self.themes.set(themes)
+            self.save()  # a ParentalManyToManyField is written when the page is saved
 
 
 class ConsentFactory(factory.django.DjangoModelFactory):

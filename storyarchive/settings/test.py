@@ -21,3 +21,6 @@ STORAGES["private"] = {  # noqa: F405
 
 # Tasks run at once inside the test unless a test asks for the database backend.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
