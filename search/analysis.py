@@ -135,7 +135,7 @@ def highlight(text: str, search_text: SearchText, analyzer: str, *, around: int 
     """The text, HTML-escaped, with matched words in <mark>. With `around`, only that many words either side of
     the first match (or the start, when nothing matched)."""
     stems = search_text.stems(analyzer) | search_text.stems(DEFAULT_ANALYZER)
-    matches = [m for m in WORD.finditer(text or "")]
+    matches = list(WORD.finditer(text or ""))
     hit_positions = [i for i, m in enumerate(matches) if stem(m.group(), analyzer) in stems]
     start_char, end_char = 0, len(text or "")
     prefix = suffix = ""

@@ -43,9 +43,7 @@ class StoryFacetValue(models.Model):
     label = models.CharField(max_length=150)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["document", "facet", "value"], name="one_facet_value_per_story")
-        ]
+        constraints = [models.UniqueConstraint(fields=["document", "facet", "value"], name="one_facet_value_per_story")]
         indexes = [models.Index(fields=["facet", "value"])]
 
     def __str__(self):

@@ -5,6 +5,9 @@ from dataclasses import dataclass, field
 
 from django.utils.safestring import SafeString
 
+from stories.models import StoryKind
+from stories.timecodes import format_clock
+
 from .analysis import SearchText
 
 FACETS = ("theme", "generation", "community", "language", "kind")
@@ -125,6 +128,10 @@ class Moment:
     def seconds(self) -> int:
         return int(self.start)
 
+    @property
+    def clock(self) -> str:
+        return format_clock(self.start)
+
 
 @dataclass(frozen=True)
 class FacetValue:
@@ -140,6 +147,10 @@ class StoryHit:
     snippet: SafeString
     score: float
     moments: list[Moment] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> str:
+        return StoryKind(self.story.kind).label
 
 
 @dataclass

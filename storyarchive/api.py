@@ -8,3 +8,4 @@ from transcription.api import router as transcription_router
 api = NinjaAPI(title="Story Archive API", version="1", urls_namespace="api")
 api.add_router("/stories", stories_router)
 api.add_router("/stories", transcription_router)
+api.add_router("/search", "search.api.router")

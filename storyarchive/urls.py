@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("sitemap.xml", sitemap),
     path("", include("stories.urls")),
+    path("search/", include("search.urls")),
 ]
 
 if settings.DEBUG:

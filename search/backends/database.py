@@ -84,9 +84,7 @@ class DatabaseBackend:
                 for s in story.segments
             ]
         )
-        searchable = " ".join(
-            [story.body, story.transcript, *(name for _, name in story.themes), story.community_name]
-        )
+        searchable = " ".join([story.body, story.transcript, *(name for _, name in story.themes), story.community_name])
         everything = " ".join([story.title, story.summary, searchable])
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":

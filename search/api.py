@@ -1,0 +1,148 @@
+"""GET /api/search and /api/search/suggest: public stories only, with moments and facet counts."""
+
+import datetime
+from typing import Literal
+
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from stories.api import GenerationOut, NamedRef
+
+from .backends import get_search_backend
+from .query import FACETS, QueryError, StoryQuery, StorySearchResults
+
+router = Router(tags=["search"])
+
+
+class MomentOut(Schema):
+    start: float
+    end: float
+    text: str
+    highlighted: str
+
+
+class SearchHitOut(Schema):
+    id: int
+    title: str
+    url: str
+    summary: str
+    snippet: str
+    score: float
+    kind: str
+    language: str
+    community: NamedRef | None
+    themes: list[NamedRef]
+    generations: list[GenerationOut]
+    moments: list[MomentOut]
+
+
+class FacetValueOut(Schema):
+    value: str
+    label: str
+    count: int
+
+
+class FacetsOut(Schema):
+    theme: list[FacetValueOut]
+    generation: list[FacetValueOut]
+    community: list[FacetValueOut]
+    language: list[FacetValueOut]
+    kind: list[FacetValueOut]
+
+
+class SearchOut(Schema):
+    count: int
+    results: list[SearchHitOut]
+    facets: FacetsOut
+
+
+class SuggestOut(Schema):
+    query: str
+    suggestions: list[str]
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+def results_as_json(request, results: StorySearchResults) -> dict:
+    hits = []
+    for hit in results.hits:
+        story = hit.story
+        hits.append(
+            {
+                "id": story.pk,
+                "title": story.title,
+                "url": request.build_absolute_uri(story.url),
+                "summary": story.summary,
+                "snippet": str(hit.snippet),
+                "score": round(hit.score, 6),
+                "kind": story.kind,
+                "language": story.language,
+                "community": {"slug": story.community.slug, "name": story.community.name} if story.community else None,
+                "themes": [{"slug": theme.slug, "name": theme.name} for theme in story.themes.all()],
+                "generations": [{"slug": g.slug, "label": g.label} for g in _generations(story)],
+                "moments": [
+                    {"start": float(m.start), "end": float(m.end), "text": m.text, "highlighted": str(m.highlighted)}
+                    for m in hit.moments
+                ],
+            }
+        )
+    facets = {
+        facet: [{"value": v.value, "label": v.label, "count": v.count} for v in results.facets[facet]]
+        for facet in FACETS
+    }
+    return {"count": results.total, "results": hits, "facets": facets}
+
+
+def _generations(story):
+    seen = {}
+    for participant in story.participants.all():
+        seen.setdefault(participant.person.generation.slug, participant.person.generation)
+    return list(seen.values())
+
+
+class SearchParams(Schema):
+    q: str = ""
+    theme: list[str] = Field([], description="A theme slug; repeat for any of several.")
+    generation: list[str] = Field([], description="A generation slug (boomers, gen-z, ...); repeatable.")
+    community: list[str] = Field([], description="A community slug; repeatable.")
+    language: list[str] = Field([], description="A language code such as en or es; repeatable.")
+    kind: list[str] = Field([], description="audio, video or text; repeatable.")
+    intergenerational: bool = Field(False, description="Only stories with participants from two or more generations.")
+    recorded_from: datetime.date | None = Field(None, description="Recorded on or after this date (YYYY-MM-DD).")
+    recorded_to: datetime.date | None = Field(None, description="Recorded on or before this date (YYYY-MM-DD).")
+    sort: Literal["relevance", "newest", "oldest"] = "relevance"
+    page: int = 1
+    page_size: int = 20
+
+
+@router.get(
+    "",
+    response={200: SearchOut, 400: ErrorOut},
+    summary="Search public stories: hits with time-coded moments, and facet counts",
+)
+def search_stories(request, params: Query[SearchParams]):
+    try:
+        query = StoryQuery(
+            text=params.q,
+            themes=tuple(params.theme),
+            generations=tuple(params.generation),
+            communities=tuple(params.community),
+            languages=tuple(params.language),
+            kinds=tuple(params.kind),
+            intergenerational=params.intergenerational,
+            recorded_from=params.recorded_from,
+            recorded_to=params.recorded_to,
+            sort=params.sort,
+            page=params.page,
+            page_size=params.page_size,
+        )
+    except QueryError as error:
+        raise HttpError(400, str(error)) from None
+    return results_as_json(request, get_search_backend().search(query))
+
+
+@router.get("/suggest", response=SuggestOut, summary="Words in public stories that start with what was typed")
+def suggest(request, q: str = ""):
+    return {"query": q[:100], "suggestions": get_search_backend().suggest(q)}

@@ -1,0 +1,150 @@
+"""The public /search/ page: a search box, facets with counts, removable filters, moments that start playback."""
+
+import dataclasses
+from dataclasses import dataclass
+
+from django.shortcuts import render
+
+from stories.generations import BY_SLUG
+
+from .backends import get_search_backend
+from .query import FACETS, QueryError, StoryQuery, StorySearchResults
+
+FACET_HEADINGS = {
+    "theme": "Theme",
+    "generation": "Generation",
+    "community": "Community",
+    "language": "Language",
+    "kind": "Kind",
+}
+FACET_FIELDS = {
+    "theme": "themes",
+    "generation": "generations",
+    "community": "communities",
+    "language": "languages",
+    "kind": "kinds",
+}
+
+
+@dataclass(frozen=True)
+class FilterLink:
+    label: str
+    url: str
+    count: int | None = None
+    selected: bool = False
+
+
+def search_page(request):
+    try:
+        query = StoryQuery.from_params(request.GET)
+    except QueryError as error:
+        return render(
+            request, "search/search_page.html", {"error": str(error), "q": request.GET.get("q", "")}, status=400
+        )
+    backend = get_search_backend()
+    results = backend.search(query)
+    context = {
+        "query": query,
+        "q": query.text,
+        "results": results,
+        "facet_groups": _facet_groups(request, results),
+        "active_filters": _active_filters(request, results),
+        "drop_suggestions": _drop_suggestions(request, backend, query) if results.total == 0 else [],
+        "previous_url": _with(request, page=query.page - 1) if query.page > 1 else "",
+        "next_url": _with(request, page=query.page + 1) if query.page < results.page_count else "",
+        "sorts": [
+            FilterLink(label, _with(request, sort=value, page=None), selected=query.sort == value)
+            for value, label in (("relevance", "Best match"), ("newest", "Newest"), ("oldest", "Oldest"))
+        ],
+    }
+    return render(request, "search/search_page.html", context)
+
+
+def _with(request, *, add=None, remove=None, **replace) -> str:
+    """This page's URL with one parameter value added or removed, or parameters replaced (None drops one)."""
+    params = request.GET.copy()
+    if add:
+        params.appendlist(*add)
+        params.pop("page", None)
+    if remove:
+        name, value = remove
+        params.setlist(name, [v for v in params.getlist(name) if v != value])
+        params.pop("page", None)
+    for name, value in replace.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def _facet_groups(request, results: StorySearchResults):
+    groups = []
+    for facet in FACETS:
+        links = [
+            FilterLink(
+                value.label,
+                _with(request, remove=(facet, value.value))
+                if value.selected
+                else _with(request, add=(facet, value.value)),
+                value.count,
+                value.selected,
+            )
+            for value in results.facets[facet]
+        ]
+        if links:
+            groups.append({"name": facet, "heading": FACET_HEADINGS[facet], "links": links})
+    return groups
+
+
+def _active_filters(request, results: StorySearchResults) -> list[FilterLink]:
+    query = results.query
+    active = []
+    for facet in FACETS:
+        labels = {value.value: value.label for value in results.facets[facet]}
+        for value in query.selected(facet):
+            label = labels.get(value) or (BY_SLUG[value].label if facet == "generation" and value in BY_SLUG else value)
+            active.append(FilterLink(f"{FACET_HEADINGS[facet]}: {label}", _with(request, remove=(facet, value))))
+    if query.intergenerational:
+        active.append(FilterLink("Across generations", _with(request, intergenerational=None, page=None)))
+    if query.recorded_from:
+        active.append(FilterLink(f"Recorded from {query.recorded_from:%Y-%m-%d}", _with(request, recorded_from=None)))
+    if query.recorded_to:
+        active.append(FilterLink(f"Recorded until {query.recorded_to:%Y-%m-%d}", _with(request, recorded_to=None)))
+    return active
+
+
+def _drop_suggestions(request, backend, query: StoryQuery) -> list[FilterLink]:
+    """For a search with no results: each filter whose removal would find stories, and how many."""
+    suggestions = []
+    candidates = [
+        (
+            f"{FACET_HEADINGS[facet]}: {value}",
+            dataclasses.replace(query, **{FACET_FIELDS[facet]: tuple(v for v in query.selected(facet) if v != value)}),
+            _with(request, remove=(facet, value)),
+        )
+        for facet in FACETS
+        for value in query.selected(facet)
+    ]
+    if query.intergenerational:
+        candidates.append(
+            (
+                "Across generations",
+                dataclasses.replace(query, intergenerational=False),
+                _with(request, intergenerational=None),
+            )
+        )
+    if query.recorded_from or query.recorded_to:
+        candidates.append(
+            (
+                "The recording dates",
+                dataclasses.replace(query, recorded_from=None, recorded_to=None),
+                _with(request, recorded_from=None, recorded_to=None),
+            )
+        )
+    for label, wider, url in candidates:
+        total = backend.search(dataclasses.replace(wider, page=1, page_size=1)).total
+        if total:
+            suggestions.append(FilterLink(label, url, total))
+    return sorted(suggestions, key=lambda link: -link.count)

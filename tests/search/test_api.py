@@ -1,0 +1,80 @@
+"""GET /api/search and /api/search/suggest: the documented JSON shape, and clear 4xx answers for bad parameters."""
+
+import pytest
+
+
+def test_search_returns_the_documented_shape(client, archive):
+    response = client.get("/api/search", {"q": "housing"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "results", "facets"}
+    assert set(body["facets"]) == {"theme", "generation", "community", "language", "kind"}
+    hit = next(h for h in body["results"] if h["title"] == "The house on Elm Street")
+    assert set(hit) == {
+        "id", "title", "url", "summary", "snippet", "score", "kind", "language", "community", "themes",
+        "generations", "moments",
+    }  # fmt: skip
+    assert hit["url"].startswith("http://testserver/")
+    assert hit["community"] == {"slug": "riverside", "name": "Riverside"}
+    assert hit["themes"] == [{"slug": "humane-housing", "name": "Humane housing"}]
+    assert {g["slug"] for g in hit["generations"]} == {"boomers", "gen-z"}
+    moment = next(m for m in hit["moments"] if m["start"] == 135.0)
+    assert moment == {
+        "start": 135.0,
+        "end": 141.2,
+        "text": "We needed safe housing after the flood.",
+        "highlighted": "We needed safe <mark>housing</mark> after the flood.",
+    }
+    assert all(set(v) == {"value", "label", "count"} for values in body["facets"].values() for v in values)
+
+
+def test_repeatable_slug_parameters(client, archive):
+    body = client.get("/api/search?theme=humane-housing&theme=reliable-transportation&community=riverside").json()
+    assert {h["title"] for h in body["results"]} == {"The house on Elm Street", "Riding the number 9 bus"}
+
+
+def test_intergenerational_dates_sort_and_paging(client, archive):
+    body = client.get(
+        "/api/search",
+        {"intergenerational": "true", "recorded_from": "2023-01-01", "sort": "oldest", "page_size": 1, "page": 2},
+    ).json()
+    assert body["count"] == 2
+    assert [h["title"] for h in body["results"]] == ["The house on Elm Street"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "words"),
+    [
+        ({"page": "abc"}, 422, "page"),
+        ({"page": "0"}, 400, "page must be between"),
+        ({"page_size": "1000"}, 400, "page_size must be between"),
+        ({"sort": "random"}, 422, "sort"),
+        ({"recorded_from": "yesterday"}, 422, "recorded_from"),
+        ({"recorded_from": "2025-01-01", "recorded_to": "2024-01-01"}, 400, "recorded_from must not be after"),
+        ({"intergenerational": "perhaps"}, 422, "intergenerational"),
+    ],
+)
+def test_bad_parameters_get_a_clear_4xx(client, archive, params, status, words):
+    response = client.get("/api/search", params)
+    assert response.status_code == status
+    assert words in str(response.json()["detail"])
+
+
+@pytest.mark.parametrize("typed", ['"' * 5000, "x" * 20000, "AND OR NOT NEAR * ^ : ( ) -", "<script>"])
+def test_hostile_text_is_answered(client, archive, typed):
+    assert client.get("/api/search", {"q": typed}).status_code == 200
+    assert client.get("/api/search/suggest", {"q": typed}).status_code == 200
+
+
+def test_suggest_completes_a_word(client, archive):
+    body = client.get("/api/search/suggest", {"q": "safe hou"}).json()
+    assert body["query"] == "safe hou"
+    assert "housing" in body["suggestions"]
+
+
+def test_search_is_in_the_openapi_schema(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert "/api/search" in paths
+    assert "/api/search/suggest" in paths
+    names = {p["name"] for p in paths["/api/search"]["get"]["parameters"]}
+    assert {"q", "theme", "generation", "community", "language", "kind", "intergenerational"} <= names
