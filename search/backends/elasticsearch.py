@@ -8,6 +8,7 @@ from collections import defaultdict
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from elasticsearch.dsl import A, Index, Q, Search
+from elasticsearch.helpers import bulk
 
 from stories.generations import BY_SLUG
 from stories.models import Community, StoryKind, Theme
@@ -80,8 +81,6 @@ class ElasticsearchBackend:
 
     def rebuild(self, stories) -> int:
         """Fill a fresh index, then point the alias at it in one atomic step, then drop the old indices."""
-        from elasticsearch.helpers import bulk
-
         name = self.new_index_name()
         self.index_definition(name).create(using=self.client)
         indexed = 0
