@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.text import slugify
+from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import PageLogEntry, Revision, Workflow, WorkflowState
 
 from .generations import ADULT_AGE
@@ -137,21 +138,22 @@ def share_upload_append(*, upload: ShareUpload, offset: int, chunks: Iterable[by
     return stored
 
 
-@transaction.atomic
 def share_upload_finish(*, upload: ShareUpload) -> StoryMedia:
     """Turn a complete upload into a stored, probed recording. A refused file leaves neither file nor row."""
-    upload = ShareUpload.objects.select_for_update().get(pk=upload.pk)
-    if upload.recording_id:
-        return upload.recording
     try:
-        media = recording_store_file(path=share_upload_path(upload), original_filename=upload.original_filename)
+        with transaction.atomic():
+            upload = ShareUpload.objects.select_for_update().get(pk=upload.pk)
+            if upload.recording_id:
+                return upload.recording
+            media = recording_store_file(path=share_upload_path(upload), original_filename=upload.original_filename)
+            upload.recording = media
+            upload.save(update_fields=["recording"])
+            return media
     except RecordingRefused:
+        # The refusal rolled the transaction back; forget the upload outside it so the deletion sticks.
         share_upload_path(upload).unlink(missing_ok=True)
-        upload.delete()
+        ShareUpload.objects.filter(pk=upload.pk).delete()
         raise
-    upload.recording = media
-    upload.save(update_fields=["recording"])
-    return media
 
 
 def share_upload_discard(*, upload: ShareUpload) -> None:
@@ -351,18 +353,22 @@ def story_withdraw(
     story.recording = None
     story.withdrawn_at = story.withdrawn_at or now
     story.save()
+    # Renaming the slug makes Wagtail remember the old path (on commit), which holds the title's words: forget it
+    # too, in a callback that runs after Wagtail's.
+    Redirect.objects.filter(redirect_page_id=story.pk).delete()
+    transaction.on_commit(lambda: Redirect.objects.filter(redirect_page_id=story.pk).delete())
     revisions = Revision.page_revisions.filter(object_id=str(story.pk))
     if revisions.exists():
         revisions.delete()
         removed.append({"kind": "saved drafts"})
     PageLogEntry.objects.filter(page_id=story.pk).update(label=WITHDRAWN_TITLE)
 
+    media_id = media.id if media is not None else None
     if media is not None:
         # Transcripts and segments go with the row (they cascade); the files go once the deletion is certain.
         media.delete()
-        transaction.on_commit(lambda: recording_delete_files(media=media))
+        transaction.on_commit(lambda: recording_delete_files(media=StoryMedia(id=media_id)))
 
-    media_id = media.id if media is not None else None
     transaction.on_commit(lambda: story_visibility_changed.send(sender=StoryPage, story_id=story.pk))
     transaction.on_commit(lambda: story_withdrawn.send(sender=StoryPage, story_id=story.pk, media_id=media_id))
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stories.factories import CommunityFactory
-from stories.models import Invite, Theme
+from stories.models import Invite, Theme, private_storage
 from stories.services import invite_create
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "intake"
@@ -66,3 +66,9 @@ def manage_token_from(client) -> str:
     text = page.content.decode()
     start = text.index(marker) + len(marker)
     return text[start : text.index("/", start)]
+
+
+def private_files() -> set[Path]:
+    """Every file under the private root: recordings, copies and upload pieces."""
+    root = Path(private_storage().location)
+    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()

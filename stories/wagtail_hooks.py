@@ -1,0 +1,141 @@
+"""The intake admin: invite links, consent records, correction notes, withdrawals and recording one for a participant."""
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from wagtail import hooks
+from wagtail.admin import messages
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.widgets import Button
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from .models import Consent, CorrectionRequest, Invite, Person, StoryPage, Withdrawal
+from .services import story_withdraw
+
+
+class ShareLinkColumn(Column):
+    """The link a facilitator copies and hands out; plain text so it can be selected on a phone."""
+
+    def get_value(self, instance):
+        if not instance.is_usable:
+            return "Closed"
+        return format_html("<code>{}</code>", instance.get_absolute_url())
+
+
+class InviteViewSet(SnippetViewSet):
+    model = Invite
+    icon = "link"
+    menu_label = "Invite links"
+    list_display = ["__str__", "community", "dialogue", "expires_at", "use_count", "max_uses", ShareLinkColumn("link")]
+    list_filter = ["community", "revoked"]
+
+
+class ConsentViewSet(SnippetViewSet):
+    model = Consent
+    icon = "tick-inverse"
+    menu_label = "Consent records"
+    list_display = ["person", "story", "method", "scope", "guardian_name", "given_at", "withdrawn_at"]
+    list_filter = ["method", "scope"]
+
+
+class CorrectionRequestViewSet(SnippetViewSet):
+    model = CorrectionRequest
+    icon = "edit"
+    menu_label = "Correction notes"
+    list_display = ["story", "created_at", "resolved_at"]
+
+
+class WithdrawalViewSet(SnippetViewSet):
+    """Read-only: an audit trail is written by the withdrawal service, never edited by hand."""
+
+    model = Withdrawal
+    icon = "warning"
+    menu_label = "Withdrawals"
+    list_display = ["story_id_removed", "requested_by", "participant", "recorded_by", "withdrawn_at"]
+    inspect_view_enabled = True
+    add_to_admin_menu = False
+
+    def get_permissions_policy(self):
+        from wagtail.permission_policies import ModelPermissionPolicy
+
+        class ReadOnly(ModelPermissionPolicy):
+            def user_has_permission(self, user, action):
+                return action in ("view",) and super().user_has_permission(user, action)
+
+        return ReadOnly(self.model)
+
+
+class IntakeViewSetGroup(SnippetViewSetGroup):
+    items = (InviteViewSet, ConsentViewSet, CorrectionRequestViewSet, WithdrawalViewSet)
+    menu_icon = "folder-open-inverse"
+    menu_label = "Intake"
+    menu_name = "intake"
+
+
+register_snippet(IntakeViewSetGroup)
+
+
+@hooks.register("after_create_snippet")
+def invite_set_creator(request, instance):
+    if isinstance(instance, Invite) and instance.created_by_id is None:
+        Invite.objects.filter(pk=instance.pk).update(created_by=request.user)
+
+
+# Recording a withdrawal for a participant ---------------------------------------------------------------------------
+
+
+class RecordWithdrawalForm(forms.Form):
+    participant = forms.ModelChoiceField(
+        queryset=Person.objects.none(), label="Who asked to withdraw", empty_label="Choose the participant"
+    )
+    confirm = forms.BooleanField(
+        label="Withdraw the story now. The recording, access copies, captions and transcript are deleted for good."
+    )
+
+    def __init__(self, *args, story: StoryPage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = Person.objects.filter(participations__page=story)
+
+
+def record_withdrawal(request, page_id):
+    story = get_object_or_404(StoryPage, pk=page_id)
+    permissions = story.permissions_for_user(request.user)
+    if not (permissions.can_edit() and (permissions.can_unpublish() or not story.live)):
+        raise PermissionDenied
+    form = RecordWithdrawalForm(request.POST or None, story=story)
+    if request.method == "POST" and form.is_valid():
+        story_withdraw(
+            story=story,
+            requested_by=Withdrawal.RequestedBy.FACILITATOR,
+            user=request.user,
+            participant=form.cleaned_data["participant"],
+        )
+        messages.success(request, "The story was withdrawn and its recording and transcript deleted.")
+        return redirect("wagtailadmin_explore", story.get_parent().pk)
+    return TemplateResponse(
+        request,
+        "stories/admin/record_withdrawal.html",
+        {"story": story, "form": form, "now": timezone.now()},
+    )
+
+
+@hooks.register("register_admin_urls")
+def withdrawal_urls():
+    return [path("stories/<int:page_id>/withdraw/", record_withdrawal, name="stories_record_withdrawal")]
+
+
+@hooks.register("register_page_header_buttons")
+def withdrawal_button(page, user, view_name, next_url=None):
+    if isinstance(page.specific_deferred, StoryPage) and not page.specific_deferred.withdrawn_at:
+        if page.permissions_for_user(user).can_edit():
+            yield Button(
+                "Record a withdrawal",
+                url=reverse("stories_record_withdrawal", args=[page.pk]),
+                icon_name="warning",
+                priority=90,
+            )

@@ -1,0 +1,149 @@
+"""Taking a story back: from the storyteller's private link or recorded by a facilitator, at once and for good."""
+
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from wagtail.models import Revision, WorkflowState
+
+from stories.models import Consent, StoryMedia, StoryPage, Withdrawal, private_storage
+from stories.services import story_withdraw
+from stories.signals import story_visibility_changed, story_withdrawn
+
+from .test_intake_support import (  # noqa: F401
+    SPEECH_WAV,
+    fresh_rate_limits,
+    make_invite,
+    manage_token_from,
+    share_data,
+    share_url,
+)
+
+MARKER = "Zanzibarquux"
+
+
+def shared_and_published(client, facilitator, **overrides):
+    """A story shared through the form with a recording, then approved by a facilitator; returns (story, token)."""
+    upload = SimpleUploadedFile("grandma.wav", SPEECH_WAV.read_bytes(), content_type="audio/wav")
+    data = share_data(title=f"{MARKER} garden", text=f"{MARKER} in the written story", recording=upload)
+    data.update(overrides)
+    client.post(share_url(make_invite()), data)
+    token = manage_token_from(client)
+    story = StoryPage.objects.get(title=f"{MARKER} garden")
+    state = WorkflowState.objects.for_instance(story).get()
+    state.current_task_state.task.specific.on_action(state.current_task_state, facilitator, "approve")
+    story.refresh_from_db()
+    media = story.recording
+    folder = Path(private_storage().path(media.file.name)).parent
+    (folder / "access.mp4").write_bytes(b"access copy")
+    (folder / "poster.jpg").write_bytes(b"poster")
+    StoryMedia.objects.filter(pk=media.pk).update(access_copy=f"{Path(media.file.name).parent}/access.mp4")
+    media.transcripts.create(model_name="tiny.en", status="done", is_current=True).segments.create(
+        index=0, start=0, end=2, text=f"{MARKER} said my grandmother"
+    )
+    assert story.is_visible_to_public()
+    return story, token
+
+
+class Heard:
+    def __init__(self, signal):
+        self.calls = []
+        signal.connect(self.receive, weak=False)
+        self.signal = signal
+
+    def receive(self, sender, signal, **kwargs):
+        self.calls.append(kwargs)
+
+    def stop(self):
+        self.signal.disconnect(self.receive)
+
+
+def test_withdrawing_through_the_manage_link_removes_the_story_everywhere(
+    client, facilitator, django_capture_on_commit_callbacks
+):
+    story, token = shared_and_published(client, facilitator)
+    media = story.recording
+    media_id = media.id
+    folder = Path(private_storage().path(media.file.name)).parent
+    public_url = story.url
+    recording_url = reverse("stories:recording", args=[media_id, "access"])
+    assert client.get(public_url).status_code == 200
+    assert client.get(recording_url).status_code == 200
+    visibility, withdrawn = Heard(story_visibility_changed), Heard(story_withdrawn)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            page = client.post(reverse("stories:my-story", args=[token]), {"action": "withdraw", "confirm": "on"})
+    finally:
+        visibility.stop()
+        withdrawn.stop()
+    assert page.status_code == 302
+
+    story.refresh_from_db()
+    assert not story.live
+    assert story.withdrawn_at is not None
+    assert MARKER not in story.title and MARKER not in str(story.body) and story.summary == ""
+    assert not Revision.page_revisions.filter(object_id=str(story.pk)).exists()
+    assert all(consent.withdrawn_at for consent in Consent.objects.filter(story=story))
+    assert not StoryMedia.objects.filter(pk=media_id).exists()
+    assert not folder.exists()
+    from transcription.models import Segment, Transcript
+
+    assert not Transcript.objects.filter(media_id=media_id).exists()
+    assert not Segment.objects.filter(text__contains=MARKER).exists()
+    assert visibility.calls == [{"story_id": story.pk}]
+    assert withdrawn.calls == [{"story_id": story.pk, "media_id": media_id}]
+
+    assert client.get(public_url).status_code == 404
+    assert client.get(recording_url).status_code == 404
+    assert client.get(f"/api/stories/{story.pk}").status_code == 404
+    assert MARKER not in client.get("/api/stories").content.decode()
+
+    audit = Withdrawal.objects.get()
+    assert audit.requested_by == Withdrawal.RequestedBy.STORYTELLER
+    kinds = {entry["kind"] for entry in audit.removed}
+    assert {"publication", "consent", "recording", "access copy", "transcript", "title and written text"} <= kinds
+    assert MARKER not in str(audit.removed) and MARKER not in str(audit)
+
+    after = client.get(reverse("stories:my-story", args=[token])).content.decode()
+    assert "Your story has been taken back" in after
+    assert MARKER not in after
+    assert client.get(reverse("stories:my-story-recording", args=[token])).status_code == 404
+
+
+def test_withdrawing_twice_changes_nothing_more(client, facilitator):
+    story, _token = shared_and_published(client, facilitator)
+    first = story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    second = story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    assert first.pk == second.pk
+    assert Withdrawal.objects.count() == 1
+    story.refresh_from_db()
+    assert not story.live and story.withdrawn_at is not None
+
+
+def test_a_facilitator_records_a_withdrawal_for_a_participant(client, facilitator):
+    story, _token = shared_and_published(client, facilitator)
+    person = story.participants.get().person
+    audit = story_withdraw(
+        story=story, requested_by=Withdrawal.RequestedBy.FACILITATOR, user=facilitator, participant=person
+    )
+    assert audit.recorded_by == facilitator
+    assert audit.participant == person
+    assert not StoryPage.objects.visible_to_public().filter(pk=story.pk).exists()
+
+
+def test_withdrawal_needs_the_confirming_tick(client, facilitator):
+    story, token = shared_and_published(client, facilitator)
+    client.post(reverse("stories:my-story", args=[token]), {"action": "withdraw"})
+    story.refresh_from_db()
+    assert story.withdrawn_at is None and story.live
+
+
+def test_a_withdrawn_story_stays_out_even_if_someone_publishes_it_again(client, facilitator):
+    story, _token = shared_and_published(client, facilitator)
+    story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    story.refresh_from_db()
+    story.save_revision(user=facilitator).publish(user=facilitator)
+    story.refresh_from_db()
+    assert story.live
+    assert not story.is_visible_to_public()
+    assert client.get(story.url).status_code == 404
