@@ -1,0 +1,48 @@
+"""Reads the public pages reuse."""
+
+from django.db.models import Prefetch, Q
+
+from .models import StoryPage, StoryParticipant
+
+RELATED_CANDIDATES = 24
+
+
+def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
+    """Public stories that share a theme or the community with this one, chosen so several generations speak.
+
+    Stories sharing a theme come before those that only share the community; among them, each pick favours a story
+    whose tellers add a generation not heard yet. A fixed number of queries.
+    """
+    theme_ids = list(story.themes.values_list("pk", flat=True))
+    near = Q(community_id=story.community_id) if story.community_id else Q()
+    if theme_ids:
+        near |= Q(themes__in=theme_ids)
+    if not near:
+        return []
+    candidates = list(
+        StoryPage.objects.visible_to_public()
+        .filter(near)
+        .exclude(pk=story.pk)
+        .distinct()
+        .select_related("community", "recording")
+        .prefetch_related(
+            Prefetch("participants", queryset=StoryParticipant.objects.select_related("person")),
+            "themes",
+        )
+        .order_by("-first_published_at", "pk")[:RELATED_CANDIDATES]
+    )
+    shared_theme = {c.pk for c in candidates if any(t.pk in theme_ids for t in c.themes.all())}
+    candidates.sort(key=lambda c: c.pk not in shared_theme)  # stable: newest first within each group
+
+    heard = {person.generation.slug for person in story.people}
+    chosen = []
+    while candidates and len(chosen) < limit:
+        best = max(candidates, key=lambda c: (len(_generations(c) - heard), -candidates.index(c)))
+        candidates.remove(best)
+        chosen.append(best)
+        heard |= _generations(best)
+    return chosen
+
+
+def _generations(story: StoryPage) -> set[str]:
+    return {participant.person.generation.slug for participant in story.participants.all()}

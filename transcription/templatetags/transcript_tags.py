@@ -1,0 +1,86 @@
+"""What the story and collection pages need from transcripts, in a fixed number of queries however long they are."""
+
+from dataclasses import dataclass
+
+from django import template
+
+from stories.models import CollectionEntry, CollectionPage, StoryPage
+from stories.timecodes import format_clock
+
+from ..models import Segment, Transcript
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One segment as the page shows it: where it starts (to the second for links) and what is said."""
+
+    number: int
+    start: float
+    end: float
+    text: str
+
+    @property
+    def seconds(self) -> int:
+        # Rounded down so a link never starts after the first word.
+        return int(self.start)
+
+    @property
+    def clock(self) -> str:
+        return format_clock(self.start)
+
+
+@dataclass(frozen=True)
+class StoryTranscript:
+    transcript: Transcript
+    lines: list[TranscriptLine]
+
+    @property
+    def is_automatic(self) -> bool:
+        """A machine made it and no facilitator has marked it reviewed yet."""
+        return self.transcript.machine_generated and not self.transcript.reviewed
+
+
+def _current(media_ids):
+    return Transcript.objects.filter(media_id__in=media_ids, is_current=True, status=Transcript.Status.DONE)
+
+
+@register.simple_tag
+def story_transcript(story: StoryPage) -> StoryTranscript | None:
+    """The transcript people read for a story's recording, with its lines: two queries, or none without a recording."""
+    if not story.recording_id:
+        return None
+    transcript = _current([story.recording_id]).only("id", "machine_generated", "reviewed", "language").first()
+    if transcript is None:
+        return None
+    rows = Segment.objects.filter(transcript=transcript).order_by("index").values_list("start", "end", "text")
+    lines = [
+        TranscriptLine(number=number, start=start, end=end, text=text)
+        for number, (start, end, text) in enumerate(rows, start=1)
+    ]
+    return StoryTranscript(transcript=transcript, lines=lines)
+
+
+@dataclass(frozen=True)
+class PlaylistEntry:
+    entry: CollectionEntry
+    has_captions: bool
+
+    @property
+    def story(self) -> StoryPage:
+        return self.entry.story
+
+
+@register.simple_tag
+def collection_playlist(collection: CollectionPage) -> list[PlaylistEntry]:
+    """A collection's public entries in order, with their recordings and whether captions exist: two queries."""
+    visible = StoryPage.objects.visible_to_public()
+    entries = list(
+        collection.entries.select_related("story", "story__community", "story__recording")
+        .filter(story__in=visible)
+        .order_by("sort_order")
+    )
+    media_ids = {entry.story.recording_id for entry in entries if entry.story.recording_id}
+    captioned = set(_current(media_ids).values_list("media_id", flat=True)) if media_ids else set()
+    return [PlaylistEntry(entry=entry, has_captions=entry.story.recording_id in captioned) for entry in entries]
