@@ -4,6 +4,7 @@ The original is the preservation master and is never rewritten. No tags are copi
 phone's location or a recorder's comment never reaches the public.
 """
 
+import fractions
 import logging
 import os
 from pathlib import Path
@@ -45,12 +46,21 @@ def access_copy_write(*, source: Path, destination: Path) -> None:
                 track = copy.add_stream("aac", rate=ACCESS_SAMPLE_RATE, layout="mono")
                 track.bit_rate = ACCESS_BIT_RATE
                 resampler = av.AudioResampler(format="fltp", layout="mono", rate=ACCESS_SAMPLE_RATE)
+                written = 0
+
+                def encode(frames):
+                    # Count time in samples ourselves: uploaded files often carry gaps or jumps in their timestamps.
+                    nonlocal written
+                    for resampled in frames:
+                        resampled.pts = written
+                        resampled.time_base = fractions.Fraction(1, ACCESS_SAMPLE_RATE)
+                        written += resampled.samples
+                        copy.mux(track.encode(resampled))
+
                 for frame in recording.decode(sound):
                     frame.pts = None
-                    for resampled in resampler.resample(frame):
-                        copy.mux(track.encode(resampled))
-                for resampled in resampler.resample(None):
-                    copy.mux(track.encode(resampled))
+                    encode(resampler.resample(frame))
+                encode(resampler.resample(None))
                 copy.mux(track.encode(None))
         os.replace(partial, destination)
     except av.error.FFmpegError as error:

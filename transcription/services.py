@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from stories.media import RecordingRefused, probe_recording, recording_folder
@@ -242,7 +242,6 @@ def _progress_saver(transcript_id: int, duration: float | None):
 
 def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
     """Queue a transient failure again after a growing pause, or fail it once the attempts are spent."""
-    close_old_connections()
     with transaction.atomic():
         transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
         if transcript is None:

@@ -34,7 +34,7 @@ def write_audio(
         picture = None
         if video:
             picture = output.add_stream(video, rate=10)
-            picture.width, picture.height = 160, 120
+            picture.width, picture.height = 176, 144  # a size h263 (3gp phones) accepts
             picture.pix_fmt = "yuv420p"
         track = output.add_stream(codec, rate=rate, layout="mono")
         resampler = av.AudioResampler(format=track.format.name, layout="mono", rate=rate)
@@ -45,7 +45,7 @@ def write_audio(
         output.mux(track.encode(None))
         if picture:
             for number in range(int(len(sound) / RATE * 10)):
-                pixels = np.full((120, 160, 3), (number * 7) % 255, dtype=np.uint8)
+                pixels = np.full((144, 176, 3), (number * 7) % 255, dtype=np.uint8)
                 image = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
                 image.pts = number
                 output.mux(picture.encode(image))
