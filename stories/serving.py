@@ -53,11 +53,11 @@ def requested_range(header: str, size: int) -> tuple[int, int] | None:
             ranges.append((max(size - suffix, 0), size - 1))
             continue
         first = int(first)
-        last = int(last) if last else size - 1
-        if last < first:
-            return None
+        if last and int(last) < first:
+            return None  # invalid, so the whole header is ignored
         if first >= size:
             continue
+        last = int(last) if last else size - 1
         ranges.append((first, min(last, size - 1)))
     if not ranges or size == 0:
         raise Unsatisfiable

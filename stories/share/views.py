@@ -1,6 +1,7 @@
 """/share/<token>/ (the share form and its resumable uploads) and /my-story/<token>/ (the storyteller's own page)."""
 
 import logging
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import transaction
@@ -188,7 +189,7 @@ def share_upload_start(request, token):
         return _json_error("The upload needs its size in an Upload-Length header.", 400)
     try:
         upload = services.share_upload_create(
-            invite=invite, length=length, original_filename=request.headers.get("Upload-Filename", "")
+            invite=invite, length=length, original_filename=unquote(request.headers.get("Upload-Filename", ""))
         )
     except RecordingTooLarge as refusal:
         return _json_error(str(refusal), 413)
