@@ -24,11 +24,12 @@ def webvtt(segments: Iterable[Segment]) -> str:
     """A WebVTT file (https://www.w3.org/TR/webvtt1/) with one cue per segment."""
     cues = ["WEBVTT", ""]
     for number, segment in enumerate(segments, start=1):
+        # Escaping ">" also keeps "-->", which would end the cue's text, out of the payload.
         text = _one_line(segment.text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         cues += [
             str(number),
             f"{_timestamp(segment.start, '.')} --> {_timestamp(segment.end, '.')}",
-            text.replace("-->", "→"),
+            text,
             "",
         ]
     return "\n".join(cues)

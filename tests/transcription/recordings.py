@@ -106,3 +106,15 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
                 min(distance[j] + 1, distance[j - 1] + 1, previous + (ref_word != hyp_word)),
             )
     return distance[len(hyp)] / len(ref)
+
+
+def finished_transcript(segments: list[tuple[float, float, str]], *, media: StoryMedia | None = None, **fields):
+    """A done, current transcript with the given segments: for tests about what is shown, not how it was made."""
+    from transcription.models import Segment, Transcript
+
+    media = media or damaged_recording(b"not read in these tests", extension=".mp3")
+    fields = {"status": Transcript.Status.DONE, "is_current": True, "language": "en", "progress": 100, **fields}
+    transcript = Transcript.objects.create(media=media, model_name="tiny.en", **fields)
+    for index, (start, end, text) in enumerate(segments):
+        Segment.objects.create(transcript=transcript, index=index, start=start, end=end, text=text)
+    return transcript

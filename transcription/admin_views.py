@@ -1,0 +1,139 @@
+"""Admin views: one story's transcripts (state, retry, re-transcribe, correct) and the report of unfinished jobs."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_POST
+
+from stories.models import StoryPage
+
+from . import services
+from .forms import RetranscribeForm, SegmentCorrectionForm
+from .models import Transcript
+from .selectors import latest_transcript, unfinished_transcripts
+
+
+def _editable_story(request, page_id: int) -> StoryPage:
+    story = get_object_or_404(StoryPage, pk=page_id)
+    if not story.permissions_for_user(request.user).can_edit():
+        raise PermissionDenied
+    return story
+
+
+def _story_transcript(request, page_id: int, transcript_id: int) -> tuple[StoryPage, Transcript]:
+    story = _editable_story(request, page_id)
+    transcript = get_object_or_404(Transcript, pk=transcript_id, media_id=story.recording_id)
+    return story, transcript
+
+
+def story_transcripts(request, page_id: int):
+    """Processing state, the transcripts made by each model, and the current one's segments to correct."""
+    story = _editable_story(request, page_id)
+    transcripts = list(Transcript.objects.filter(media_id=story.recording_id).order_by("-is_current", "-updated_at"))
+    shown = next((t for t in transcripts if t.pk == _int(request.GET.get("transcript"))), None) or (
+        transcripts[0] if transcripts else None
+    )
+    correction = None
+    if shown and shown.status == Transcript.Status.DONE:
+        correction = SegmentCorrectionForm(segments=shown.segments.order_by("index"))
+    return TemplateResponse(
+        request,
+        "transcription/admin/story_transcripts.html",
+        {
+            "story": story,
+            "transcripts": transcripts,
+            "shown": shown,
+            "correction": correction,
+            "retranscribe": RetranscribeForm(),
+        },
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_POST
+def transcript_correct(request, page_id: int, transcript_id: int):
+    story, transcript = _story_transcript(request, page_id, transcript_id)
+    form = SegmentCorrectionForm(request.POST, segments=transcript.segments.order_by("index"))
+    if form.is_valid():
+        changed = services.transcript_correct(transcript=transcript, texts=form.corrected_texts())
+        messages.success(request, f"Saved. {changed} segment(s) corrected; the transcript is marked reviewed.")
+    else:
+        messages.error(request, "A segment cannot be left empty.")
+    return redirect(f"{_story_url(story)}?transcript={transcript.pk}")
+
+
+@require_POST
+def transcript_retry(request, page_id: int, transcript_id: int):
+    story, transcript = _story_transcript(request, page_id, transcript_id)
+    try:
+        services.transcript_retry(transcript=transcript)
+        messages.success(request, "Queued again. The worker will pick it up shortly.")
+    except services.CorrectionsWouldBeLost as refusal:
+        messages.error(request, str(refusal))
+    return redirect(_story_url(story))
+
+
+@require_POST
+def transcript_make_current(request, page_id: int, transcript_id: int):
+    story, transcript = _story_transcript(request, page_id, transcript_id)
+    services.transcript_make_current(transcript=transcript)
+    messages.success(request, f"People now read the {transcript.model_name} transcript.")
+    return redirect(_story_url(story))
+
+
+@require_POST
+def story_retranscribe(request, page_id: int):
+    story = _editable_story(request, page_id)
+    form = RetranscribeForm(request.POST)
+    if story.recording is None or not form.is_valid():
+        messages.error(request, "Choose a model for a story that has a recording.")
+        return redirect(_story_url(story))
+    try:
+        services.transcript_request(
+            media=story.recording,
+            model_name=form.cleaned_data["model_name"],
+            supersede_corrections=form.cleaned_data["supersede_corrections"],
+        )
+        messages.success(request, f"Queued with {form.cleaned_data['model_name']}.")
+    except services.CorrectionsWouldBeLost as refusal:
+        messages.error(request, str(refusal))
+    return redirect(_story_url(story))
+
+
+def unfinished_report(request):
+    """Failed and pending transcripts for the stories this person may edit."""
+    rows = []
+    for transcript in unfinished_transcripts():
+        stories = [s for s in StoryPage.objects.filter(recording_id=transcript.media_id) if _can_edit(request, s)]
+        if stories or request.user.is_superuser:
+            rows.append({"transcript": transcript, "stories": stories})
+    return TemplateResponse(request, "transcription/admin/unfinished_report.html", {"rows": rows})
+
+
+def _can_edit(request, story: StoryPage) -> bool:
+    return story.permissions_for_user(request.user).can_edit()
+
+
+def _story_url(story: StoryPage) -> str:
+    from django.urls import reverse
+
+    return reverse("transcription_admin:story", args=[story.pk])
+
+
+def processing_label(story: StoryPage) -> str:
+    """What the story's header button says: where its transcript has got to."""
+    transcript = latest_transcript(media_id=story.recording_id)
+    if transcript is None:
+        return "Transcript: not requested"
+    if transcript.status == Transcript.Status.RUNNING:
+        return f"Transcript: running, {transcript.progress}%"
+    if transcript.status == Transcript.Status.DONE and transcript.no_speech:
+        return "Transcript: no speech detected"
+    return f"Transcript: {transcript.get_status_display().lower()}"
