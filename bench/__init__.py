@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`: each part measures the archive beside what people would otherwise use."""

@@ -1,0 +1,103 @@
+"""Print the figures as a table and write docs/benchmarks.md from the latest saved result of every part."""
+
+from pathlib import Path
+
+from bench.common import REPOSITORY, RESULTS, Figure, PartResult
+from bench.machine import describe
+
+DOCUMENT = REPOSITORY / "docs" / "benchmarks.md"
+ORDER = ["transcription", "pages", "upload", "sharing", "search"]
+
+
+def number(value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def ratio_text(figure: Figure) -> str:
+    if figure.ratio is None:
+        return ""
+    return f"{figure.ratio:.2f}"
+
+
+def goal_text(figure: Figure) -> str:
+    if not figure.goal:
+        return ""
+    verdict = {True: "met", False: "missed", None: "not judged"}[figure.goal_met]
+    return f"{figure.goal}: {verdict}"
+
+
+def rows(result: PartResult) -> list[list[str]]:
+    return [
+        [
+            figure.benchmark,
+            figure.measure,
+            f"{number(figure.ours)} {figure.unit}",
+            f"{number(figure.peer)} {figure.unit} ({figure.peer_name})" if figure.peer is not None else "",
+            ratio_text(figure),
+            str(figure.runs),
+            goal_text(figure),
+        ]
+        for figure in result.figures
+    ]
+
+
+HEADER = ["Benchmark", "Measure", "Ours", "Peer", "Ours / peer", "Runs", "Goal"]
+
+
+def print_table(result: PartResult) -> None:
+    table = [HEADER, *rows(result)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
+    print(f"\n{result.part} ({'quick' if result.quick else 'full'} run, {result.seconds:.0f} s)")
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for item in result.not_measured:
+        print(f"not measured: {item}")
+
+
+def write_document() -> Path:
+    """Rebuild the whole document, so a one-part run keeps every other part's last figures."""
+    machine = describe()
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench`); do not edit by hand. Each figure is the median of the runs",
+        "shown, and the peer beside it was measured in the same run, interleaved with ours. Nothing here is asserted by",
+        "a test: these are measurements, and on a shared machine they move from run to run.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {machine['cpu']}",
+        f"- Cores available: {machine['cores']}",
+        f"- Memory: {machine['memory']}",
+        f"- System: {machine['os']}, Python {machine['python']}",
+        "",
+    ]
+    for part in ORDER:
+        path = RESULTS / f"{part}.json"
+        lines += [f"## {part.capitalize()}", ""]
+        if not path.exists():
+            lines += ["Not measured yet: run `python -m bench " + part + "`.", ""]
+            continue
+        result = PartResult.load(path)
+        mode = "quick run (smaller, fewer repetitions)" if result.quick else "full run"
+        lines += [f"Measured {result.started}, {mode}, {result.seconds:.0f} s.", ""]
+        if result.findings:
+            lines += ["Where we are ahead, where we are behind, and why:", ""]
+            lines += [*[f"- {finding}" for finding in result.findings], ""]
+        lines += ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
+        lines.append("")
+        notes = [f"- {figure.benchmark}, {figure.measure}: {figure.note}" for figure in result.figures if figure.note]
+        if notes:
+            lines += ["Notes:", "", *notes, ""]
+        if result.not_measured:
+            lines += ["Not measured:", "", *[f"- {item}" for item in result.not_measured], ""]
+    DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
+    DOCUMENT.write_text("\n".join(lines).rstrip() + "\n")
+    return DOCUMENT

@@ -1,0 +1,131 @@
+"""A throwaway archive for the benchmarks that need a running site: its own SQLite file and folders under var/bench/.
+
+The developer's db.sqlite3 and var/private are never touched: every command here runs with DATABASE_URL and
+STORYARCHIVE_VAR_DIR pointing into the scratch folder.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.common import PROJECT_PYTHON, REPOSITORY, SCRATCH, say
+
+GUNICORN = REPOSITORY / ".venv" / "bin" / "gunicorn"
+
+
+class Site:
+    """One throwaway archive: a database file, a var folder and the settings that point at them."""
+
+    def __init__(self, name: str):
+        self.root = SCRATCH / name
+        self.database = self.root / "db.sqlite3"
+
+    def environment(self, settings: str = "storyarchive.settings.production") -> dict[str, str]:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": settings,
+            "DATABASE_URL": f"sqlite:///{self.database}",
+            "STORYARCHIVE_VAR_DIR": str(self.root / "var"),
+            "SECRET_KEY": "bench-only-not-secret",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "TRANSCRIPTION_CACHE_DIR": str(SCRATCH / "models"),
+            "PYTHONPATH": str(REPOSITORY),
+        }
+
+    def manage(self, *arguments: str, timeout: float = 900) -> str:
+        completed = subprocess.run(
+            [str(PROJECT_PYTHON), "manage.py", *arguments],
+            cwd=REPOSITORY,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(arguments)} failed:\n{completed.stderr[-3000:]}")
+        return completed.stdout
+
+    def shell(self, code: str, timeout: float = 600) -> str:
+        return self.manage("shell", "-c", code, timeout=timeout).strip()
+
+    def prepare_demo(self) -> None:
+        """Migrate, seed the demo stories, and let one worker pass transcribe and index them; reused when ready."""
+        ready = self.root / "ready"
+        if ready.exists():
+            return
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True)
+        say(f"preparing a throwaway archive in {self.root}")
+        self.manage("migrate", "--no-input")
+        self.manage("seed_demo")
+        self.manage("db_worker", "--batch", "--queue-name", "*", "--no-reload", timeout=1800)
+        ready.write_text("demo seeded, transcribed and indexed\n")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(site: Site, *, workers: int, settings: str = "storyarchive.settings.production", timeout: int = 600):
+    """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards."""
+    port = free_port()
+    log = open(site.root / "gunicorn.log", "a")
+    process = subprocess.Popen(
+        [str(GUNICORN), "storyarchive.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--timeout", str(timeout), "--log-level", "warning"],
+        cwd=REPOSITORY,
+        env=site.environment(settings),
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=5).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {site.root / 'gunicorn.log'}") from None
+                time.sleep(0.3)
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def worker_pids(master: subprocess.Popen) -> list[int]:
+    """gunicorn's worker processes: the master's children."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The kernel's high-water mark of a process's resident memory (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for {pid}")
+
+
+def current_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
