@@ -1,0 +1,104 @@
+"""Real Chromium (Debian's) driven by Playwright against pytest-django's live server."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API keeps an event loop running in this thread; the ORM calls in the tests are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    # A test cannot click before the first play(), and the deep-link behaviour depends on playing at once.
+    "--autoplay-policy=no-user-gesture-required",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
+WAIT_MS = 5000
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests"
+    if os.environ.get("CI"):
+        return  # CI installs Chromium, so its absence there is a broken build: the chromium fixture fails
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium before the browser tests")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(request, chromium, live_server):
+    """A fresh browser tab; when the test fails, a screenshot of it is kept under test-results/browser/."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        print(f"screenshot of the failure: {path}")
+    context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _flush_without_facilitators_group():
+    """Between live-server tests the database is flushed, and a flush sends post_migrate; the stories app answers by
+    granting the facilitators group the root collection, which a flushed database no longer has."""
+    from django.db.models.signals import post_migrate
+
+    from stories.roles import ensure_facilitators_group
+
+    post_migrate.disconnect(dispatch_uid="stories.facilitators_group")
+    yield
+    post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")
+
+
+@pytest.fixture(autouse=True)
+def archive_seed(live_server):
+    """The rows migrations seed (Wagtail's roots, the home page, the story index, the themes), made again after a flush."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from wagtail.models import Collection, Locale, Page
+
+    from stories.models import HomePage
+
+    if HomePage.objects.exists():
+        return
+    Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)

@@ -1,0 +1,159 @@
+"""Listening in real Chromium: the player, the transcript that follows it, deep links and search moments."""
+
+from pathlib import Path
+
+import pytest
+
+from search.services import search_index_rebuild
+from stories.factories import PersonFactory, public_story
+from stories.media import recording_store
+from stories.signals import recording_stored
+from transcription.models import Segment, Transcript
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "garden.ogg"  # 5.5 seconds of speech
+LINES = [
+    (0.0, 1.8, "My grandmother kept a vegetable garden"),
+    (1.8, 3.6, "behind the house and every summer"),
+    (3.6, 5.4, "we picked tomatoes together"),
+]
+
+
+def stored_clip():
+    """garden.ogg kept the way an upload is, without queueing Whisper: these tests write the transcript themselves."""
+    receivers = recording_stored.receivers[:]
+    recording_stored.receivers.clear()
+    recording_stored.sender_receivers_cache.clear()
+    try:
+        with open(CLIP, "rb") as source:
+            return recording_store(source=source, original_filename="garden.ogg")
+    finally:
+        recording_stored.receivers[:] = receivers
+        recording_stored.sender_receivers_cache.clear()
+
+
+@pytest.fixture
+def garden_story():
+    """A public story playing garden.ogg, with a current transcript of three lines at known times."""
+    story = public_story(title="Grandmother's garden", people=[PersonFactory(birth_year=1948)], recording=stored_clip())
+    transcript = Transcript.objects.create(
+        media=story.recording, model_name="test", status=Transcript.Status.DONE, is_current=True, language="en"
+    )
+    Segment.objects.bulk_create(
+        Segment(transcript=transcript, index=i, start=start, end=end, text=text)
+        for i, (start, end, text) in enumerate(LINES)
+    )
+    return story
+
+
+def player_time(page) -> float:
+    return page.eval_on_selector("#player", "player => player.currentTime")
+
+
+def test_playing_moves_the_highlight_through_the_transcript(browser_page, garden_story):
+    page = browser_page
+    page.goto(garden_story.url)
+    current = page.locator(".transcript__lines li.is-current")
+
+    page.eval_on_selector("#player", "player => player.play()")
+
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 0.3")
+    assert current.count() == 1
+    first = current.text_content()
+    page.wait_for_function("() => document.querySelector('#player').currentTime > 2.2")
+    assert "behind the house" in current.text_content() or "tomatoes" in current.text_content()
+    assert current.text_content() != first
+    assert current.get_attribute("aria-current") == "true"
+
+
+def test_clicking_a_line_or_pressing_enter_on_it_seeks_there(browser_page, garden_story):
+    page = browser_page
+    page.goto(garden_story.url)
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+
+    page.get_by_text("we picked tomatoes together").click()
+    page.wait_for_function("() => document.querySelector('#player').currentTime >= 3.6")
+    assert page.url.endswith(garden_story.url)  # the page stayed; only the player moved
+
+    page.eval_on_selector("#player", "player => { player.pause(); player.currentTime = 0; }")
+    page.locator('.transcript__lines a[href="?t=1"]').focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#player').currentTime; return t >= 1.8 && t < 3.6 + 2; }"
+    )
+    assert page.locator(".transcript__lines li.is-current").text_content().endswith("behind the house and every summer")
+
+
+def test_a_t_link_starts_playback_at_that_second(browser_page, garden_story):
+    page = browser_page
+    page.goto(f"{garden_story.url}?t=3")
+
+    page.wait_for_function("() => { const p = document.querySelector('#player'); return p.played.length > 0; }")
+    first_played = page.eval_on_selector("#player", "player => player.played.start(0)")
+    assert first_played >= 2.9  # playback began at the moment, not from the start
+    assert player_time(page) >= 3
+
+
+def test_copy_link_to_this_moment_gives_a_t_link(browser_page, garden_story):
+    page = browser_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(garden_story.url)
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    page.eval_on_selector("#player", "player => { player.currentTime = 4.4; }")
+    page.wait_for_function("() => document.querySelector('#player').currentTime >= 4.4")
+
+    page.get_by_role("button", name="Copy link to this moment").click()
+
+    status = page.locator("[data-moment-status]")
+    status.filter(has_text="?t=4").wait_for()
+    assert status.get_attribute("data-link").endswith(f"{garden_story.url}?t=4")
+
+
+def test_finding_in_the_transcript_marks_matches_and_walks_through_them(browser_page, garden_story):
+    page = browser_page
+    page.goto(garden_story.url)
+
+    page.get_by_label("Find in the transcript").fill("tomatoes")
+    assert page.locator(".transcript__lines mark").count() == 1
+    page.get_by_label("Find in the transcript").fill("the")
+    total = page.locator(".transcript__lines mark").count()
+    assert total == 3  # grandmother, the house, together
+
+    page.get_by_role("button", name="Next match").click()
+    page.get_by_role("button", name="Next match").click()
+    assert page.locator("[data-find-status]").text_content().startswith(f"Match 2 of {total}")
+    page.get_by_role("button", name="Previous match").click()
+    page.get_by_role("button", name="Previous match").click()
+    assert page.locator("[data-find-status]").text_content().startswith(f"Match {total} of {total}")
+    assert page.locator(".transcript__lines mark.is-match").count() == 1
+
+
+def test_a_search_moment_opens_the_story_with_the_player_at_that_time(browser_page, garden_story):
+    search_index_rebuild()
+    page = browser_page
+    page.goto("/search/?q=tomatoes")
+
+    moment = page.locator(f'a.search-moment[href^="{garden_story.url}?t="]').first
+    href = moment.get_attribute("href")
+    seconds = int(href.rsplit("=", 1)[1])
+    moment.click()
+
+    page.wait_for_url(f"**{garden_story.url}?t={seconds}")
+    page.wait_for_function(f"() => document.querySelector('#player').currentTime >= {seconds}")
+    assert seconds == 3  # the line with "tomatoes" starts at 3.6 s
+
+
+def test_a_collection_plays_each_story_from_its_start_time(browser_page, garden_story):
+    from stories.factories import CollectionEntryFactory, CollectionPageFactory
+
+    collection = CollectionPageFactory(title="Gardens")
+    CollectionEntryFactory(page=collection, story=garden_story, sort_order=0, start_seconds=2, note="The tomatoes")
+    page = browser_page
+    page.goto(collection.url)
+
+    page.get_by_role("button", name="Play the collection in order").click()
+
+    page.wait_for_function("() => { const p = document.querySelector('#player'); return p.played.length > 0; }")
+    assert page.eval_on_selector("#player", "player => player.played.start(0)") >= 1.9
+    assert "The tomatoes" in page.locator("[data-now-playing]").text_content()
