@@ -49,7 +49,7 @@ def search_page(request):
         "results": results,
         "facet_groups": _facet_groups(request, results),
         "active_filters": _active_filters(request, results),
-        "drop_suggestions": _drop_suggestions(request, backend, query) if results.total == 0 else [],
+        "drop_suggestions": _drop_suggestions(request, backend, results) if results.total == 0 else [],
         "previous_url": _with(request, page=query.page - 1) if query.page > 1 else "",
         "next_url": _with(request, page=query.page + 1) if query.page < results.page_count else "",
         "sorts": [
@@ -115,12 +115,14 @@ def _active_filters(request, results: StorySearchResults) -> list[FilterLink]:
     return active
 
 
-def _drop_suggestions(request, backend, query: StoryQuery) -> list[FilterLink]:
+def _drop_suggestions(request, backend, results: StorySearchResults) -> list[FilterLink]:
     """For a search with no results: each filter whose removal would find stories, and how many."""
+    query = results.query
+    labels = {(facet, v.value): v.label for facet in FACETS for v in results.facets[facet]}
     suggestions = []
     candidates = [
         (
-            f"{FACET_HEADINGS[facet]}: {value}",
+            f"{FACET_HEADINGS[facet]}: {labels.get((facet, value), value)}",
             dataclasses.replace(query, **{FACET_FIELDS[facet]: tuple(v for v in query.selected(facet) if v != value)}),
             _with(request, remove=(facet, value)),
         )

@@ -6,15 +6,13 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.expressions import RawSQL
 
-from stories.generations import BY_SLUG
-from stories.models import StoryKind, StoryPage
-from stories.validators import language_label
+from stories.models import StoryPage
 
 from ..analysis import QUERY_ANALYZERS, SearchText, fold, highlight, stemmed_text, words
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
 from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
-from .hits import hits_in_order
+from .hits import facet_labels, hits_in_order
 
 SNIPPET_WORDS = 18
 SUGGESTION_DOCUMENTS = 200
@@ -103,16 +101,26 @@ class DatabaseBackend:
                 )
             else:
                 config = POSTGRES_CONFIGS[story.analyzer]
+                # Only the words go to PostgreSQL: its parser would otherwise drop "<script>" as an XML tag, or
+                # read an address as one token, and match differently from FTS5.
                 cursor.execute(
                     "UPDATE search_storydocument SET search_vector = "
                     "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector(%s::regconfig, %s), 'B')"
                     " || to_tsvector(%s::regconfig, %s), words = to_tsvector('simple', %s) WHERE story_id = %s",
-                    [config, story.title, config, story.summary, config, searchable, everything, story.id],
+                    [
+                        config,
+                        plain_words(story.title),
+                        config,
+                        plain_words(story.summary),
+                        config,
+                        plain_words(searchable),
+                        plain_words(everything),
+                        story.id,
+                    ],
                 )
-                cursor.execute(
-                    "UPDATE search_segmentdocument SET search_vector = to_tsvector(%s::regconfig, text) "
-                    "WHERE document_id = %s",
-                    [config, story.id],
+                cursor.executemany(
+                    "UPDATE search_segmentdocument SET search_vector = to_tsvector(%s::regconfig, %s) WHERE id = %s",
+                    [(config, plain_words(segment.text), segment.pk) for segment in segments],
                 )
 
     # Reading ---------------------------------------------------------------------------------------------------
@@ -159,10 +167,12 @@ class DatabaseBackend:
             for value, label, count in rows:
                 previous = counts.get(value, (label, 0))
                 counts[value] = (previous[0], previous[1] + count)
+        elif facet == "community":
+            rows = scoped.values_list("community", "community_name").annotate(count=Count("pk")).order_by()
+            counts = {value: (name, count) for value, name, count in rows if value}
         else:
-            labels = {"community": "community_name", "language": "language", "kind": "kind"}
-            rows = scoped.values(facet, labels[facet]).annotate(count=Count("pk")).order_by()
-            counts = {row[facet]: (_label(facet, row[labels[facet]]), row["count"]) for row in rows if row[facet]}
+            rows = scoped.values_list(facet).annotate(count=Count("pk")).order_by()
+            counts = {value: (_label(facet, value), count) for value, count in rows if value}
         selected = query.selected(facet)
         for value in selected:
             counts.setdefault(value, (_label(facet, value), 0))
@@ -219,6 +229,10 @@ class DatabaseBackend:
         }
 
 
+def plain_words(text: str) -> str:
+    return " ".join(words(text))
+
+
 def _filters(query: StoryQuery) -> dict[str, Q]:
     """One Q per facet or range, so a facet's own filter can be left out of its counts."""
     filters = {}
@@ -239,14 +253,7 @@ def _filters(query: StoryQuery) -> dict[str, Q]:
 
 
 def _label(facet: str, value: str) -> str:
-    if facet == "generation":
-        generation = BY_SLUG.get(value)
-        return generation.label if generation else value
-    if facet == "language":
-        return language_label(value)
-    if facet == "kind":
-        return StoryKind(value).label if value in StoryKind.values else value
-    return value
+    return facet_labels(facet, [value]).get(value, value)
 
 
 def _tsquery(text: SearchText, *, any_term: bool = False) -> tuple[str, list]:

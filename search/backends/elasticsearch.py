@@ -10,14 +10,10 @@ from django.utils.safestring import mark_safe
 from elasticsearch.dsl import A, Index, Q, Search
 from elasticsearch.helpers import bulk
 
-from stories.generations import BY_SLUG
-from stories.models import Community, StoryKind, Theme
-from stories.validators import language_label
-
 from ..analysis import SearchText, fold, words
 from ..documents import StoryIndexDocument, language_fields, story_document
 from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
-from .hits import hits_in_order
+from .hits import facet_labels, hits_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -288,15 +284,3 @@ def _facet_values(facet: str, aggregations: dict, query: StoryQuery) -> list[Fac
         (FacetValue(value=v, label=labels.get(v, v), count=n, selected=v in selected) for v, n in counts.items()),
         key=lambda f: (-f.count, f.label.lower()),
     )
-
-
-def facet_labels(facet: str, values: list[str]) -> dict[str, str]:
-    if facet == "theme":
-        return dict(Theme.objects.filter(slug__in=values).values_list("slug", "name"))
-    if facet == "community":
-        return dict(Community.objects.filter(slug__in=values).values_list("slug", "name"))
-    if facet == "generation":
-        return {v: BY_SLUG[v].label for v in values if v in BY_SLUG}
-    if facet == "language":
-        return {v: language_label(v) for v in values}
-    return {v: StoryKind(v).label for v in values if v in StoryKind.values}

@@ -1,8 +1,10 @@
-"""Turning a backend's ordered story ids into hits, with the visibility rule applied once more."""
+"""What every backend does after its own search: ids into hits (the visibility rule once more), slugs into labels."""
 
 from django.db.models import Prefetch
 
-from stories.models import StoryPage, StoryParticipant
+from stories.generations import BY_SLUG
+from stories.models import Community, StoryKind, StoryPage, StoryParticipant, Theme
+from stories.validators import language_label
 
 from ..query import StoryHit
 
@@ -23,3 +25,16 @@ def hits_in_order(story_ids, snippets, scores, moments) -> list[StoryHit]:
         for pk in story_ids
         if pk in stories
     ]
+
+
+def facet_labels(facet: str, values: list[str]) -> dict[str, str]:
+    """The words a visitor reads for each facet value."""
+    if facet == "theme":
+        return dict(Theme.objects.filter(slug__in=values).values_list("slug", "name"))
+    if facet == "community":
+        return dict(Community.objects.filter(slug__in=values).values_list("slug", "name"))
+    if facet == "generation":
+        return {v: BY_SLUG[v].label for v in values if v in BY_SLUG}
+    if facet == "language":
+        return {v: language_label(v) for v in values}
+    return {v: StoryKind(v).label for v in values if v in StoryKind.values}
