@@ -6,6 +6,10 @@ Bench-only: the project has no page cache setting yet, so this shows what one wo
 from storyarchive.settings.production import *  # noqa: F403
 from storyarchive.settings.production import MIDDLEWARE
 
-MIDDLEWARE = ["django.middleware.cache.UpdateCacheMiddleware", *MIDDLEWARE, "django.middleware.cache.FetchFromCacheMiddleware"]
+MIDDLEWARE = [
+    "django.middleware.cache.UpdateCacheMiddleware",
+    *MIDDLEWARE,
+    "django.middleware.cache.FetchFromCacheMiddleware",
+]
 CACHE_MIDDLEWARE_SECONDS = 300
 CACHE_MIDDLEWARE_KEY_PREFIX = "bench"

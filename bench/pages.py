@@ -52,23 +52,40 @@ def run(*, quick: bool) -> PartResult:
     measured: dict[tuple[str, str], list[dict]] = {}
     for label, settings in CONFIGURATIONS.items():
         with gunicorn(site, workers=2, settings=settings) as (base, _):
-            for page, path in pages.items():
+            for path in pages.values():
                 drive(base + path, seconds=1, max_requests=50)  # warm both workers and the cache
             for attempt in range(runs):
                 for page, path in pages.items():
                     say(f"pages: {page} with {label}, run {attempt + 1}/{runs}")
-                    measured.setdefault((label, page), []).append(drive(base + path, seconds=seconds, max_requests=max_requests))
+                    measured.setdefault((label, page), []).append(
+                        drive(base + path, seconds=seconds, max_requests=max_requests)
+                    )
     plain, cached = CONFIGURATIONS
     for page in pages:
         ours, peer = measured[(plain, page)], measured[(cached, page)]
         errors = sum(r["errors"] + r["non2xx"] for r in ours + peer)
         note = f"{pages[page]}; {errors} errors or non-2xx responses" if errors else pages[page]
         result.figures += [
-            Figure(f"{page} page", "requests per second", "req/s", round(median([r["rps"] for r in ours]), 1),
-                   round(median([r["rps"] for r in peer]), 1), "with a page cache", runs, lower_is_better=False,
-                   note=note),
-            Figure(f"{page} page", "p95 latency", "ms", round(median([r["p95_ms"] for r in ours]), 1),
-                   round(median([r["p95_ms"] for r in peer]), 1), "with a page cache", runs),
+            Figure(
+                f"{page} page",
+                "requests per second",
+                "req/s",
+                round(median([r["rps"] for r in ours]), 1),
+                round(median([r["rps"] for r in peer]), 1),
+                "with a page cache",
+                runs,
+                lower_is_better=False,
+                note=note,
+            ),
+            Figure(
+                f"{page} page",
+                "p95 latency",
+                "ms",
+                round(median([r["p95_ms"] for r in ours]), 1),
+                round(median([r["p95_ms"] for r in peer]), 1),
+                "with a page cache",
+                runs,
+            ),
         ]
     result.not_measured.append(
         "The project's own page cache: it has no page cache setting yet, so 'ours' is without one and the peer is "

@@ -61,8 +61,15 @@ def run(*, quick: bool) -> PartResult:
             idle = search_latencies(base, max_requests=max_requests, max_seconds=max_seconds)
             say(f"sharing: search while transcribing, run {attempt + 1}/{runs}")
             worker = subprocess.Popen(
-                [str(PROJECT_PYTHON), str(transcription.CHILD), "archive", str(model), str(recording),
-                 "--threads", str(transcription.THREADS)],
+                [
+                    str(PROJECT_PYTHON),
+                    str(transcription.CHILD),
+                    "archive",
+                    str(model),
+                    str(recording),
+                    "--threads",
+                    str(transcription.THREADS),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -74,17 +81,35 @@ def run(*, quick: bool) -> PartResult:
                 worker.kill()
                 worker.wait()
             if not transcribing:
-                result.findings.append("The transcription ended before the search load did; the busy figure is diluted.")
+                result.findings.append(
+                    "The transcription ended before the search load did; the busy figure is diluted."
+                )
             idle_p95.append(percentile(idle, 0.95))
             busy_p95.append(percentile(busy, 0.95))
             idle_p50.append(statistics.median(idle))
             busy_p50.append(statistics.median(busy))
     ours, peer = median(busy_p95), median(idle_p95)
     result.figures += [
-        Figure("Search while transcribing", "/api/search p95", "ms", round(ours, 1), round(peer, 1), "idle", runs,
-               goal="at most 2x idle", goal_met=ours <= GOAL_RATIO * peer,
-               note=f"{len(TERMS)} rotated terms, up to {max_requests} requests or {max_seconds:.0f} s per phase"),
-        Figure("Search while transcribing", "/api/search p50", "ms", round(median(busy_p50), 1),
-               round(median(idle_p50), 1), "idle", runs),
+        Figure(
+            "Search while transcribing",
+            "/api/search p95",
+            "ms",
+            round(ours, 1),
+            round(peer, 1),
+            "idle",
+            runs,
+            goal="at most 2x idle",
+            goal_met=ours <= GOAL_RATIO * peer,
+            note=f"{len(TERMS)} rotated terms, up to {max_requests} requests or {max_seconds:.0f} s per phase",
+        ),
+        Figure(
+            "Search while transcribing",
+            "/api/search p50",
+            "ms",
+            round(median(busy_p50), 1),
+            round(median(idle_p50), 1),
+            "idle",
+            runs,
+        ),
     ]
     return result

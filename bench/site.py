@@ -81,8 +81,18 @@ def gunicorn(site: Site, *, workers: int, settings: str = "storyarchive.settings
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
     process = subprocess.Popen(
-        [str(GUNICORN), "storyarchive.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", str(timeout), "--log-level", "warning"],
+        [
+            str(GUNICORN),
+            "storyarchive.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            str(timeout),
+            "--log-level",
+            "warning",
+        ],
         cwd=REPOSITORY,
         env=site.environment(settings),
         stdout=log,

@@ -111,7 +111,10 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 
 def ensure_openai_environment() -> None:
     """Create the bench-only environment: torch 2.13.0 (the CPU build on disk) first, so openai-whisper keeps it."""
-    if OPENAI_PYTHON.exists() and subprocess.run([OPENAI_PYTHON, "-c", "import whisper, torch"], check=False).returncode == 0:
+    if (
+        OPENAI_PYTHON.exists()
+        and subprocess.run([OPENAI_PYTHON, "-c", "import whisper, torch"], check=False).returncode == 0
+    ):
         return
     say(f"creating the openai-whisper bench environment in {OPENAI_ENV}")
     subprocess.run([sys.executable, "-m", "venv", OPENAI_ENV], check=True)
@@ -206,20 +209,61 @@ def run(*, quick: bool) -> PartResult:
         wer = {name: median([word_error_rate(text, r["texts"][0]) for r in rs]) for name, rs in measured.items()}
         bench = f"tiny.en, {label}"
         result.figures += [
-            Figure(bench, "wall time (model loaded)", "s", round(wall["archive"], 2), round(wall["openai"], 2),
-                   "openai-whisper", count, goal="at least 4x faster", goal_met=wall["openai"] >= 4 * wall["archive"]),
-            Figure(bench, "real-time factor", "x", round(wall["archive"] / seconds, 4),
-                   round(wall["openai"] / seconds, 4), "openai-whisper", count),
-            Figure(bench, "peak RSS", "MB", round(peak["archive"]), round(peak["openai"]), "openai-whisper", count,
-                   goal="at most 0.65x", goal_met=peak["archive"] <= 0.65 * peak["openai"]),
-            Figure(bench, "word error rate", "WER", round(wer["archive"], 3), round(wer["openai"], 3),
-                   "openai-whisper", count, goal="equal", goal_met=wer["archive"] <= wer["openai"] + 0.01),
+            Figure(
+                bench,
+                "wall time (model loaded)",
+                "s",
+                round(wall["archive"], 2),
+                round(wall["openai"], 2),
+                "openai-whisper",
+                count,
+                goal="at least 4x faster",
+                goal_met=wall["openai"] >= 4 * wall["archive"],
+            ),
+            Figure(
+                bench,
+                "real-time factor",
+                "x",
+                round(wall["archive"] / seconds, 4),
+                round(wall["openai"] / seconds, 4),
+                "openai-whisper",
+                count,
+            ),
+            Figure(
+                bench,
+                "peak RSS",
+                "MB",
+                round(peak["archive"]),
+                round(peak["openai"]),
+                "openai-whisper",
+                count,
+                goal="at most 0.65x",
+                goal_met=peak["archive"] <= 0.65 * peak["openai"],
+            ),
+            Figure(
+                bench,
+                "word error rate",
+                "WER",
+                round(wer["archive"], 3),
+                round(wer["openai"], 3),
+                "openai-whisper",
+                count,
+                goal="equal",
+                goal_met=wer["archive"] <= wer["openai"] + 0.01,
+            ),
         ]
         if "plain" in measured:
             result.figures.append(
-                Figure(bench, "wall time, faster-whisper without VAD (openai's options)", "s",
-                       round(wall["plain"], 2), round(wall["openai"], 2), "openai-whisper", count,
-                       note=f"WER {wer['plain']:.3f}, peak {peak['plain']:.0f} MB"),
+                Figure(
+                    bench,
+                    "wall time, faster-whisper without VAD (openai's options)",
+                    "s",
+                    round(wall["plain"], 2),
+                    round(wall["openai"], 2),
+                    "openai-whisper",
+                    count,
+                    note=f"WER {wer['plain']:.3f}, peak {peak['plain']:.0f} MB",
+                ),
             )
         if seconds == 60:
             sixty, sixty_text, tiny_runs = path, text, measured["archive"]
@@ -233,12 +277,27 @@ def run(*, quick: bool) -> PartResult:
             base_runs.append(transcribe("archive", folders["base"], [sixty]))
         for name, rs in (("tiny.en", tiny_runs), ("base", base_runs)):
             result.figures += [
-                Figure(f"Models, 60-second recording ({name})", "real-time factor", "x",
-                       round(median([r["seconds"][0] for r in rs]) / 60, 4), runs=len(rs)),
-                Figure(f"Models, 60-second recording ({name})", "peak RSS", "MB",
-                       round(median([r["peak_rss_mb"] for r in rs])), runs=len(rs)),
-                Figure(f"Models, 60-second recording ({name})", "word error rate", "WER",
-                       round(median([word_error_rate(sixty_text, r["texts"][0]) for r in rs]), 3), runs=len(rs)),
+                Figure(
+                    f"Models, 60-second recording ({name})",
+                    "real-time factor",
+                    "x",
+                    round(median([r["seconds"][0] for r in rs]) / 60, 4),
+                    runs=len(rs),
+                ),
+                Figure(
+                    f"Models, 60-second recording ({name})",
+                    "peak RSS",
+                    "MB",
+                    round(median([r["peak_rss_mb"] for r in rs])),
+                    runs=len(rs),
+                ),
+                Figure(
+                    f"Models, 60-second recording ({name})",
+                    "word error rate",
+                    "WER",
+                    round(median([word_error_rate(sixty_text, r["texts"][0]) for r in rs]), 3),
+                    runs=len(rs),
+                ),
             ]
     if quick:
         result.not_measured.append("10-minute recording (quick run)")

@@ -20,9 +20,12 @@ def wav_header(total_bytes: int) -> bytes:
     """A 48 kHz stereo 16-bit WAV header, so 1 GB is about 93 minutes: a recording the archive accepts."""
     data_bytes = total_bytes - 44
     return (
-        b"RIFF" + struct.pack("<I", total_bytes - 8) + b"WAVEfmt "
+        b"RIFF"
+        + struct.pack("<I", total_bytes - 8)
+        + b"WAVEfmt "
         + struct.pack("<IHHIIHH", 16, 1, 2, 48_000, 48_000 * 4, 4, 16)
-        + b"data" + struct.pack("<I", data_bytes)
+        + b"data"
+        + struct.pack("<I", data_bytes)
     )
 
 
@@ -79,7 +82,9 @@ class ShareClient:
 
     def upload(self, total: int, *, piece: int) -> str:
         response, payload = self.request(
-            "POST", f"/share/{self.token}/uploads/", headers={"Upload-Length": str(total), "Upload-Filename": "bench.wav"}
+            "POST",
+            f"/share/{self.token}/uploads/",
+            headers={"Upload-Length": str(total), "Upload-Filename": "bench.wav"},
         )
         if response.status != 201:
             raise RuntimeError(f"upload start answered {response.status}: {payload[:300]!r}")
@@ -132,10 +137,18 @@ def run(*, quick: bool) -> PartResult:
     for style, rows in measured.items():
         peak, idle, seconds = (median([row[i] for row in rows]) for i in range(3))
         result.figures.append(
-            Figure(f"Upload of {size}, {style}", "web process peak RSS", "MB", round(peak, 1), round(idle, 1),
-                   "same worker idle, before the upload", runs, goal=f"under {GOAL_MB} MB",
-                   goal_met=peak < GOAL_MB, note=f"{total / 1024**2 / seconds:.0f} MB/s over loopback, "
-                   "including the probe and checksum at the end"),
+            Figure(
+                f"Upload of {size}, {style}",
+                "web process peak RSS",
+                "MB",
+                round(peak, 1),
+                round(idle, 1),
+                "same worker idle, before the upload",
+                runs,
+                goal=f"under {GOAL_MB} MB",
+                goal_met=peak < GOAL_MB,
+                note=f"{total / 1024**2 / seconds:.0f} MB/s over loopback, including the probe and checksum at the end",
+            ),
         )
     if quick:
         result.not_measured.append("the 1 GB upload (quick run uploads 256 MB)")
