@@ -5,7 +5,7 @@ import importlib
 import sys
 import time
 
-from bench.common import say
+from bench.common import load_average, say
 from bench.report import ORDER, print_table, write_document
 
 MODULES = {
@@ -28,7 +28,7 @@ def main() -> int:
     failed = []
     for part in arguments.parts or ORDER:
         say(f"{part}: starting ({'quick' if arguments.quick else 'full'})")
-        started = time.perf_counter()
+        started, load_before = time.perf_counter(), load_average()
         try:
             result = importlib.import_module(MODULES[part]).run(quick=arguments.quick)
         except Exception as error:  # one broken part must not cost the figures of the others
@@ -36,6 +36,7 @@ def main() -> int:
             failed.append(part)
             continue
         result.seconds = time.perf_counter() - started
+        result.machine_load = f"{load_before} at the start, {load_average()} at the end"
         result.save()
         print_table(result)
     say(f"wrote {write_document()}")

@@ -47,6 +47,7 @@ class PartResult:
     quick: bool
     started: str
     seconds: float = 0.0
+    machine_load: str = ""
     figures: list[Figure] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     not_measured: list[str] = field(default_factory=list)
@@ -62,6 +63,11 @@ class PartResult:
         raw = json.loads(path.read_text())
         raw["figures"] = [Figure(**figure) for figure in raw["figures"]]
         return cls(**raw)
+
+
+def load_average() -> str:
+    """The 1-minute load average: on a shared machine it says how noisy a figure may be."""
+    return open("/proc/loadavg").read().split()[0]
 
 
 def median(values: list[float]) -> float:

@@ -87,6 +87,13 @@ def run(*, quick: bool) -> PartResult:
                 runs,
             ),
         ]
+    for figure in result.figures:
+        if figure.measure == "requests per second" and figure.ratio:
+            result.findings.append(
+                f"{figure.benchmark}: without a page cache we serve {figure.ratio:.0%} of what a cached site serves "
+                f"({figure.ours:g} against {figure.peer:g} req/s). Every uncached request renders Wagtail's page "
+                "and runs the visibility rule's queries on SQLite; a cache answers from memory."
+            )
     result.not_measured.append(
         "The project's own page cache: it has no page cache setting yet, so 'ours' is without one and the peer is "
         "Django's per-site cache middleware switched on by bench/cached_settings.py."

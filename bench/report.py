@@ -86,7 +86,8 @@ def write_document() -> Path:
             continue
         result = PartResult.load(path)
         mode = "quick run (smaller, fewer repetitions)" if result.quick else "full run"
-        lines += [f"Measured {result.started}, {mode}, {result.seconds:.0f} s.", ""]
+        load = f" 1-minute load average {result.machine_load}." if result.machine_load else ""
+        lines += [f"Measured {result.started}, {mode}, {result.seconds:.0f} s.{load}", ""]
         if result.findings:
             lines += ["Where we are ahead, where we are behind, and why:", ""]
             lines += [*[f"- {finding}" for finding in result.findings], ""]

@@ -112,4 +112,15 @@ def run(*, quick: bool) -> PartResult:
             runs,
         ),
     ]
+    ratio = ours / peer
+    result.findings.append(
+        f"Search p95 is {ratio:.1f}x idle while a transcription runs. The engine takes both cores (cpu_threads = "
+        "cores available) and gunicorn's workers then wait for CPU time; "
+        + (
+            "that stays within the goal."
+            if ratio <= GOAL_RATIO
+            else "running the worker with one thread fewer than "
+            "the cores, or at a lower priority (nice), would leave room for the web process."
+        )
+    )
     return result

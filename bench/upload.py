@@ -150,6 +150,13 @@ def run(*, quick: bool) -> PartResult:
                 note=f"{total / 1024**2 / seconds:.0f} MB/s over loopback, including the probe and checksum at the end",
             ),
         )
+    for figure in result.figures:
+        grew = figure.ours - figure.peer
+        result.findings.append(
+            f"{figure.benchmark}: the worker grew by {grew:.0f} MB over its idle {figure.peer:.0f} MB. The share "
+            "endpoint reads the body 1 MB at a time and appends it to a file, so memory does not follow the file's "
+            "size; most of the peak is Django and Wagtail already loaded."
+        )
     if quick:
         result.not_measured.append("the 1 GB upload (quick run uploads 256 MB)")
     return result
