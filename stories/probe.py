@@ -5,6 +5,8 @@ Run as ``python -m stories.probe PATH [MAX_SECONDS]``: prints one JSON object, e
 """
 
 import json
+import os
+import struct
 import sys
 
 # Demuxers we accept, as PyAV names them, and the file ending that names each on disk.
@@ -50,6 +52,10 @@ def describe(path: str, max_seconds: float | None = None) -> dict:
         if audio is None and video is None:
             raise Refused("This file has no sound or video we can play.")
         declared = container.duration / 1_000_000 if container.duration else None
+        if container.format.name == "wav":
+            # FFmpeg trims a WAV's declared length to the bytes present, which hides both a cut-off file and an
+            # inflated header; read the header's own claim.
+            declared = _wav_declared_seconds(path) or declared
         if max_seconds and declared and declared > max_seconds:
             # Refuse on the header's word, before reading hours of packets.
             raise Refused(
@@ -59,7 +65,11 @@ def describe(path: str, max_seconds: float | None = None) -> dict:
         reached = _demux_to_end(container)
         if reached <= 0:
             raise Refused("This file holds no sound or pictures; it may be empty or damaged.")
-        if declared and declared - reached > max(TRUNCATION_TOLERANCE_SECONDS, declared * 0.02):
+        # A WAV header states its length to the sample; other containers only estimate theirs.
+        tolerance = (
+            0.25 if container.format.name == "wav" else max(TRUNCATION_TOLERANCE_SECONDS, (declared or 0) * 0.02)
+        )
+        if declared and declared - reached > tolerance:
             raise Refused(
                 f"This file stops at {reached:.0f} seconds but says it lasts {declared:.0f}: it looks cut short. "
                 "Please upload the whole file again."
@@ -76,6 +86,34 @@ def describe(path: str, max_seconds: float | None = None) -> dict:
             "sample_rate": audio.codec_context.sample_rate if audio else None,
             "channels": audio.codec_context.channels if audio else None,
         }
+
+
+def _wav_declared_seconds(path: str) -> float | None:
+    """The length a WAV header claims (data size over byte rate); None when it cannot tell or streams."""
+    size = os.path.getsize(path)
+    byte_rate = None
+    with open(path, "rb") as wav:
+        if wav.read(4) not in (b"RIFF", b"RF64") or len(wav.read(8)) < 8:
+            return None
+        for _ in range(64):  # a WAV has a handful of chunks; do not walk a hostile file for ever
+            header = wav.read(8)
+            if len(header) < 8:
+                return None
+            name, length = header[:4], struct.unpack("<I", header[4:])[0]
+            if name == b"fmt ":
+                fmt = wav.read(min(length, 16))
+                if len(fmt) >= 12:
+                    byte_rate = struct.unpack("<I", fmt[8:12])[0]
+                wav.seek(length - len(fmt) + (length % 2), os.SEEK_CUR)
+            elif name == b"data":
+                if not byte_rate or length in (0, 0xFFFFFFFF):
+                    return None
+                return length / byte_rate
+            else:
+                wav.seek(length + (length % 2), os.SEEK_CUR)
+            if wav.tell() > size:
+                return None
+    return None
 
 
 def _demux_to_end(container) -> float:
