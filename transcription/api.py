@@ -1,12 +1,11 @@
 """GET /api/stories/{id}: one public story with its participants and the transcript people read."""
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from stories.api import ParticipantOut, StoryOut, public_stories
 
-from .models import Transcript
-from .selectors import latest_transcript
+from .selectors import current_transcript, latest_transcript
 
 router = Router(tags=["stories"])
 
@@ -18,17 +17,28 @@ class SegmentOut(Schema):
 
 
 class TranscriptOut(Schema):
-    status: str
+    status: str = Field(description="Where the worker has got to: queued, running, done or failed.")
+    progress: int
     language: str
-    no_speech: bool
-    reviewed: bool
+    no_speech: bool = Field(description="The recording holds no speech.")
+    reviewed: bool = Field(description="A facilitator has checked and corrected the text.")
     segments: list[SegmentOut]
 
-    @staticmethod
-    def resolve_segments(transcript):
-        if transcript.status != Transcript.Status.DONE:
-            return []
-        return list(transcript.segments.order_by("index"))
+
+def transcript_out(story) -> dict | None:
+    """The latest job's state, with the words of the transcript people read (kept while a new one is made)."""
+    latest = latest_transcript(media_id=story.recording_id)
+    if latest is None:
+        return None
+    current = current_transcript(media_id=story.recording_id)
+    return {
+        "status": latest.status,
+        "progress": latest.progress,
+        "language": current.language if current else latest.language,
+        "no_speech": bool(current and current.no_speech),
+        "reviewed": bool(current and current.reviewed),
+        "segments": list(current.segments.order_by("index")) if current else [],
+    }
 
 
 class StoryDetailOut(StoryOut):
@@ -41,8 +51,7 @@ class StoryDetailOut(StoryOut):
 
     @staticmethod
     def resolve_transcript(story):
-        # The public sees the current transcript once it is done, otherwise where the worker has got to.
-        return latest_transcript(media_id=story.recording_id)
+        return transcript_out(story)
 
 
 @router.get("/{story_id}", response=StoryDetailOut, summary="One public story, with its participants and transcript")

@@ -4,10 +4,13 @@ from .models import Transcript
 
 
 def current_transcript(*, media_id) -> Transcript | None:
-    """The finished transcript people read for a recording, or None."""
+    """The transcript people read for a recording, or None.
+
+    Only a finished transcript becomes current, and it stays readable while the same model runs again.
+    """
     if media_id is None:
         return None
-    return Transcript.objects.filter(media_id=media_id, is_current=True, status=Transcript.Status.DONE).first()
+    return Transcript.objects.filter(media_id=media_id, is_current=True).first()
 
 
 def latest_transcript(*, media_id) -> Transcript | None:

@@ -78,8 +78,15 @@ def test_caption_files_of_a_story_the_public_may_not_see_are_not_found(client):
 
 def test_a_story_without_a_finished_transcript_has_no_caption_file(client):
     story, transcript = story_with_transcript()
-    Transcript.objects.filter(pk=transcript.pk).update(status=Transcript.Status.RUNNING)
+    Transcript.objects.filter(pk=transcript.pk).update(status=Transcript.Status.RUNNING, is_current=False)
     assert client.get(f"{story.url}transcript.vtt").status_code == 404
+
+
+def test_the_text_stays_readable_while_the_same_model_runs_again(client):
+    story, transcript = story_with_transcript()
+    Transcript.objects.filter(pk=transcript.pk).update(status=Transcript.Status.RUNNING, progress=10)
+    assert len(parse_webvtt(client.get(f"{story.url}transcript.vtt").content.decode())) == 3
+    assert client.get(f"/api/stories/{story.pk}").json()["transcript"]["status"] == "running"
 
 
 def test_the_story_api_gives_the_transcript_and_hides_private_stories(client):
@@ -96,6 +103,7 @@ def test_the_story_api_gives_the_transcript_and_hides_private_stories(client):
 
 def test_the_story_api_shows_progress_before_the_transcript_is_done(client):
     story, transcript = story_with_transcript()
-    Transcript.objects.filter(pk=transcript.pk).update(status=Transcript.Status.RUNNING, progress=40)
+    Transcript.objects.filter(pk=transcript.pk).update(status=Transcript.Status.RUNNING, progress=40, is_current=False)
     body = client.get(f"/api/stories/{story.pk}").json()
-    assert body["transcript"]["status"] == "running" and body["transcript"]["segments"] == []
+    assert body["transcript"]["status"] == "running" and body["transcript"]["progress"] == 40
+    assert body["transcript"]["segments"] == []
