@@ -78,13 +78,33 @@ def write_document() -> Path:
         f"- System: {machine['os']}, Python {machine['python']}",
         "",
     ]
+    saved = {part: PartResult.load(RESULTS / f"{part}.json") for part in ORDER if (RESULTS / f"{part}.json").exists()}
+    goals = [(part, figure) for part, result in saved.items() for figure in result.figures if figure.goal]
+    if goals:
+        lines += [
+            "## Goals",
+            "",
+            "| Part | Benchmark | Measure | Ours | Ours / peer | Goal |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {part} | {figure.benchmark} | {figure.measure} | {number(figure.ours)} {figure.unit} | "
+            f"{ratio_text(figure)} | {goal_text(figure)} |"
+            for part, figure in goals
+        ]
+        lines.append("")
+    lines += [
+        "Run it again with `make bench` (everything) or `.venv/bin/python -m bench transcription|search|pages|upload|"
+        "sharing [--quick]`; a one-part run refreshes only that part's section below.",
+        "",
+    ]
     for part in ORDER:
         path = RESULTS / f"{part}.json"
         lines += [f"## {part.capitalize()}", ""]
         if not path.exists():
             lines += ["Not measured yet: run `python -m bench " + part + "`.", ""]
             continue
-        result = PartResult.load(path)
+        result = saved[part]
         mode = "quick run (smaller, fewer repetitions)" if result.quick else "full run"
         load = f" 1-minute load average {result.machine_load}." if result.machine_load else ""
         lines += [f"Measured {result.started}, {mode}, {result.seconds:.0f} s.{load}", ""]
