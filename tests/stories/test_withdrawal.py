@@ -147,3 +147,60 @@ def test_a_withdrawn_story_stays_out_even_if_someone_publishes_it_again(client, 
     assert story.live
     assert not story.is_visible_to_public()
     assert client.get(story.url).status_code == 404
+
+
+def test_a_facilitator_records_a_withdrawal_in_the_admin(client, facilitator):
+    story, _token = shared_and_published(client, facilitator)
+    person = story.participants.get().person
+    admin = client_for(facilitator)
+    url = reverse("stories_record_withdrawal", args=[story.pk])
+    form = admin.get(url)
+    assert form.status_code == 200
+    assert person.display_name in form.content.decode()
+    response = admin.post(url, {"participant": person.pk, "confirm": "on"})
+    assert response.status_code == 302
+    audit = Withdrawal.objects.get()
+    assert audit.requested_by == Withdrawal.RequestedBy.FACILITATOR
+    assert (audit.recorded_by, audit.participant) == (facilitator, person)
+    story.refresh_from_db()
+    assert story.withdrawn_at is not None and not story.live
+
+
+def test_someone_without_edit_rights_cannot_record_a_withdrawal(client, facilitator, django_user_model):
+    story, _token = shared_and_published(client, facilitator)
+    from django.contrib.auth.models import Permission
+
+    outsider = django_user_model.objects.create_user("outsider", "o@example.org", "a-long-passphrase")
+    outsider.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    response = client_for(outsider).post(
+        reverse("stories_record_withdrawal", args=[story.pk]),
+        {"participant": story.participants.get().person.pk, "confirm": "on"},
+    )
+    assert response.status_code in (302, 403)
+    story.refresh_from_db()
+    assert story.withdrawn_at is None
+
+
+def client_for(user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    return other
+
+
+def test_an_administrator_makes_an_invite_link_in_the_admin(admin_client, admin_user):
+    from stories.factories import CommunityFactory
+    from stories.models import Invite
+
+    community = CommunityFactory(name="Hillside")
+    response = admin_client.post(
+        reverse("wagtailsnippets_stories_invite:add"),
+        {"community": community.pk, "label": "Hillside dialogue", "expires_at": "2099-01-01 10:00", "max_uses": "12"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    invite = Invite.objects.get()
+    assert len(invite.token) >= 32
+    assert invite.created_by == admin_user
+    listing = admin_client.get(reverse("wagtailsnippets_stories_invite:list")).content.decode()
+    assert f"/share/{invite.token}/" in listing
