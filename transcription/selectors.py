@@ -1,6 +1,13 @@
-"""Reads other code reuses: the transcript people read for a recording, and the jobs still waiting or failed."""
+"""Reads other code reuses: withdrawal, the transcript people read for a recording, the jobs still unfinished."""
+
+from stories.models import StoryPage
 
 from .models import Transcript
+
+
+def story_withdrawn(*, media_id) -> bool:
+    """A story that uses this recording was withdrawn: none of its text may be kept."""
+    return StoryPage.objects.filter(recording_id=media_id, withdrawn_at__isnull=False).exists()
 
 
 def current_transcript(*, media_id) -> Transcript | None:

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from stories.media import RecordingRefused, probe_recording, recording_folder
-from stories.models import StoryMedia, StoryPage, private_storage
+from stories.models import StoryMedia, private_storage
 
 from .engine import EngineUnavailable, RecordingUnreadable, Transcription, engine_for
 from .models import Segment, Transcript
@@ -23,12 +23,17 @@ from .playback import (
     browsers_play_original,
     poster_write,
 )
+from .selectors import story_withdrawn
 from .signals import transcript_ready
 
 logger = logging.getLogger(__name__)
 
 Status = Transcript.Status
 PROGRESS_SAVE_SECONDS = 2.0
+FINISHED_FIELDS = [
+    "status", "language", "language_probability", "duration_seconds", "no_speech", "progress", "error",
+    "machine_generated", "reviewed", "reviewed_at", "finished_at", "real_time_factor",
+]  # fmt: skip
 
 
 def max_attempts() -> int:
@@ -63,11 +68,6 @@ def _enqueue(transcript: Transcript, *, delay_seconds: float = 0) -> None:
         job.enqueue(transcript_id=transcript.pk)
 
     transaction.on_commit(enqueue)
-
-
-def story_withdrawn(*, media_id) -> bool:
-    """A story that uses this recording was withdrawn: none of its text may be kept."""
-    return StoryPage.objects.filter(recording_id=media_id, withdrawn_at__isnull=False).exists()
 
 
 @transaction.atomic
@@ -300,7 +300,7 @@ def transcript_save(*, transcript_id: int, result: Transcription, elapsed: float
         transcript.reviewed_at = None
         transcript.finished_at = timezone.now()
         transcript.real_time_factor = round(elapsed / result.duration, 4) if result.duration else None
-        transcript.save()
+        transcript.save(update_fields=[*FINISHED_FIELDS, "updated_at"])
         _make_current_if_allowed(transcript)
         _announce(transcript)
     logger.info(
