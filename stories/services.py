@@ -181,8 +181,24 @@ def share_uploads_clear_abandoned(*, older_than: datetime.timedelta = datetime.t
 
 
 def facilitator_review_workflow() -> Workflow:
-    """The moderation workflow every submission enters; migration 0004 makes it, this only finds it."""
-    return Workflow.objects.get(name=FACILITATOR_REVIEW, active=True)
+    """The moderation workflow every submission enters. Migration 0004 makes it; this makes it again if it went."""
+    workflow = Workflow.objects.filter(name=FACILITATOR_REVIEW, active=True).first()
+    if workflow is not None:
+        return workflow
+    from django.contrib.auth.models import Group
+    from wagtail.models import GroupApprovalTask, WorkflowPage, WorkflowTask
+
+    from .roles import FACILITATORS
+
+    task = GroupApprovalTask.objects.filter(name="Facilitator approval", active=True).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name="Facilitator approval")
+    task.groups.add(Group.objects.get_or_create(name=FACILITATORS)[0])
+    workflow = Workflow.objects.create(name=FACILITATOR_REVIEW, active=True)
+    WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
+    for index in StoryIndexPage.objects.all():
+        WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
+    return workflow
 
 
 def _unique_slug(parent, title: str) -> str:

@@ -29,7 +29,8 @@ FORM_OVERHEAD_BYTES = 1024 * 1024
 def _private(response):
     # Share and manage pages carry secrets in their URL: never cache them, never leak the URL onward.
     response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" and CSRF refuses the form.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -90,7 +91,7 @@ def _share_form(request, token):
         "storytellers": storytellers,
         "consent_wording": wording,
         "upload_url": reverse("stories:share-uploads", args=[invite.token]),
-        "chunk_bytes": 4 * 1024 * 1024,
+        "chunk_bytes": getattr(settings, "STORY_UPLOAD_CHUNK_BYTES", 4 * 1024 * 1024),
     }
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "stories/share/form.html", context, status=status))

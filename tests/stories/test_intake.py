@@ -140,7 +140,7 @@ def test_the_manage_link_is_shown_once_and_emailed(client, django_capture_on_com
     page = client.get(reverse("stories:my-story", args=[token]))
     assert page.status_code == 200
     assert "A facilitator will listen to it" in page.content.decode()
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
 
 
 def test_without_an_email_nothing_is_sent(client, django_capture_on_commit_callbacks):
