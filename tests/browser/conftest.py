@@ -2,9 +2,15 @@
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from stories.factories import PersonFactory, public_story, theme
+from stories.media import recording_store
+from stories.signals import recording_stored
+from transcription.models import Segment, Transcript
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls in the tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -86,13 +92,14 @@ def _flush_without_facilitators_group():
 
 @pytest.fixture(autouse=True)
 def archive_seed(live_server):
-    """The rows migrations seed (Wagtail's roots, the home page, the story index, the themes), made again after a flush."""
+    """What migrations seed (Wagtail's roots, home, story index, themes, review workflow), made again after a flush."""
     from importlib import import_module
 
     from django.apps import apps
     from wagtail.models import Collection, Locale, Page
 
     from stories.models import HomePage
+    from stories.roles import ensure_facilitators_group
 
     if HomePage.objects.exists():
         return
@@ -102,3 +109,49 @@ def archive_seed(live_server):
     if not Page.objects.filter(depth=1).exists():
         Page.add_root(instance=Page(title="Root", slug="root", live=True))
     import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)
+    import_module("stories.migrations.0004_facilitator_review_workflow").create_workflow(apps, None)
+    ensure_facilitators_group()
+
+
+CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "garden.ogg"  # 5.5 seconds of speech
+LINES = [
+    (0.0, 1.8, "My grandmother kept a vegetable garden"),
+    (1.8, 3.6, "behind the house and every summer"),
+    (3.6, 5.4, "we picked tomatoes together"),
+]
+
+
+@contextmanager
+def recordings_not_transcribed():
+    """Recordings are kept as uploads are, but Whisper is not queued: these tests write their transcripts themselves."""
+    receivers = recording_stored.receivers[:]
+    recording_stored.receivers.clear()
+    recording_stored.sender_receivers_cache.clear()
+    try:
+        yield
+    finally:
+        recording_stored.receivers[:] = receivers
+        recording_stored.sender_receivers_cache.clear()
+
+
+@pytest.fixture
+def garden_story():
+    """A public story playing garden.ogg, with a current transcript of three lines at known times."""
+    with recordings_not_transcribed(), open(CLIP, "rb") as source:
+        media = recording_store(source=source, original_filename="garden.ogg")
+    story = public_story(
+        title="Grandmother's garden",
+        people=[PersonFactory(display_name="Rosa", birth_year=1948)],
+        themes=[theme("thriving-natural-world")],
+        community__name="Riverside",
+        recording=media,
+    )
+    story.save()  # themes are written when the page saves
+    transcript = Transcript.objects.create(
+        media=media, model_name="test", status=Transcript.Status.DONE, is_current=True, language="en"
+    )
+    Segment.objects.bulk_create(
+        Segment(transcript=transcript, index=i, start=start, end=end, text=text)
+        for i, (start, end, text) in enumerate(LINES)
+    )
+    return story

@@ -1,50 +1,10 @@
 """Listening in real Chromium: the player, the transcript that follows it, deep links and search moments."""
 
-from pathlib import Path
-
 import pytest
 
 from search.services import search_index_rebuild
-from stories.factories import PersonFactory, public_story
-from stories.media import recording_store
-from stories.signals import recording_stored
-from transcription.models import Segment, Transcript
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "garden.ogg"  # 5.5 seconds of speech
-LINES = [
-    (0.0, 1.8, "My grandmother kept a vegetable garden"),
-    (1.8, 3.6, "behind the house and every summer"),
-    (3.6, 5.4, "we picked tomatoes together"),
-]
-
-
-def stored_clip():
-    """garden.ogg kept the way an upload is, without queueing Whisper: these tests write the transcript themselves."""
-    receivers = recording_stored.receivers[:]
-    recording_stored.receivers.clear()
-    recording_stored.sender_receivers_cache.clear()
-    try:
-        with open(CLIP, "rb") as source:
-            return recording_store(source=source, original_filename="garden.ogg")
-    finally:
-        recording_stored.receivers[:] = receivers
-        recording_stored.sender_receivers_cache.clear()
-
-
-@pytest.fixture
-def garden_story():
-    """A public story playing garden.ogg, with a current transcript of three lines at known times."""
-    story = public_story(title="Grandmother's garden", people=[PersonFactory(birth_year=1948)], recording=stored_clip())
-    transcript = Transcript.objects.create(
-        media=story.recording, model_name="test", status=Transcript.Status.DONE, is_current=True, language="en"
-    )
-    Segment.objects.bulk_create(
-        Segment(transcript=transcript, index=i, start=start, end=end, text=text)
-        for i, (start, end, text) in enumerate(LINES)
-    )
-    return story
 
 
 def player_time(page) -> float:
