@@ -43,6 +43,8 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# Pure-Python Snowball takes about a millisecond a word; a story's vocabulary repeats, so remember the answers.
+@functools.lru_cache(maxsize=200_000)
 def stem(word: str, analyzer: str) -> str:
     stemmer = _stemmer(analyzer)
     lowered = word.lower()

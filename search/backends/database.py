@@ -12,7 +12,7 @@ from ..analysis import QUERY_ANALYZERS, SearchText, fold, highlight, stemmed_tex
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
 from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
-from .hits import facet_labels, hits_in_order
+from .hits import facet_labels, forget_stale, hits_in_order, visible_story_ids
 
 SNIPPET_WORDS = 18
 SUGGESTION_DOCUMENTS = 200
@@ -127,29 +127,28 @@ class DatabaseBackend:
 
     def search(self, query: StoryQuery) -> StorySearchResults:
         text = query.search_text
-        # The visibility rule again, at query time: a story that stopped being public drops out at once.
-        documents = StoryDocument.objects.filter(story_id__in=StoryPage.objects.visible_to_public().values("pk"))
+        documents = StoryDocument.objects.all()
         if text:
             documents = documents.filter(story_id__in=_matching_story_ids(text))
-        matching = documents.filter(*_filters(query).values())
-        total = matching.count()
-
+        # The index holds only stories that were public when indexed, and every change queues a refresh. The rule
+        # runs again on the stories about to be shown: one that has left public view is taken out of this answer
+        # (hits, count and facets) and queued for removal. Running the rule over every indexed story on every query
+        # would cost more than the search itself.
+        for _attempt in range(3):
+            page = list(_ordered(documents.filter(*_filters(query).values()), query, text))
+            stale = {doc.pk for doc in page} - visible_story_ids([doc.pk for doc in page])
+            if not stale:
+                break
+            forget_stale(stale)
+            documents = documents.exclude(pk__in=stale)
+        total = documents.filter(*_filters(query).values()).count()
         facets = {facet: self._facet(facet, query, documents) for facet in FACETS}
-
-        ordered = matching
-        if text and query.sort == "relevance":
-            ordered = ordered.annotate(score=_rank(text)).order_by("-score", "-published_at", "-pk")
-        elif query.sort == "oldest":
-            ordered = ordered.order_by(F("recorded_on").asc(nulls_last=True), "published_at", "pk")
-        else:
-            ordered = ordered.order_by(F("recorded_on").desc(nulls_last=True), "-published_at", "-pk")
-        page = list(ordered[query.offset : query.offset + query.page_size])
 
         moments = _moments(text, page) if text else {}
         snippets = {doc.pk: _snippet(doc, text) for doc in page}
         scores = {doc.pk: float(getattr(doc, "score", 0.0) or 0.0) for doc in page}
         hits = hits_in_order([doc.pk for doc in page], snippets, scores, moments)
-        return StorySearchResults(query=query, total=total, hits=hits, facets=facets)
+        return StorySearchResults(query=query, total=total - (len(page) - len(hits)), hits=hits, facets=facets)
 
     def _facet(self, facet: str, query: StoryQuery, documents) -> list[FacetValue]:
         # The counts a choice would give: every filter applies except this facet's own.
@@ -186,7 +185,6 @@ class DatabaseBackend:
         if not typed or len(typed[-1]) < 2:
             return []
         start = fold(typed[-1])
-        visible = StoryPage.objects.visible_to_public().values("pk")
         if connection.vendor == "sqlite":
             match = RawSQL(
                 "SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH %s", [f'words : "{start}" *']
@@ -195,11 +193,12 @@ class DatabaseBackend:
             match = RawSQL(
                 "SELECT story_id FROM search_storydocument WHERE words @@ to_tsquery('simple', %s)", [f"{start}:*"]
             )
-        story_ids = list(
-            StoryDocument.objects.filter(story_id__in=visible)
-            .filter(story_id__in=match)
-            .values_list("story_id", flat=True)[:SUGGESTION_DOCUMENTS]
+        candidates = list(
+            StoryDocument.objects.filter(story_id__in=match).values_list("story_id", flat=True)[:SUGGESTION_DOCUMENTS]
         )
+        # The rule again, on the stories whose words would be suggested.
+        story_ids = sorted(visible_story_ids(candidates))
+        forget_stale(set(candidates) - set(story_ids))
         if not story_ids:
             return []
         counts = Counter()
@@ -278,16 +277,30 @@ def _matching_story_ids(text: SearchText) -> RawSQL:
     return RawSQL(f"SELECT story_id FROM search_storydocument WHERE search_vector @@ {tsquery}", params)
 
 
-def _rank(text: SearchText) -> RawSQL:
+def _ordered(matching, query: StoryQuery, text: SearchText):
+    """One page of the matching documents in the order asked for."""
+    if text and query.sort == "relevance":
+        ordered = _ranked(matching, text).order_by("-score", "-published_at", "-pk")
+    elif query.sort == "oldest":
+        ordered = matching.order_by(F("recorded_on").asc(nulls_last=True), "published_at", "pk")
+    else:
+        ordered = matching.order_by(F("recorded_on").desc(nulls_last=True), "-published_at", "-pk")
+    return ordered[query.offset : query.offset + query.page_size]
+
+
+def _ranked(documents, text: SearchText):
+    """The documents with a `score`, higher for better matches."""
     if connection.vendor == "sqlite":
-        # bm25 is lower for better matches; titles weigh most, the plain-words column not at all.
-        return RawSQL(
-            "(SELECT -bm25(search_story_fts, 5.0, 1.0, 0.0) FROM search_story_fts "
-            "WHERE search_story_fts MATCH %s AND rowid = search_storydocument.story_id)",
-            [text.fts5_match()],
+        # A join lets FTS5 rank every match in one pass; bm25 is lower for better matches, titles weigh most and
+        # the plain-words column not at all.
+        return documents.extra(
+            select={"score": "-bm25(search_story_fts, 5.0, 1.0, 0.0)"},
+            tables=["search_story_fts"],
+            where=["search_story_fts.rowid = search_storydocument.story_id", "search_story_fts MATCH %s"],
+            params=[text.fts5_match()],
         )
     tsquery, params = _tsquery(text)
-    return RawSQL(f"ts_rank(search_storydocument.search_vector, {tsquery})", params)
+    return documents.annotate(score=RawSQL(f"ts_rank(search_storydocument.search_vector, {tsquery})", params))
 
 
 def _moments(text: SearchText, page: list[StoryDocument]) -> dict[int, list[Moment]]:

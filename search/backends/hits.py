@@ -9,6 +9,19 @@ from stories.validators import language_label
 from ..query import StoryHit
 
 
+def visible_story_ids(story_ids) -> set[int]:
+    """Which of these stories the public may see now: the rule, run on a handful of ids."""
+    return set(StoryPage.objects.visible_to_public().filter(pk__in=list(story_ids)).values_list("pk", flat=True))
+
+
+def forget_stale(story_ids) -> None:
+    """The index still holds stories the public may no longer see: queue their removal."""
+    from ..tasks import refresh_story_index
+
+    for story_id in story_ids:
+        refresh_story_index.enqueue(story_id)
+
+
 def hits_in_order(story_ids, snippets, scores, moments) -> list[StoryHit]:
     """Load the stories behind the ids, keeping the backend's order and dropping any the public may no longer see."""
     stories = (
@@ -20,6 +33,7 @@ def hits_in_order(story_ids, snippets, scores, moments) -> list[StoryHit]:
         )
         .in_bulk()
     )
+    forget_stale({pk for pk in story_ids if pk not in stories})
     return [
         StoryHit(story=stories[pk], snippet=snippets[pk], score=scores[pk], moments=moments.get(pk, []))
         for pk in story_ids

@@ -110,3 +110,5 @@ def test_a_story_hidden_after_indexing_is_filtered_out_at_query_time(client, hid
     assert StoryDocument.objects.filter(pk=story.pk).exists()
     hide(story)  # no signal, no reindex: the query-time rule alone must hide it
     assert_nowhere_public(client)
+    # Having met it, search queued its removal (the test task backend runs it at once).
+    assert not StoryDocument.objects.filter(pk=story.pk).exists()
