@@ -204,3 +204,35 @@ def test_an_administrator_makes_an_invite_link_in_the_admin(admin_client, admin_
     assert invite.created_by == admin_user
     listing = admin_client.get(reverse("wagtailsnippets_stories_invite:list")).content.decode()
     assert f"/share/{invite.token}/" in listing
+
+
+def test_a_withdrawal_during_a_running_transcription_leaves_no_transcript(
+    client, facilitator, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The worker is mid-way through Whisper when the storyteller withdraws: nothing it heard may be stored."""
+    from transcription import services as transcription_services
+    from transcription.engine import SpokenSegment, Transcription
+    from transcription.models import Segment, Transcript
+
+    story, token = shared_and_published(client, facilitator)
+    media_id = story.recording_id
+    folder = Path(private_storage().path(story.recording.file.name)).parent
+    queued = Transcript.objects.create(media_id=media_id, model_name="race", status="queued")
+
+    class WithdrawnMidway:
+        name = "fake"
+        model_name = "race"
+
+        def transcribe(self, path, *, language=None, on_progress=None):
+            with django_capture_on_commit_callbacks(execute=True):
+                page = client.post(reverse("stories:my-story", args=[token]), {"action": "withdraw", "confirm": "on"})
+            assert page.status_code == 302
+            return Transcription("en", 1.0, 2.0, [SpokenSegment(0.0, 2.0, f"{MARKER} heard after the withdrawal")])
+
+    monkeypatch.setattr(transcription_services, "engine_for", lambda model_name=None: WithdrawnMidway())
+    outcome = transcription_services.transcript_run(transcript_id=queued.pk)
+    assert outcome in ("gone", "withdrawn")
+    assert not Segment.objects.filter(text__contains=MARKER).exists()
+    assert not Transcript.objects.filter(media_id=media_id).exists()
+    assert not StoryMedia.objects.filter(pk=media_id).exists()
+    assert not folder.exists() or not any(folder.iterdir())
