@@ -209,3 +209,29 @@ def test_csrf_is_enforced_on_the_share_form():
     response = strict.post(share_url(make_invite()), share_data())
     assert response.status_code == 403
     assert not StoryPage.objects.filter(title="The garden on Elm Street").exists()
+
+
+def test_a_facilitator_makes_an_invite_link_and_sees_consent_records(client, facilitator):
+    from stories.factories import CommunityFactory
+
+    client.force_login(facilitator)
+    community = CommunityFactory(name="Lakeside")
+    response = client.post(
+        reverse("wagtailsnippets_stories_invite:add"),
+        {"community": community.pk, "label": "Lakeside elders", "expires_at": "2099-01-01 10:00", "max_uses": "3"},
+    )
+    assert response.status_code == 302
+    invite = Invite.objects.get()
+    assert invite.created_by == facilitator
+    assert client.get(reverse("wagtailsnippets_stories_consent:list")).status_code == 200
+    assert client.get(reverse("wagtailsnippets_stories_correctionrequest:list")).status_code == 200
+    assert client.get(reverse("wagtailsnippets_stories_withdrawal:list")).status_code == 200
+    # The audit trail is read-only, even for facilitators.
+    assert client.get(reverse("wagtailsnippets_stories_withdrawal:add")).status_code in (302, 403)
+
+
+def test_guessing_manage_links_is_rate_limited(client, settings):
+    settings.STORY_SHARE_RATE_LIMITS = {"manage": 3}
+    for n in range(3):
+        assert client.get(reverse("stories:my-story", args=[f"guess-{n}"])).status_code == 404
+    assert client.get(reverse("stories:my-story", args=["guess-4"])).status_code == 429
