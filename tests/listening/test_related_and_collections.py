@@ -32,7 +32,9 @@ def test_related_stories_share_a_theme_or_the_community_and_are_public():
     housing = theme("humane-housing")
     story = _story("The house on Elm Street", year=ELDER, community=riverside, themes=[housing])
     same_theme = _story("Rent in the nineties", year=YOUTH, community=hillside, themes=[housing])
-    same_community = _story("The river in spring", year=MIDDLE, community=riverside, themes=[theme("lifelong-learning")])
+    same_community = _story(
+        "The river in spring", year=MIDDLE, community=riverside, themes=[theme("lifelong-learning")]
+    )
     unrelated = _story("Night buses", year=YOUTH, community=hillside, themes=[theme("reliable-transportation")])
     private = _story("Kept back", year=YOUTH, community=riverside, themes=[housing], visibility=Visibility.PRIVATE)
 
