@@ -2,7 +2,9 @@
 
 import dataclasses
 import datetime
+import fcntl
 import logging
+import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -122,11 +124,20 @@ def share_upload_offset(*, upload: ShareUpload) -> int:
 
 def share_upload_append(*, upload: ShareUpload, offset: int, chunks: Iterable[bytes]) -> int:
     """Write pieces at the stored offset and return the new offset. A cut-off request keeps what arrived."""
-    stored = share_upload_offset(upload=upload)
-    if offset != stored or upload.recording_id:
-        raise UploadOffsetMismatch(stored)
     path = share_upload_path(upload)
+    if upload.recording_id:
+        raise UploadOffsetMismatch(upload.length)
+    if not path.exists():
+        raise RecordingRefused("This upload was lost. Please choose the file again.")
     with open(path, "ab") as out:
+        # Two requests for the same piece (a retry racing the original) must not both append.
+        try:
+            fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as busy:
+            raise UploadOffsetMismatch(share_upload_offset(upload=upload)) from busy
+        stored = out.seek(0, os.SEEK_END)
+        if offset != stored:
+            raise UploadOffsetMismatch(stored)
         try:
             for chunk in chunks:
                 if stored + len(chunk) > upload.length:
@@ -290,7 +301,11 @@ def story_submit(
 
 def _send_manage_link(*, email: str, title: str, manage_url: str) -> None:
     body = render_to_string("stories/share/manage_link_email.txt", {"title": title, "manage_url": manage_url})
-    send_mail("Your story in the Story Archive", body, None, [email], fail_silently=True)
+    try:
+        send_mail("Your story in the Story Archive", body, None, [email])
+    except OSError:
+        # The story is safe and the link was shown on screen; a mail server being down must not undo that.
+        logger.exception("could not e-mail a manage link")
 
 
 def submission_for_token(*, token: str) -> StorySubmission | None:

@@ -84,7 +84,8 @@
           if (bar) bar.value = Math.floor((offset / file.size) * 100);
           say(upload.complete ? "Your recording is safely uploaded." :
             "Uploading… " + Math.floor((offset / file.size) * 100) + "%");
-          return next();
+          // 409: another request for this piece is still running; give it a moment before asking again.
+          return answer.status === 409 ? wait(1000).then(next) : next();
         }
         throw Object.assign(new Error(answer.error || "The upload stopped."), { final: answer.status !== 429 });
       }).catch(function (error) {

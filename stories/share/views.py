@@ -230,6 +230,9 @@ def share_upload(request, token, upload_id):
     except RecordingTooLarge as refusal:
         services.share_upload_discard(upload=upload)
         return _json_error(str(refusal), 413)
+    except RecordingRefused as refusal:
+        services.share_upload_discard(upload=upload)
+        return _json_error(str(refusal), 422)
     if stored < upload.length:
         return _upload_json(upload, stored, complete=False)
     try:

@@ -201,3 +201,27 @@ def test_an_upload_under_another_invite_is_not_found(client, method):
     upload_id = start_upload(client, mine, 1000).json()["id"]
     response = getattr(client, method)(reverse("stories:share-upload", args=[other.token, upload_id]))
     assert response.status_code == 404
+
+
+def test_a_piece_racing_another_for_the_same_place_is_told_to_wait(client):
+    import fcntl
+
+    invite = make_invite()
+    size = SPEECH_WAV.stat().st_size
+    url = start_upload(client, invite, size).json()["url"]
+    part = share_upload_path(ShareUpload.objects.get())
+    with open(part, "ab") as busy:
+        fcntl.flock(busy, fcntl.LOCK_EX)  # as the first request would while it writes
+        response = send_body(url, BodyFromFile(SPEECH_WAV), size, HTTP_UPLOAD_OFFSET="0")
+    assert response.status_code == 409
+    assert response.json()["offset"] == 0
+    assert part.stat().st_size == 0
+
+
+def test_a_lost_upload_is_refused_rather_than_resumed_for_ever(client):
+    invite = make_invite()
+    url = start_upload(client, invite, 100).json()["url"]
+    share_upload_path(ShareUpload.objects.get()).unlink()
+    response = send_body(url, BodyFromFile(SPEECH_WAV, cut_after=10), 10, HTTP_UPLOAD_OFFSET="0")
+    assert response.status_code == 422
+    assert not ShareUpload.objects.exists()
