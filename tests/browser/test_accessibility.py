@@ -105,12 +105,12 @@ def test_the_share_form_takes_a_recording_and_confirms_it(browser_page, public_p
     page = browser_page
     page.goto(public_pages["share"])
 
-    page.get_by_label("A title for your story").fill("Tomatoes with my grandmother")
-    page.get_by_label("Choose a recording (sound or video)").set_input_files(str(CLIP))
-    page.locator('input[name="storytellers-0-display_name"]').fill("Rosa")
-    page.locator('input[name="consent_scope"]').first.check()
-    page.get_by_label("I have read the consent text above, and every storyteller agrees to it.").check()
-    with recordings_not_transcribed():
+    with recordings_not_transcribed():  # the upload may start as soon as the file is chosen
+        page.get_by_label("A title for your story").fill("Tomatoes with my grandmother")
+        page.get_by_label("Choose a recording (sound or video)").set_input_files(str(CLIP))
+        page.locator('input[name="storytellers-0-display_name"]').fill("Rosa")
+        page.locator('input[name="consent_scope"]').first.check()
+        page.get_by_label("I have read the consent text above, and every storyteller agrees to it.").check()
         page.get_by_role("button", name="Share my story").click()
         page.get_by_role("heading", name="Thank you for sharing your story").wait_for()
 
