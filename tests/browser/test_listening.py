@@ -115,3 +115,28 @@ def test_a_collection_plays_each_story_from_its_start_time(browser_page, garden_
     page.wait_for_function("() => { const p = document.querySelector('#player'); return p.played.length > 0; }")
     assert page.eval_on_selector("#player", "player => player.played.start(0)") >= 1.9
     assert "The tomatoes" in page.locator("[data-now-playing]").text_content()
+
+
+def test_auto_scroll_follows_playback_and_pauses_while_the_reader_scrolls(browser_page, garden_story):
+    from transcription.models import Segment
+
+    transcript = garden_story.recording.transcripts.get()
+    transcript.segments.all().delete()
+    Segment.objects.bulk_create(  # sixty short lines, so the transcript box must scroll to keep up
+        Segment(transcript=transcript, index=i, start=i * 0.09, end=(i + 1) * 0.09, text=f"Word {i}") for i in range(60)
+    )
+    page = browser_page
+    page.emulate_media(reduced_motion="reduce")  # scrolling jumps rather than glides
+    page.goto(garden_story.url)
+    box = ".transcript__lines"
+
+    page.eval_on_selector("#player", "player => player.play()")
+    page.wait_for_function(f"() => document.querySelector('{box}').scrollTop > 0")
+
+    page.eval_on_selector(box, "box => { box.dispatchEvent(new WheelEvent('wheel')); box.scrollTop = 0; }")
+    reader_at = page.eval_on_selector("#player", "player => player.currentTime")
+    page.wait_for_function(f"() => document.querySelector('#player').currentTime > {reader_at} + 1")
+    assert page.eval_on_selector(box, "box => box.scrollTop") == 0  # the reader's place is kept
+
+    page.get_by_role("button", name="Back to what is playing").click()
+    page.wait_for_function(f"() => document.querySelector('{box}').scrollTop > 0")
