@@ -27,4 +27,8 @@ if settings.DEBUG:
     # Public images only; recordings live under PRIVATE_MEDIA_ROOT and are served by stories.views.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += [path("", include(wagtail_urls))]
+urlpatterns += [
+    # transcript.vtt/.srt/.txt at a story's own address; Wagtail's catch-all only matches slash-ended paths.
+    path("", include("transcription.urls")),
+    path("", include(wagtail_urls)),
+]

@@ -139,6 +139,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Whisper: "tiny.en" (bundled), "base" (requirements-multilingual.txt), or a CTranslate2 model directory.
 TRANSCRIPTION_MODEL = os.environ.get("TRANSCRIPTION_MODEL", "tiny.en")
 TRANSCRIPTION_CACHE_DIR = Path(os.environ.get("TRANSCRIPTION_CACHE_DIR", VAR_DIR / "models"))
+# A job with no heartbeat for this long was lost with its worker and goes back to the queue.
+TRANSCRIPTION_LEASE_SECONDS = env_int("TRANSCRIPTION_LEASE_SECONDS", 120)
+TRANSCRIPTION_MAX_ATTEMPTS = env_int("TRANSCRIPTION_MAX_ATTEMPTS", 4)
+TRANSCRIPTION_RETRY_BACKOFF_SECONDS = env_int("TRANSCRIPTION_RETRY_BACKOFF_SECONDS", 30)
 
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
 ELASTICSEARCH_INDEX_PREFIX = os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "storyarchive")

@@ -7,8 +7,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-# One worker takes every queue: transcription and search indexing share it.
-WORKER_COMMAND = ["db_worker", "--queue-name", "*", "--no-reload"]
+# One worker takes every queue: transcription and search indexing share it. transcription_worker is db_worker
+# plus the reaper that returns jobs left running by a killed worker.
+WORKER_COMMAND = ["transcription_worker", "--queue-name", "*", "--no-reload"]
 
 
 class Command(BaseCommand):
