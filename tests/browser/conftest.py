@@ -77,19 +77,6 @@ def browser_page(request, chromium, live_server):
     context.close()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _flush_without_facilitators_group():
-    """Between live-server tests the database is flushed, and a flush sends post_migrate; the stories app answers by
-    granting the facilitators group the root collection, which a flushed database no longer has."""
-    from django.db.models.signals import post_migrate
-
-    from stories.roles import ensure_facilitators_group
-
-    post_migrate.disconnect(dispatch_uid="stories.facilitators_group")
-    yield
-    post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")
-
-
 @pytest.fixture(autouse=True)
 def archive_seed(live_server):
     """What migrations seed (Wagtail's roots, home, story index, themes, review workflow), made again after a flush."""

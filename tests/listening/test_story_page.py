@@ -57,12 +57,6 @@ def test_the_player_carries_the_captions_as_a_track_that_serves_webvtt(client):
     assert f'src="/recordings/{story.recording_id}/access"' in html
 
 
-# Wagtail's serve pattern only matches paths ending in a slash, so <story url>transcript.vtt never reaches
-# StoryPage.route until storyarchive/urls.py routes those file names to it.
-CAPTION_URLS_PENDING = pytest.mark.xfail(reason="story file routes (transcript.vtt) are not in the URLconf yet")
-
-
-@CAPTION_URLS_PENDING
 def test_the_captions_track_serves_webvtt(client):
     story, _ = story_with_transcript(GARDEN)
 
@@ -81,7 +75,6 @@ def test_the_transcript_can_be_downloaded_as_text_webvtt_and_srt(client):
         assert f'href="{story.url}transcript.{extension}" download' in html
 
 
-@CAPTION_URLS_PENDING
 def test_the_transcript_downloads_answer(client):
     story, _ = story_with_transcript(GARDEN)
 
