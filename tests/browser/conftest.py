@@ -63,6 +63,8 @@ def chromium():
 @pytest.fixture
 def browser_page(request, chromium, live_server):
     """A fresh browser tab; when the test fails, a screenshot of it is kept under test-results/browser/."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
@@ -74,6 +76,13 @@ def browser_page(request, chromium, live_server):
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failure: {path}")
+    # The page may still be fetching a recording or captions; on SQLite's in-memory database the live server shares
+    # this thread's connection, so let those requests end before the database is flushed under them.
+    try:
+        page.wait_for_load_state("networkidle", timeout=2000)
+    except PlaywrightTimeoutError:
+        pass  # a player may hold its connection open; leaving the page below ends it
+    page.goto("about:blank")
     context.close()
 
 
