@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -184,6 +185,11 @@ def test_an_unknown_manage_token_gets_a_friendly_page(client):
     assert "We could not find this story" in page.content.decode()
 
 
+# The limits count per clock hour: freeze the clock so a test never straddles the turn of an hour.
+MID_HOUR = datetime.datetime(2026, 11, 27, 10, 30, tzinfo=datetime.UTC)
+
+
+@time_machine.travel(MID_HOUR, tick=False)
 def test_share_posts_are_rate_limited_per_client_address(client, settings):
     settings.STORY_SHARE_RATE_LIMITS = {"address": 2, "invite": 100}
     invite = make_invite(max_uses=10)
@@ -194,6 +200,7 @@ def test_share_posts_are_rate_limited_per_client_address(client, settings):
     assert not StoryPage.objects.filter(title="Story 3").exists()
 
 
+@time_machine.travel(MID_HOUR, tick=False)
 def test_share_posts_are_rate_limited_per_invite(client, settings):
     settings.STORY_SHARE_RATE_LIMITS = {"address": 100, "invite": 1}
     invite = make_invite(max_uses=10)
@@ -230,6 +237,7 @@ def test_a_facilitator_makes_an_invite_link_and_sees_consent_records(client, fac
     assert client.get(reverse("wagtailsnippets_stories_withdrawal:add")).status_code in (302, 403)
 
 
+@time_machine.travel(MID_HOUR, tick=False)
 def test_guessing_manage_links_is_rate_limited(client, settings):
     settings.STORY_SHARE_RATE_LIMITS = {"manage": 3}
     for n in range(3):
