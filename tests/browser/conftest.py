@@ -2,6 +2,8 @@
 
 import os
 import re
+import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +30,22 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 WAIT_MS = 5000
+
+
+def pytest_configure(config):
+    """On SQLite the test database is a file, so each live-server thread has a connection of its own.
+
+    With the in-memory default every thread shares one connection, and a story page's two requests at once (the
+    recording and its captions) can stall each other inside SQLite. Set while collecting, before any database exists.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="storyarchive-db-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -76,8 +94,7 @@ def browser_page(request, chromium, live_server):
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failure: {path}")
-    # The page may still be fetching a recording or captions; on SQLite's in-memory database the live server shares
-    # this thread's connection, so let those requests end before the database is flushed under them.
+    # The page may still be fetching a recording or captions; let those requests end before the database is flushed.
     try:
         page.wait_for_load_state("networkidle", timeout=2000)
     except PlaywrightTimeoutError:
