@@ -7,7 +7,6 @@ import re
 import pytest
 
 from stories.models import ShareUpload, StoryMedia, StoryPage
-from tests.browser.conftest import _flush_without_facilitators_group, archive_seed  # noqa: F401
 
 from .test_intake_support import SPEECH_WAV, fresh_rate_limits, make_invite  # noqa: F401
 
@@ -23,6 +22,27 @@ FLAGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
 ]
+
+
+@pytest.fixture(autouse=True)
+def intake_seed(live_server):
+    """What migrations seed (roots, home, story index, themes, review workflow), made again after a flush."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from wagtail.models import Collection, Locale, Page
+
+    from stories.models import HomePage
+
+    if HomePage.objects.exists():
+        return
+    Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)
+    import_module("stories.migrations.0004_facilitator_review_workflow").create_workflow(apps, None)
 
 
 @pytest.fixture(scope="module")
