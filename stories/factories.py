@@ -7,6 +7,7 @@ import wagtail_factories
 from django.utils import timezone
 from django.utils.text import slugify
 
+from .generations import could_be_minor
 from .models import (
     CollectionEntry,
     CollectionPage,
@@ -99,10 +100,11 @@ def public_story(*, people=None, themes=None, **fields) -> StoryPage:
     """A published story that passes the visibility rule: every participant consented, guardians for minors."""
     people = people if people is not None else [PersonFactory()]
     story = StoryPageFactory(participants=people, themes=themes, **fields)
+    recorded_on = story.recorded_on or timezone.localdate()
     for person in people:
         guardian = {}
-        if person.birth_year and story.recorded_on.year - person.birth_year <= 18:
-            guardian = {"guardian_name": "A. Guardian", "guardian_consented_on": story.recorded_on}
+        if could_be_minor(person.birth_year, recorded_on.year):
+            guardian = {"guardian_name": "A. Guardian", "guardian_consented_on": recorded_on}
         ConsentFactory(story=story, person=person, **guardian)
     return story
 
