@@ -23,11 +23,7 @@ def known(name: str, reason: str):
 
 
 AXE_PAGES = [*PAGES[:6], known("share", "share/form.html puts h3 under a fieldset legend with no h2 between")]
-WIDE_TEXT_PAGES = [
-    *PAGES[:2],
-    known("search", "search.css: the 1fr column grows to the facet list, and the sort links and hits do not wrap"),
-    *PAGES[3:],
-]
+WIDE_TEXT_PAGES = PAGES
 
 
 @pytest.fixture
