@@ -6,6 +6,8 @@ from bench.common import REPOSITORY, RESULTS, Figure, PartResult
 from bench.machine import describe
 
 DOCUMENT = REPOSITORY / "docs" / "benchmarks.md"
+# Observations a person made while running the benchmarks, kept in the repository so a rerun does not drop them.
+READING_NOTES = REPOSITORY / "bench" / "reading-notes.md"
 ORDER = ["transcription", "pages", "upload", "sharing", "search"]
 
 
@@ -119,6 +121,8 @@ def write_document() -> Path:
             lines += ["Notes:", "", *notes, ""]
         if result.not_measured:
             lines += ["Not measured:", "", *[f"- {item}" for item in result.not_measured], ""]
+    if READING_NOTES.exists():
+        lines += ["## Reading these figures", "", READING_NOTES.read_text().strip(), ""]
     DOCUMENT.parent.mkdir(parents=True, exist_ok=True)
     DOCUMENT.write_text("\n".join(lines).rstrip() + "\n")
     return DOCUMENT
