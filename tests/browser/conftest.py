@@ -27,6 +27,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     # A test cannot click before the first play(), and the deep-link behaviour depends on playing at once.
     "--autoplay-policy=no-user-gesture-required",
+    # A fake microphone that plays a tone, and no permission prompt: MediaRecorder runs as on a phone.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 WAIT_MS = 5000

@@ -17,15 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = ["home", "story", "search", "collection", "community", "theme", "share"]
 
 
-def known(name: str, reason: str):
-    """A page whose fault is known and belongs to a template this module does not own; the test says what to fix."""
-    return pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=False))
-
-
-AXE_PAGES = [*PAGES[:6], known("share", "share/form.html puts h3 under a fieldset legend with no h2 between")]
-WIDE_TEXT_PAGES = PAGES
-
-
 @pytest.fixture
 def public_pages(garden_story):
     """One address for each kind of public page, all showing the garden story."""
@@ -53,7 +44,7 @@ def _violations(results) -> str:
     )
 
 
-@pytest.mark.parametrize("name", AXE_PAGES)
+@pytest.mark.parametrize("name", PAGES)
 def test_axe_finds_no_violations(browser_page, public_pages, name):
     page = browser_page
     page.goto(public_pages[name])
@@ -64,7 +55,7 @@ def test_axe_finds_no_violations(browser_page, public_pages, name):
     assert results.violations_count == 0, _violations(results)
 
 
-@pytest.mark.parametrize("name", WIDE_TEXT_PAGES)
+@pytest.mark.parametrize("name", PAGES)
 def test_text_at_200_percent_on_a_375_pixel_screen_needs_no_sideways_scrolling(browser_page, public_pages, name):
     page = browser_page
     page.set_viewport_size({"width": 375, "height": 800})

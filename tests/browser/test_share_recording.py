@@ -1,63 +1,19 @@
 """The share form in real Chromium: a chosen file goes up in resumable pieces, and recording in the page works."""
 
 import hashlib
-import os
 import re
 
 import pytest
 
 from stories.models import ShareUpload, StoryMedia, StoryPage
-
-from .test_intake_support import SPEECH_WAV, fresh_rate_limits, make_invite  # noqa: F401
+from tests.stories.test_intake_support import SPEECH_WAV, fresh_rate_limits, make_invite  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    # A fake microphone that plays a tone, and no permission prompt: MediaRecorder runs as on a phone.
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-]
-
-
-@pytest.fixture(autouse=True)
-def intake_seed(live_server):
-    """What migrations seed (roots, home, story index, themes, review workflow), made again after a flush."""
-    from importlib import import_module
-
-    from django.apps import apps
-    from wagtail.models import Collection, Locale, Page
-
-    from stories.models import HomePage
-
-    if HomePage.objects.exists():
-        return
-    Locale.objects.get_or_create(language_code="en")
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Page.objects.filter(depth=1).exists():
-        Page.add_root(instance=Page(title="Root", slug="root", live=True))
-    import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)
-    import_module("stories.migrations.0004_facilitator_review_workflow").create_workflow(apps, None)
-
-
-@pytest.fixture(scope="module")
-def chromium_with_microphone():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS, headless=True)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
-def phone(chromium_with_microphone, live_server):
-    context = chromium_with_microphone.new_context(
+def phone(chromium, live_server):
+    context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 390, "height": 844}, permissions=["microphone"]
     )
     context.set_default_timeout(20000)
