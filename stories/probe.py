@@ -21,7 +21,7 @@ CONTAINERS = {
     "aac": ".aac",
 }
 AUDIO_CODECS = {
-    "aac", "alac", "amr_nb", "amr_wb", "flac", "mp2", "mp3", "mp3float", "opus", "vorbis",
+    "aac", "alac", "amrnb", "amrwb", "amr_nb", "amr_wb", "flac", "mp2", "mp3", "mp3float", "opus", "vorbis",
     "pcm_s16le", "pcm_s16be", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8", "pcm_alaw", "pcm_mulaw",
 }  # fmt: skip
 VIDEO_CODECS = {"av1", "h263", "h264", "hevc", "mpeg4", "vp8", "vp9"}

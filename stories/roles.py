@@ -10,6 +10,9 @@ FACILITATOR_MODEL_PERMISSIONS = [
     ("stories", "person", ("add", "change", "view")),
     ("stories", "consent", ("add", "change", "view")),
     ("stories", "community", ("view",)),
+    ("stories", "invite", ("add", "change", "view")),
+    ("stories", "correctionrequest", ("change", "view")),
+    ("stories", "withdrawal", ("view",)),
     ("wagtailimages", "image", ("add", "change", "choose")),
     ("wagtaildocs", "document", ("add", "change", "choose")),
 ]

@@ -156,6 +156,9 @@ def recording_file(request, media_id, variant):
     stories = StoryPage.objects.filter(recording=media, withdrawn_at__isnull=True)
     if not any(story.can_be_seen_by(request.user) for story in stories):
         raise Http404("No recording here.")
+    if variant == "original" and not any(story.permissions_for_user(request.user).can_edit() for story in stories):
+        # The preservation master may carry location and other tags; the public hears the access copy.
+        raise Http404("No recording here.")
     public = StoryPage.objects.visible_to_public().filter(recording=media).exists()
     if variant == "poster":
         field, content_type = media.poster, ""

@@ -129,6 +129,18 @@ STORAGES = {
 # Uploads: the largest file accepted, and the longest recording a header may claim.
 STORY_UPLOAD_MAX_BYTES = env_int("STORY_UPLOAD_MAX_BYTES", 2 * 1024**3)
 STORY_MAX_DURATION_SECONDS = env_int("STORY_MAX_DURATION_SECONDS", 4 * 3600)
+# Resumable uploads from the share form go up in pieces of this size.
+STORY_UPLOAD_CHUNK_BYTES = env_int("STORY_UPLOAD_CHUNK_BYTES", 4 * 1024 * 1024)
+# Requests an hour on the share and manage pages, per client address, per invite, and for upload pieces. The counts
+# live in the cache: in production use a cache shared by every web process.
+STORY_SHARE_RATE_LIMITS = {
+    "address": env_int("STORY_SHARE_LIMIT_ADDRESS", 60),
+    "invite": env_int("STORY_SHARE_LIMIT_INVITE", 120),
+    "chunk": env_int("STORY_SHARE_LIMIT_CHUNK", 3000),
+    "manage": env_int("STORY_SHARE_LIMIT_MANAGE", 60),
+}
+# When set (e.g. /_recordings/), nginx sends recording bytes after Django has decided who may have them.
+STORY_MEDIA_ACCEL_REDIRECT = os.environ.get("STORY_MEDIA_ACCEL_REDIRECT", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 

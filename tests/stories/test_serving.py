@@ -140,3 +140,15 @@ def test_nginx_can_serve_the_bytes_after_the_check(client, settings, public_reco
     assert response["X-Accel-Redirect"].endswith("/original.wav")
     assert response.content == b""
     assert client.get(private_recording_url).status_code == 404
+
+
+def test_the_preservation_master_is_not_served_to_the_public(client, public_recording_url, facilitator):
+    """The original may carry location and comment tags; the public gets the access copy, editors the original."""
+    original_url = public_recording_url.replace("/access", "/original")
+
+    assert client.get(original_url).status_code == 404
+
+    client.force_login(facilitator)
+    response = client.get(original_url)
+    assert response.status_code == 200
+    assert body(response) == BYTES

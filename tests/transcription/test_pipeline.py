@@ -91,14 +91,7 @@ EXTENSIONS = {
 }
 
 
-AMR_REFUSED = pytest.mark.xfail(
-    strict=True, reason="stories/probe.py lists AMR as amr_nb/amr_wb; PyAV's decoders are named amrnb/amrwb"
-)
-
-
-@pytest.mark.parametrize(
-    "kind", [pytest.param(kind, marks=AMR_REFUSED) if kind == "amr from a phone" else kind for kind in FORMATS]
-)
+@pytest.mark.parametrize("kind", list(FORMATS))
 def test_every_container_people_upload_is_transcribed_and_playable(kind, tmp_path, django_capture_on_commit_callbacks):
     options = dict(FORMATS[kind])
     path = tmp_path / f"garden{EXTENSIONS[options['container']]}"
