@@ -1,4 +1,5 @@
-"""The intake admin: invite links, consent records, correction notes, withdrawals and recording one for a participant."""
+"""The admin: the archive's own records (themes, communities, dialogues, people) and intake (invite links, consent
+records, correction notes, withdrawals, and recording a withdrawal for a participant)."""
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from wagtail.admin.widgets import Button
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from .models import Consent, CorrectionRequest, Invite, Person, StoryPage, Withdrawal
+from .models import Community, Consent, CorrectionRequest, Dialogue, Invite, Person, StoryPage, Theme, Withdrawal
 from .services import story_withdraw
 
 
@@ -78,6 +79,48 @@ class IntakeViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(IntakeViewSetGroup)
+
+
+class ThemeViewSet(SnippetViewSet):
+    model = Theme
+    icon = "tag"
+    list_display = ["name", "slug", "description"]
+    search_fields = ["name"]
+
+
+class CommunityViewSet(SnippetViewSet):
+    model = Community
+    icon = "site"
+    list_display = ["name", "place"]
+    search_fields = ["name", "place"]
+
+
+class DialogueViewSet(SnippetViewSet):
+    model = Dialogue
+    icon = "group"
+    list_display = ["title", "date", "community", "place"]
+    list_filter = ["community"]
+    search_fields = ["title"]
+
+
+class PersonViewSet(SnippetViewSet):
+    """Full names and birth years are seen here by editors only; the public sees display names."""
+
+    model = Person
+    icon = "user"
+    menu_label = "People"
+    list_display = ["display_name", "full_name", "birth_year"]
+    search_fields = ["display_name", "full_name"]
+
+
+class ArchiveViewSetGroup(SnippetViewSetGroup):
+    items = (ThemeViewSet, CommunityViewSet, DialogueViewSet, PersonViewSet)
+    menu_icon = "folder-inverse"
+    menu_label = "Archive"
+    menu_name = "archive"
+
+
+register_snippet(ArchiveViewSetGroup)
 
 
 @hooks.register("after_create_snippet")

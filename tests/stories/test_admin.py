@@ -1,0 +1,50 @@
+"""The admin lets facilitators keep the archive's records, and refuses impossible values with a message."""
+
+import datetime
+
+from stories.models import Community, Person
+
+
+def test_facilitator_adds_a_person_through_the_admin(client, facilitator):
+    client.force_login(facilitator)
+
+    response = client.post(
+        "/admin/snippets/stories/person/add/",
+        {"display_name": "Rosa M.", "full_name": "Rosa Maria", "birth_year": "1948"},
+    )
+
+    assert response.status_code == 302
+    assert Person.objects.get(display_name="Rosa M.").generation.slug == "boomers"
+
+
+def test_a_birth_year_in_the_future_is_refused_with_a_message_and_nothing_saved(client, facilitator):
+    client.force_login(facilitator)
+    next_year = datetime.date.today().year + 1
+
+    response = client.post(
+        "/admin/snippets/stories/person/add/", {"display_name": "Time traveller", "birth_year": str(next_year)}
+    )
+
+    assert response.status_code == 200
+    assert "A birth year cannot be in the future" in response.content.decode()
+    assert not Person.objects.filter(display_name="Time traveller").exists()
+
+
+def test_facilitators_do_not_manage_communities(client, facilitator):
+    client.force_login(facilitator)
+
+    response = client.post("/admin/snippets/stories/community/add/", {"name": "New place", "slug": "new-place"})
+
+    assert response.status_code in (302, 403)
+    assert not Community.objects.filter(slug="new-place").exists()
+
+
+def test_administrator_adds_a_community(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/snippets/stories/community/add/", {"name": "Cedar Hollow", "slug": "cedar-hollow", "place": "Ohio"}
+    )
+
+    assert response.status_code == 302
+    assert Community.objects.filter(slug="cedar-hollow").exists()
