@@ -54,3 +54,16 @@ def test_a_withdrawn_story_stays_withdrawn_after_its_embargo_date():
         StoryPage.objects.filter(pk=story.pk).update(withdrawn_at=datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC))
         assert lift_embargoes.enqueue().return_value == []
         assert not StoryPage.objects.visible_to_public().filter(pk=story.pk).exists()
+
+
+def test_the_cron_command_lifts_embargoes_that_have_come(capsys, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    with time_machine.travel(datetime.datetime(2027, 3, 1, 6, 0, tzinfo=datetime.UTC), tick=False):
+        story = public_story(title="Kept until March", embargo_until=EMBARGO_END)
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("queue_daily_tasks")
+        story.refresh_from_db()
+
+    assert story.embargo_until is None
+    assert "queued lift_embargoes" in capsys.readouterr().out
