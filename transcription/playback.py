@@ -69,6 +69,36 @@ def access_copy_write(*, source: Path, destination: Path) -> None:
         partial.unlink(missing_ok=True)
 
 
+def video_copy_write(*, source: Path, destination: Path) -> None:
+    """Copy a video browsers can play, packet for packet, leaving every tag behind; write atomically.
+
+    No re-encoding: the pictures and sound are the original's, so the copy is quick and loses nothing.
+    """
+    import av
+
+    partial = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+    options = {"movflags": "+faststart"} if destination.suffix == ".mp4" else {}
+    try:
+        with av.open(str(source)) as recording:
+            kept = [recording.streams.video[0], *recording.streams.audio[:1]]
+            with av.open(str(partial), "w", format=destination.suffix.lstrip("."), options=options) as copy:
+                tracks = {}
+                for stream in kept:
+                    track = copy.add_stream_from_template(stream)
+                    track.metadata.clear()
+                    tracks[stream.index] = track
+                for packet in recording.demux(kept):
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.stream = tracks[packet.stream.index]
+                    copy.mux(packet)
+        os.replace(partial, destination)
+    except av.error.FFmpegError as error:
+        raise PlaybackFailed("The pictures in this video cannot be read; the file may be damaged.") from error
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def poster_write(*, source: Path, destination: Path) -> bool:
     """Save a still from about a second in (or the first frame of a shorter video) as JPEG; False without video."""
     import av

@@ -22,6 +22,7 @@ from .playback import (
     access_copy_write,
     browsers_play_original,
     poster_write,
+    video_copy_write,
 )
 from .selectors import story_withdrawn
 from .signals import transcript_ready
@@ -206,7 +207,10 @@ def recording_prepare_playback(*, media: StoryMedia, path: Path) -> None:
         if media.has_video and browsers_play_original(
             video_codec=media.video_codec, audio_codec=media.audio_codec, file_name=media.file.name
         ):
-            media.access_copy = ""
+            # Browsers play the original's pictures and sound as they are, but not its tags (a phone's location).
+            access = folder / f"access{Path(media.file.name).suffix.lower()}"
+            video_copy_write(source=path, destination=access)
+            media.access_copy = str(access.relative_to(root))
             media.access_content_type = media.content_type
         else:
             access = folder / "access.m4a"

@@ -102,7 +102,10 @@ def test_every_container_people_upload_is_transcribed_and_playable(kind, tmp_pat
     assert "garden" in " ".join(transcript.segments.values_list("text", flat=True)).lower()
     media = StoryMedia.objects.get(pk=transcript.media_id)
     if kind == "webm video (vp8)":
-        assert not media.access_copy and media.access_content_type == "video/webm", "browsers play the original"
+        # Browsers play the original's pictures and sound: copied as they are, without its tags.
+        assert media.access_copy.name.endswith("access.webm") and media.access_content_type == "video/webm"
+        with av.open(media.access_copy.path) as copy:
+            assert copy.streams.video[0].codec_context.name == "vp8" and copy.streams.audio
     else:
         assert media.access_copy.name.endswith(".m4a")
     if "video" in options:
@@ -110,21 +113,45 @@ def test_every_container_people_upload_is_transcribed_and_playable(kind, tmp_pat
             assert poster.read(3) == b"\xff\xd8\xff"  # a JPEG
 
 
-def test_tags_such_as_location_never_reach_the_access_copy(tmp_path, django_capture_on_commit_callbacks):
-    path = tmp_path / "tagged.m4a"
-    write_audio(path, samples("school"), container="mp4", codec="aac")
-    with av.open(str(path)) as plain, av.open(str(tmp_path / "with-tags.m4a"), "w", format="mp4") as tagged:
-        tagged.metadata.update({"location": "+40.6892-074.0445/", "comment": "Grandma's kitchen, 12 Elm St"})
-        track = tagged.add_stream_from_template(plain.streams.audio[0])
-        for packet in plain.demux(plain.streams.audio[0]):
-            if packet.dts is not None:
-                packet.stream = track
-                tagged.mux(packet)
-    transcript = transcribed(tmp_path / "with-tags.m4a", django_capture_on_commit_callbacks)
+TAGS = {"location": "+40.6892-074.0445/", "comment": "Grandma's kitchen, 12 Elm St"}
 
-    with av.open(StoryMedia.objects.get(pk=transcript.media_id).access_copy.path) as copy:
+
+def with_tags(plain_path: Path, tagged_path: Path, container: str) -> Path:
+    """The same pictures and sound with a phone's location and a comment added, as a phone would save them."""
+    with av.open(str(plain_path)) as plain, av.open(str(tagged_path), "w", format=container) as tagged:
+        tagged.metadata.update(TAGS)
+        tracks = {stream.index: tagged.add_stream_from_template(stream) for stream in plain.streams}
+        for packet in plain.demux():
+            if packet.dts is not None:
+                packet.stream = tracks[packet.stream.index]
+                tagged.mux(packet)
+    return tagged_path
+
+
+@pytest.mark.parametrize(
+    "container, options",
+    [
+        ("mp4", {"container": "mp4", "codec": "aac"}),
+        ("webm", {"container": "webm", "codec": "libopus", "rate": 48_000, "video": "libvpx"}),
+    ],
+    ids=["audio made into a copy", "video browsers play as it is"],
+)
+def test_tags_such_as_location_never_reach_the_access_copy(
+    container, options, tmp_path, django_capture_on_commit_callbacks
+):
+    plain = write_audio(tmp_path / f"plain.{container}", samples("school"), **options)
+    transcript = transcribed(
+        with_tags(plain, tmp_path / f"tagged.{container}", container), django_capture_on_commit_callbacks
+    )
+
+    media = StoryMedia.objects.get(pk=transcript.media_id)
+    with av.open(media.access_copy.path) as copy:
         tags = " ".join(f"{key}={value}" for key, value in copy.metadata.items())
+        tags += " ".join(f"{key}={value}" for stream in copy.streams for key, value in stream.metadata.items())
     assert "40.6892" not in tags and "Elm St" not in tags
+    with av.open(media.file.path) as original:
+        kept = {key.lower(): value for key, value in original.metadata.items()}  # Matroska spells tags in capitals
+    assert kept.get("comment") == TAGS["comment"], "the preservation master keeps what it came with"
 
 
 @pytest.mark.parametrize("quiet", ["silence", "noise"])
