@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.utils.safestring import SafeString
 
 from stories.models import StoryKind
-from stories.timecodes import format_clock
+from stories.timecodes import TimedSpan
 
 from .analysis import SearchText
 
@@ -116,21 +116,13 @@ def _whole_number(value, name, default) -> int:
 
 
 @dataclass(frozen=True)
-class Moment:
+class Moment(TimedSpan):
     """A transcript segment where the words come up; times in seconds."""
 
     start: float
     end: float
     text: str
     highlighted: SafeString
-
-    @property
-    def seconds(self) -> int:
-        return int(self.start)
-
-    @property
-    def clock(self) -> str:
-        return format_clock(self.start)
 
 
 @dataclass(frozen=True)

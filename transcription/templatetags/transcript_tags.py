@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django import template
 
 from stories.models import CollectionEntry, CollectionPage, StoryPage
-from stories.timecodes import format_clock
+from stories.timecodes import TimedSpan
 
 from ..models import Segment, Transcript
 
@@ -13,22 +13,13 @@ register = template.Library()
 
 
 @dataclass(frozen=True)
-class TranscriptLine:
+class TranscriptLine(TimedSpan):
     """One segment as the page shows it: where it starts (to the second for links) and what is said."""
 
     number: int
     start: float
     end: float
     text: str
-
-    @property
-    def seconds(self) -> int:
-        # Rounded down so a link never starts after the first word.
-        return int(self.start)
-
-    @property
-    def clock(self) -> str:
-        return format_clock(self.start)
 
 
 @dataclass(frozen=True)
