@@ -113,9 +113,10 @@ def write_document() -> Path:
         if result.findings:
             lines += ["Where we are ahead, where we are behind, and why:", ""]
             lines += [*[f"- {finding}" for finding in result.findings], ""]
-        lines += ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
-        lines.append("")
+        if result.figures:
+            lines += ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
+            lines += ["| " + " | ".join(row) + " |" for row in rows(result)]
+            lines.append("")
         notes = [f"- {figure.benchmark}, {figure.measure}: {figure.note}" for figure in result.figures if figure.note]
         if notes:
             lines += ["Notes:", "", *notes, ""]
