@@ -259,10 +259,15 @@ def transcription_findings(figures: list[Figure]) -> list[str]:
                 f"{figure.benchmark}: with VAD off and openai-whisper's own options, faster-whisper is still "
                 f"{1 / figure.ratio:.1f}x faster, so most of the lead is the engine, not the VAD."
             )
-        elif figure.measure == "peak RSS":
+        elif figure.measure == "peak RSS" and figure.ratio <= 0.65:
             found.append(
                 f"{figure.benchmark}: {figure.ratio:.2f}x openai-whisper's peak memory: int8 weights instead of "
                 "fp32, and no PyTorch runtime in the process."
+            )
+        elif figure.measure == "peak RSS":
+            found.append(
+                f"{figure.benchmark}: {figure.ratio:.2f}x openai-whisper's peak memory, behind the goal: our peak "
+                "grows with the recording's length while the weights' saving stays fixed; the cause is not yet known."
             )
         elif figure.measure == "word error rate":
             verdict = "equal or better" if figure.ours <= figure.peer + 0.01 else "worse"
