@@ -1,4 +1,26 @@
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
+
+
+def pytest_configure(config):
+    """On SQLite the test database is a file, not memory, set before any test creates it.
+
+    Real worker processes must reach it, and each live-server thread needs a connection of its own: with the
+    in-memory default every thread shares one, and a story page's two requests at once (the recording and its
+    captions) can stall each other inside SQLite. In shared memory where there is some, since migrating onto a disk
+    file waits on every sync.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
+        return
+    folder = Path(tempfile.mkdtemp(prefix="storyarchive-db-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
+    database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,6 @@
 
 import os
 import re
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -33,22 +31,6 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 WAIT_MS = 5000
-
-
-def pytest_configure(config):
-    """On SQLite the test database is a file, so each live-server thread has a connection of its own.
-
-    With the in-memory default every thread shares one connection, and a story page's two requests at once (the
-    recording and its captions) can stall each other inside SQLite. Set while collecting, before any database exists.
-    """
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3" or database.get("TEST", {}).get("NAME"):
-        return
-    folder = Path(tempfile.mkdtemp(prefix="storyarchive-db-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
-    database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(config, items):
