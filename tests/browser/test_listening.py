@@ -11,6 +11,18 @@ def player_time(page) -> float:
     return page.eval_on_selector("#player", "player => player.currentTime")
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_players_controls_can_be_seen_and_reached(browser_page, garden_story, width):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(garden_story.url)
+
+    box = page.locator("#player").bounding_box()
+
+    assert box is not None and box["height"] >= 30, box  # an audio element styled height: auto collapses to 0
+    assert box["width"] <= width
+
+
 def test_playing_moves_the_highlight_through_the_transcript(browser_page, garden_story):
     page = browser_page
     page.goto(garden_story.url)
