@@ -36,6 +36,10 @@ class RecordingUnreadable(ValueError):
     """The recording cannot be read at all; trying again would not help. The message says so plainly."""
 
 
+class LanguageUnsupported(ValueError):
+    """The model cannot hear the language the story is told in; another model would."""
+
+
 @dataclass
 class Word:
     start: float
@@ -66,6 +70,10 @@ ProgressCallback = Callable[[float], None]
 class Engine(Protocol):
     name: str
     model_name: str
+
+    @property
+    def english_only(self) -> bool:
+        """True for a model that can only hear English (tiny.en), whatever language a story is told in."""
 
     def transcribe(
         self, path: str | Path, *, language: str | None = None, on_progress: ProgressCallback | None = None
@@ -160,6 +168,10 @@ class FasterWhisperEngine:
 
     def __init__(self, model_name: str):
         self.model_name = model_name
+
+    @property
+    def english_only(self) -> bool:
+        return not _loaded_model(str(model_directory(self.model_name)), available_cores()).model.is_multilingual
 
     def transcribe(
         self, path: str | Path, *, language: str | None = None, on_progress: ProgressCallback | None = None

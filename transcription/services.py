@@ -12,9 +12,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from stories.media import RecordingRefused, probe_recording, recording_folder
-from stories.models import StoryMedia, private_storage
+from stories.models import StoryMedia, StoryPage, private_storage
+from stories.validators import language_label
 
-from .engine import EngineUnavailable, RecordingUnreadable, Transcription, engine_for
+from .engine import EngineUnavailable, LanguageUnsupported, RecordingUnreadable, Transcription, engine_for
 from .models import Segment, Transcript
 from .playback import (
     ACCESS_CONTENT_TYPE,
@@ -175,10 +176,10 @@ def transcript_run(*, transcript_id: int) -> str:
         with _heartbeat(transcript_id):
             path = _recording_path(media)
             recording_prepare_playback(media=media, path=path)
-            result = engine_for(transcript.model_name).transcribe(
-                path, on_progress=_progress_saver(transcript_id, media.duration_seconds)
-            )
-    except RecordingUnreadable as error:
+            engine = engine_for(transcript.model_name)
+            _check_language(engine=engine, media=media)
+            result = engine.transcribe(path, on_progress=_progress_saver(transcript_id, media.duration_seconds))
+    except (RecordingUnreadable, LanguageUnsupported) as error:
         transcript_fail(transcript_id=transcript_id, reason=str(error))
         return "failed"
     except EngineUnavailable as error:
@@ -189,6 +190,18 @@ def transcript_run(*, transcript_id: int) -> str:
     except (RecordingUnreachable, DatabaseError, OSError, MemoryError) as error:
         return transcript_retry_later(transcript_id=transcript_id, reason=str(error) or type(error).__name__)
     return transcript_save(transcript_id=transcript_id, result=result, elapsed=time.monotonic() - started)
+
+
+def _check_language(*, engine, media: StoryMedia) -> None:
+    """An English-only model turns other languages into invented English; say so instead of saving it."""
+    languages = StoryPage.objects.filter(recording=media).values_list("language", flat=True)
+    foreign = next((code for code in languages if code.split("-")[0].lower() != "en"), None)
+    if foreign and engine.english_only:
+        raise LanguageUnsupported(
+            f"This story is told in {language_label(foreign)}, and the transcription model on the server "
+            f"({engine.model_name}) understands English only. Install the multilingual model "
+            "(TRANSCRIPTION_MODEL=base, see the README) and transcribe again."
+        )
 
 
 def _recording_path(media: StoryMedia) -> Path:

@@ -154,6 +154,19 @@ def test_tags_such_as_location_never_reach_the_access_copy(
     assert kept.get("comment") == TAGS["comment"], "the preservation master keeps what it came with"
 
 
+def test_a_story_in_another_language_is_not_turned_into_invented_english(tmp_path, django_capture_on_commit_callbacks):
+    """tiny.en hears only English: a Spanish story fails with what to do, instead of keeping made-up English text."""
+    path = write_audio(tmp_path / "garden.ogg", samples("garden"), container="ogg", codec="libopus", rate=48_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        media = store(path)
+        public_story(recording=media, language="es-MX")
+
+    transcript = Transcript.objects.get(media=media)
+    assert transcript.status == Transcript.Status.FAILED
+    assert "told in Spanish" in transcript.error and "TRANSCRIPTION_MODEL=base" in transcript.error
+    assert not transcript.segments.exists()
+
+
 @pytest.mark.parametrize("quiet", ["silence", "noise"])
 def test_silence_and_noise_say_no_speech_detected_instead_of_inventing_words(
     quiet, tmp_path, django_capture_on_commit_callbacks
