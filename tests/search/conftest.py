@@ -36,13 +36,6 @@ def transcribe(story, lines, *, current=True, status=Transcript.Status.DONE, mod
     return transcript
 
 
-def story_with_themes(**fields):
-    """public_story(), then saved once more: a ParentalManyToManyField keeps themes in memory until the page saves."""
-    story = public_story(**fields)
-    story.save()
-    return story
-
-
 @pytest.fixture
 def archive():
     """Four public stories across themes, generations, communities, languages and kinds."""
@@ -51,7 +44,7 @@ def archive():
         PersonFactory(birth_year=YOUTH_YEAR),
         PersonFactory(birth_year=MIDDLE_YEAR),
     )
-    housing = story_with_themes(
+    housing = public_story(
         title="The house on Elm Street",
         summary="An elder and a young neighbour talk about safe housing and rent.",
         people=[elder, youth],
@@ -69,7 +62,7 @@ def archive():
             (400.0, 405.0, "Housing is where belonging starts."),
         ],
     )
-    bus = story_with_themes(
+    bus = public_story(
         title="Riding the number 9 bus",
         summary="A commute to school across town.",
         people=[youth],
@@ -78,7 +71,7 @@ def archive():
         recorded_on=datetime.date(2025, 6, 1),
     )
     transcribe(bus, [(10.0, 15.0, "The bus was always late in winter.")])
-    spanish = story_with_themes(
+    spanish = public_story(
         title="La vivienda de mi abuela",
         summary="Mi abuela habla de las viviendas del barrio.",
         people=[elder, middle],
@@ -88,7 +81,7 @@ def archive():
         recorded_on=datetime.date(2023, 1, 15),
     )
     transcribe(spanish, [(5.0, 9.0, "Construimos casas para las familias del barrio.")])
-    written = story_with_themes(
+    written = public_story(
         title="Letters from the garden",
         summary="A written story about the community garden.",
         people=[middle],
