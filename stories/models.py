@@ -339,8 +339,9 @@ class StoryPage(Page):
         return StoryPage.objects.visible_to_public().filter(pk=self.pk).exists()
 
     def can_be_seen_by(self, user) -> bool:
-        if self.is_visible_to_public():
-            return True
+        return self.is_visible_to_public() or self.editable_by(user)
+
+    def editable_by(self, user) -> bool:
         return bool(user and user.is_authenticated and self.permissions_for_user(user).can_edit())
 
     def route(self, request, path_components):
@@ -349,13 +350,14 @@ class StoryPage(Page):
         return super().route(request, path_components)
 
     def serve(self, request, *args, subview: str | None = None, **kwargs):
-        if not self.can_be_seen_by(request.user):
+        public = self.is_visible_to_public()
+        if not public and not self.editable_by(request.user):
             raise Http404("No story here.")
         if subview:
             response = story_routes[subview](request, self)
         else:
             response = super().serve(request, *args, **kwargs)
-        if not self.is_visible_to_public():
+        if not public:
             response["Cache-Control"] = "private, no-store"
         return response
 
