@@ -37,6 +37,7 @@ def _stemmer(analyzer: str):
     return snowballstemmer.stemmer(analyzer) if analyzer != DEFAULT_ANALYZER else None
 
 
+@functools.lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
     """Lower case without accents, the way FTS5's remove_diacritics reads it."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
@@ -101,6 +102,26 @@ class SearchText:
         """The stems a document analysed with `analyzer` would hold for these words."""
         return {stem(word, analyzer) for word in self.all_words()}
 
+    def strength_in(self, text: str, analyzer: str) -> tuple[int, int] | None:
+        """How well a passage analysed with `analyzer` holds these words, under any language's stemming as the
+        full-text match reads them: (how many terms and phrases come up, how many times), or None for none."""
+        stems = [stem(word, analyzer) for word in words(text)]
+        present = set(stems)
+        found = times = 0
+        for term in self.terms:
+            options = {stem(term, query_analyzer) for query_analyzer in QUERY_ANALYZERS} & present
+            if options:
+                found += 1
+                times += sum(1 for stemmed in stems if stemmed in options)
+        for phrase in self.phrases:
+            runs = {tuple(stem(word, query_analyzer) for word in phrase) for query_analyzer in QUERY_ANALYZERS}
+            width = len(phrase)
+            count = sum(1 for i in range(len(stems) - width + 1) if tuple(stems[i : i + width]) in runs)
+            if count:
+                found += 1
+                times += count
+        return (found, times) if found else None
+
     def fts5_match(self) -> str:
         """An FTS5 MATCH expression: every term and phrase must appear, under any language's stemming."""
         clauses = []
@@ -111,16 +132,6 @@ class SearchText:
                 _any_of(_quoted(" ".join(stem(w, analyzer) for w in phrase)) for analyzer in QUERY_ANALYZERS)
             )
         return " AND ".join(clauses)
-
-    def fts5_any(self) -> str:
-        """An FTS5 MATCH expression where any term or phrase is enough: used to find moments."""
-        return " OR ".join(
-            _any_of(
-                _quoted(" ".join(stem(w, analyzer) for w in ((item,) if isinstance(item, str) else item)))
-                for analyzer in QUERY_ANALYZERS
-            )
-            for item in (*self.terms, *self.phrases)
-        )
 
 
 def _quoted(stemmed: str) -> str:

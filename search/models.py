@@ -64,3 +64,26 @@ class SegmentDocument(models.Model):
 
     def __str__(self):
         return f"{self.start:.1f}-{self.end:.1f}: {self.text[:60]}"
+
+
+class IndexState(models.Model):
+    """One row whose token changes with every write to the index. Writers update it first, so its row lock puts
+    index writes in one order; each process compares it with the token of its in-memory columns (search.columns)."""
+
+    SINGLETON = 1
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
+
+
+class IndexChange(models.Model):
+    """Which story a write to the index touched, so in-memory columns can catch up story by story. A row without a
+    story stands for a rebuild: everything changed. Only the latest rows are kept."""
+
+    token = models.CharField(max_length=32, help_text="The IndexState token this write set.")
+    story_id = models.IntegerField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.story_id or 'everything'} ({self.token})"

@@ -1,20 +1,23 @@
 """The embedded default: the archive's own index tables, FTS5 on SQLite and tsvector + GIN on PostgreSQL."""
 
 from collections import Counter, defaultdict
+from itertools import chain, islice
 
+import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
 from django.db.models.expressions import RawSQL
 
 from stories.models import StoryPage
 
 from ..analysis import QUERY_ANALYZERS, SearchText, fold, highlight, stemmed_text, words
+from ..columns import Columns, columns, index_changed
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
 from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
-from .hits import facet_labels, forget_stale, hits_in_order, visible_story_ids
+from .hits import facet_labels, forget_stale, hits_in_order, visible_stories, visible_story_ids
 
 SNIPPET_WORDS = 18
+REBUILD_BATCH = 500
 SUGGESTION_DOCUMENTS = 200
 POSTGRES_CONFIGS = {"english": "english", "spanish": "spanish", "simple": "simple"}
 
@@ -26,88 +29,95 @@ class DatabaseBackend:
 
     def index_story(self, story: IndexedStory) -> None:
         with transaction.atomic():
-            self.remove_story(story.id)
-            self._write(story)
+            index_changed([story.id])
+            self._remove(story.id)
+            self._write([story])
 
     def remove_story(self, story_id: int) -> None:
         with transaction.atomic():
-            if connection.vendor == "sqlite":
-                with connection.cursor() as cursor:
-                    cursor.execute("DELETE FROM search_story_fts WHERE rowid = %s", [story_id])
-                    cursor.execute(
-                        "DELETE FROM search_segment_fts WHERE rowid IN "
-                        "(SELECT id FROM search_segmentdocument WHERE document_id = %s)",
-                        [story_id],
-                    )
-            StoryDocument.objects.filter(pk=story_id).delete()
+            index_changed([story_id])
+            self._remove(story_id)
+
+    def _remove(self, story_id: int) -> None:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM search_story_fts WHERE rowid = %s", [story_id])
+                cursor.execute("DELETE FROM search_word_fts WHERE rowid = %s", [story_id])
+        StoryDocument.objects.filter(pk=story_id).delete()
 
     def rebuild(self, stories) -> int:
+        """Replace the whole index in one transaction, so searches see the old index until the new one is whole."""
         with transaction.atomic():
-            if connection.vendor == "sqlite":
-                with connection.cursor() as cursor:
+            index_changed(None)
+            with connection.cursor() as cursor:
+                if connection.vendor == "sqlite":
                     cursor.execute("DELETE FROM search_story_fts")
-                    cursor.execute("DELETE FROM search_segment_fts")
-            StoryDocument.objects.all().delete()
+                    cursor.execute("DELETE FROM search_word_fts")
+                # Whole tables, children first: Django's cascade would first read every id into memory.
+                for model in (StoryFacetValue, SegmentDocument, StoryDocument):
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
             indexed = 0
-            for story in stories:
-                self._write(story)
-                indexed += 1
+            stories = iter(stories)
+            while batch := list(islice(stories, REBUILD_BATCH)):
+                self._write(batch)
+                indexed += len(batch)
         return indexed
 
-    def _write(self, story: IndexedStory) -> None:
-        document = StoryDocument.objects.create(
-            story_id=story.id,
-            title=story.title,
-            summary=story.summary,
-            body=story.body,
-            analyzer=story.analyzer,
-            language=story.language,
-            kind=story.kind,
-            community=story.community,
-            community_name=story.community_name,
-            recorded_on=story.recorded_on,
-            published_at=story.published_at,
-            generation_count=story.generation_count,
-        )
-        StoryFacetValue.objects.bulk_create(
-            [StoryFacetValue(document=document, facet="theme", value=slug, label=name) for slug, name in story.themes]
-            + [
-                StoryFacetValue(document=document, facet="generation", value=slug, label=label)
-                for slug, label in story.generations
+    def _write(self, stories: list[IndexedStory]) -> None:
+        """Write stories that are not in the index yet, with a fixed number of statements per call."""
+        StoryDocument.objects.bulk_create(
+            [
+                StoryDocument(
+                    story_id=story.id,
+                    title=story.title,
+                    summary=story.summary,
+                    body=story.body,
+                    analyzer=story.analyzer,
+                    language=story.language,
+                    kind=story.kind,
+                    community=story.community,
+                    community_name=story.community_name,
+                    recorded_on=story.recorded_on,
+                    published_at=story.published_at,
+                    generation_count=story.generation_count,
+                )
+                for story in stories
             ]
         )
-        segments = SegmentDocument.objects.bulk_create(
+        StoryFacetValue.objects.bulk_create(
             [
-                SegmentDocument(document=document, position=s.position, start=s.start, end=s.end, text=s.text)
+                StoryFacetValue(document_id=story.id, facet=facet, value=slug, label=label)
+                for story in stories
+                for facet, values in (("theme", story.themes), ("generation", story.generations))
+                for slug, label in values
+            ]
+        )
+        SegmentDocument.objects.bulk_create(
+            [
+                SegmentDocument(document_id=story.id, position=s.position, start=s.start, end=s.end, text=s.text)
+                for story in stories
                 for s in story.segments
             ]
         )
-        searchable = " ".join([story.body, story.transcript, *(name for _, name in story.themes), story.community_name])
-        everything = " ".join([story.title, story.summary, searchable])
-        with connection.cursor() as cursor:
+        story_rows = []
+        for story in stories:
+            searchable = " ".join(
+                [story.body, story.transcript, *(name for _, name in story.themes), story.community_name]
+            )
+            everything = " ".join([story.title, story.summary, searchable])
             if connection.vendor == "sqlite":
-                cursor.execute(
-                    "INSERT INTO search_story_fts(rowid, title, body, words) VALUES (%s, %s, %s, %s)",
-                    [
+                story_rows.append(
+                    (
                         story.id,
                         stemmed_text(story.title, story.analyzer),
                         stemmed_text(f"{story.summary} {searchable}", story.analyzer),
                         " ".join(fold(word) for word in words(everything)),
-                    ],
-                )
-                cursor.executemany(
-                    "INSERT INTO search_segment_fts(rowid, text) VALUES (%s, %s)",
-                    [(segment.pk, stemmed_text(segment.text, story.analyzer)) for segment in segments],
+                    )
                 )
             else:
                 config = POSTGRES_CONFIGS[story.analyzer]
-                # Only the words go to PostgreSQL: its parser would otherwise drop "<script>" as an XML tag, or
-                # read an address as one token, and match differently from FTS5.
-                cursor.execute(
-                    "UPDATE search_storydocument SET search_vector = "
-                    "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector(%s::regconfig, %s), 'B')"
-                    " || to_tsvector(%s::regconfig, %s), words = to_tsvector('simple', %s) WHERE story_id = %s",
-                    [
+                story_rows.append(
+                    (
                         config,
                         plain_words(story.title),
                         config,
@@ -116,69 +126,73 @@ class DatabaseBackend:
                         plain_words(searchable),
                         plain_words(everything),
                         story.id,
-                    ],
+                    )
+                )
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.executemany(
+                    "INSERT INTO search_story_fts(rowid, title, body) VALUES (%s, %s, %s)",
+                    [row[:3] for row in story_rows],
                 )
                 cursor.executemany(
-                    "UPDATE search_segmentdocument SET search_vector = to_tsvector(%s::regconfig, %s) WHERE id = %s",
-                    [(config, plain_words(segment.text), segment.pk) for segment in segments],
+                    "INSERT INTO search_word_fts(rowid, words) VALUES (%s, %s)",
+                    [(row[0], row[3]) for row in story_rows],
+                )
+            else:
+                # Only the words go to PostgreSQL: its parser would otherwise drop "<script>" as an XML tag, or
+                # read an address as one token, and match differently from FTS5.
+                cursor.executemany(
+                    "UPDATE search_storydocument SET search_vector = "
+                    "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector(%s::regconfig, %s), 'B')"
+                    " || to_tsvector(%s::regconfig, %s), words = to_tsvector('simple', %s) WHERE story_id = %s",
+                    story_rows,
                 )
 
     # Reading ---------------------------------------------------------------------------------------------------
 
     def search(self, query: StoryQuery) -> StorySearchResults:
         text = query.search_text
-        documents = StoryDocument.objects.all()
+        table = columns()
+        ranked = bool(text) and query.sort == "relevance"
         if text:
-            documents = documents.filter(story_id__in=_matching_story_ids(text))
+            story_ids, scores = _matches(text, ranked=ranked)
+            rows, held = table.rows_of(story_ids)
+            scores = scores[held]
+        else:
+            rows = np.arange(len(table), dtype=np.int64)
+            scores = np.zeros(len(rows))
+        masks = _filter_masks(table, query, rows)
+        chosen = _all_of(masks.values(), len(rows))
         # The index holds only stories that were public when indexed, and every change queues a refresh. The rule
         # runs again on the stories about to be shown: one that has left public view is taken out of this answer
         # (hits, count and facets) and queued for removal. Running the rule over every indexed story on every query
         # would cost more than the search itself.
         for _attempt in range(3):
-            page = list(_ordered(documents.filter(*_filters(query).values()), query, text))
-            stale = {doc.pk for doc in page} - visible_story_ids([doc.pk for doc in page])
+            page = _page(table, query, rows, scores, chosen, ranked=ranked)
+            page_ids = [int(table.ids[row]) for row in page]
+            stories = visible_stories(page_ids)
+            stale = set(page_ids) - set(stories)
             if not stale:
                 break
-            forget_stale(stale)
-            documents = documents.exclude(pk__in=stale)
-        total = documents.filter(*_filters(query).values()).count()
-        facets = {facet: self._facet(facet, query, documents) for facet in FACETS}
+            fresh = ~np.isin(table.ids[rows], list(stale))
+            rows, scores, chosen = rows[fresh], scores[fresh], chosen[fresh]
+            masks = {name: mask[fresh] for name, mask in masks.items()}
+        total = int(chosen.sum())
+        facets = {}
+        for facet in FACETS:
+            # The counts a choice would give: every filter applies except this facet's own.
+            scoped = _all_of((mask for name, mask in masks.items() if name != facet), len(rows))
+            facets[facet] = _facet_values(table, facet, query, table.counts(facet, rows[scoped]))
 
-        moments = _moments(text, page) if text else {}
-        snippets = {doc.pk: _snippet(doc, text) for doc in page}
-        scores = {doc.pk: float(getattr(doc, "score", 0.0) or 0.0) for doc in page}
-        hits = hits_in_order([doc.pk for doc in page], snippets, scores, moments)
+        documents = StoryDocument.objects.in_bulk(page_ids)
+        on_page = np.isin(rows, page)
+        score_of = dict(zip(table.ids[rows[on_page]].tolist(), scores[on_page].tolist(), strict=True))
+        page_documents = [documents[pk] for pk in page_ids if pk in documents]
+        moments = _moments(text, page_documents) if text else {}
+        snippets = {doc.pk: _snippet(doc, text) for doc in page_documents}
+        scores_shown = {doc.pk: float(score_of.get(doc.pk, 0.0)) for doc in page_documents}
+        hits = hits_in_order([doc.pk for doc in page_documents], snippets, scores_shown, moments, stories=stories)
         return StorySearchResults(query=query, total=total - (len(page) - len(hits)), hits=hits, facets=facets)
-
-    def _facet(self, facet: str, query: StoryQuery, documents) -> list[FacetValue]:
-        # The counts a choice would give: every filter applies except this facet's own.
-        filters = _filters(query)
-        filters.pop(facet, None)
-        scoped = documents.filter(*filters.values())
-        if facet in ("theme", "generation"):
-            rows = (
-                StoryFacetValue.objects.filter(facet=facet, document__in=scoped.values("pk"))
-                .values("value")
-                .annotate(count=Count("document_id"), label=F("label"))
-                .values_list("value", "label", "count")
-            )
-            counts = {}
-            for value, label, count in rows:
-                previous = counts.get(value, (label, 0))
-                counts[value] = (previous[0], previous[1] + count)
-        elif facet == "community":
-            rows = scoped.values_list("community", "community_name").annotate(count=Count("pk")).order_by()
-            counts = {value: (name, count) for value, name, count in rows if value}
-        else:
-            rows = scoped.values_list(facet).annotate(count=Count("pk")).order_by()
-            counts = {value: (_label(facet, value), count) for value, count in rows if value}
-        selected = query.selected(facet)
-        for value in selected:
-            counts.setdefault(value, (_label(facet, value), 0))
-        return sorted(
-            (FacetValue(value=v, label=label, count=n, selected=v in selected) for v, (label, n) in counts.items()),
-            key=lambda f: (-f.count, f.label.lower()),
-        )
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         typed = words(prefix[-100:])
@@ -186,9 +200,7 @@ class DatabaseBackend:
             return []
         start = fold(typed[-1])
         if connection.vendor == "sqlite":
-            match = RawSQL(
-                "SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH %s", [f'words : "{start}" *']
-            )
+            match = RawSQL("SELECT rowid FROM search_word_fts WHERE search_word_fts MATCH %s", [f'"{start}" *'])
         else:
             match = RawSQL(
                 "SELECT story_id FROM search_storydocument WHERE words @@ to_tsquery('simple', %s)", [f"{start}:*"]
@@ -205,7 +217,7 @@ class DatabaseBackend:
         with connection.cursor() as cursor:
             marks = ", ".join(["%s"] * len(story_ids))
             if connection.vendor == "sqlite":
-                cursor.execute(f"SELECT words FROM search_story_fts WHERE rowid IN ({marks})", story_ids)
+                cursor.execute(f"SELECT words FROM search_word_fts WHERE rowid IN ({marks})", story_ids)
                 for (stored,) in cursor.fetchall():
                     counts.update({word for word in stored.split() if word.startswith(start)})
             else:
@@ -232,31 +244,94 @@ def plain_words(text: str) -> str:
     return " ".join(words(text))
 
 
-def _filters(query: StoryQuery) -> dict[str, Q]:
-    """One Q per facet or range, so a facet's own filter can be left out of its counts."""
-    filters = {}
-    for facet in ("theme", "generation"):
-        if values := query.selected(facet):
-            tagged = StoryFacetValue.objects.filter(facet=facet, value__in=values).values("document_id")
-            filters[facet] = Q(pk__in=tagged)
-    for facet in ("community", "language", "kind"):
-        if values := query.selected(facet):
-            filters[facet] = Q(**{f"{facet}__in": values})
+def _filter_masks(table: Columns, query: StoryQuery, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """One mask over the rows per facet or range, so a facet's own filter can be left out of its counts."""
+    masks = {}
+    for facet in FACETS:
+        if selected := query.selected(facet):
+            masks[facet] = table.value_mask(facet, rows, selected)
     if query.intergenerational:
-        filters["intergenerational"] = Q(generation_count__gte=2)
+        masks["intergenerational"] = table.generation_count[rows] >= 2
+    recorded = table.recorded[rows]
     if query.recorded_from:
-        filters["recorded_from"] = Q(recorded_on__gte=query.recorded_from)
+        masks["recorded_from"] = recorded >= query.recorded_from.toordinal()
     if query.recorded_to:
-        filters["recorded_to"] = Q(recorded_on__lte=query.recorded_to)
-    return filters
+        masks["recorded_to"] = (recorded > 0) & (recorded <= query.recorded_to.toordinal())
+    return masks
 
 
-def _label(facet: str, value: str) -> str:
-    return facet_labels(facet, [value]).get(value, value)
+def _all_of(masks, size: int) -> np.ndarray:
+    chosen = np.ones(size, dtype=bool)
+    for mask in masks:
+        chosen &= mask
+    return chosen
 
 
-def _tsquery(text: SearchText, *, any_term: bool = False) -> tuple[str, list]:
-    """A PostgreSQL tsquery: every term (or any, for moments) under each language's stemming, OR'd together."""
+def _facet_values(table: Columns, facet: str, query: StoryQuery, counts: dict[str, int]) -> list[FacetValue]:
+    labels = table.labels.get(facet, {})
+    if facet in ("language", "kind"):
+        labels = facet_labels(facet, list(counts))
+    selected = query.selected(facet)
+    missing = [value for value in selected if value not in counts]
+    if missing:
+        labels = {**facet_labels(facet, missing), **labels}
+    shown = {**dict.fromkeys(missing, 0), **counts}
+    return sorted(
+        (
+            FacetValue(value=value, label=labels.get(value, value), count=count, selected=value in selected)
+            for value, count in shown.items()
+        ),
+        key=lambda f: (-f.count, f.label.lower()),
+    )
+
+
+def _page(table: Columns, query: StoryQuery, rows, scores, chosen, *, ranked: bool) -> list[int]:
+    """The rows of one page of results, in the order asked for."""
+    candidates = rows[chosen]
+    wanted = query.offset + query.page_size
+    if not len(candidates) or query.offset >= len(candidates):
+        return []
+    if ranked:
+        # Best score first; among equal scores the latest published, then the highest id (the newest order).
+        score = scores[chosen]
+        if wanted < len(candidates):
+            threshold = np.partition(score, len(score) - wanted)[len(score) - wanted]
+            keep = score >= threshold
+            candidates, score = candidates[keep], score[keep]
+        order = np.lexsort((table.newest_rank[candidates], -score))
+    else:
+        rank = table.oldest_rank if query.sort == "oldest" else table.newest_rank
+        keys = rank[candidates]
+        if wanted < len(candidates):
+            keep = np.argpartition(keys, wanted - 1)[:wanted]
+            candidates, keys = candidates[keep], keys[keep]
+        order = np.argsort(keys, kind="stable")
+    return candidates[order][query.offset : wanted].tolist()
+
+
+def _matches(text: SearchText, *, ranked: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of the stories that match, and, when ranked, a score for each (higher is better), in one pass."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            # bm25 is lower for better matches; titles weigh five times the rest.
+            score = "-bm25(search_story_fts, 5.0, 1.0)" if ranked else "0"
+            cursor.execute(
+                f"SELECT rowid, {score} FROM search_story_fts WHERE search_story_fts MATCH %s", [text.fts5_match()]
+            )
+        else:
+            tsquery, params = _tsquery(text)
+            score = f"ts_rank(search_vector, {tsquery})" if ranked else "0"
+            cursor.execute(
+                f"SELECT story_id, {score} FROM search_storydocument WHERE search_vector @@ {tsquery}",
+                [*(params if ranked else []), *params],
+            )
+        # Flattened straight into one array: at 100,000 matches, building Python tuples costs more than the rest.
+        pairs = np.fromiter(chain.from_iterable(cursor.fetchall()), dtype=np.float64).reshape(-1, 2)
+    return pairs[:, 0].astype(np.int64), pairs[:, 1]
+
+
+def _tsquery(text: SearchText) -> tuple[str, list]:
+    """A PostgreSQL tsquery: every term under each language's stemming, OR'd together."""
     per_config, params = [], []
     for analyzer in QUERY_ANALYZERS:
         parts = []
@@ -266,74 +341,34 @@ def _tsquery(text: SearchText, *, any_term: bool = False) -> tuple[str, list]:
         for phrase in text.phrases:
             parts.append("phraseto_tsquery(%s::regconfig, %s)")
             params += [POSTGRES_CONFIGS[analyzer], " ".join(phrase)]
-        per_config.append("(" + (" || " if any_term else " && ").join(parts) + ")")
+        per_config.append("(" + " && ".join(parts) + ")")
     return "(" + " || ".join(per_config) + ")", params
 
 
-def _matching_story_ids(text: SearchText) -> RawSQL:
-    if connection.vendor == "sqlite":
-        return RawSQL("SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH %s", [text.fts5_match()])
-    tsquery, params = _tsquery(text)
-    return RawSQL(f"SELECT story_id FROM search_storydocument WHERE search_vector @@ {tsquery}", params)
-
-
-def _ordered(matching, query: StoryQuery, text: SearchText):
-    """One page of the matching documents in the order asked for."""
-    if text and query.sort == "relevance":
-        ordered = _ranked(matching, text).order_by("-score", "-published_at", "-pk")
-    elif query.sort == "oldest":
-        ordered = matching.order_by(F("recorded_on").asc(nulls_last=True), "published_at", "pk")
-    else:
-        ordered = matching.order_by(F("recorded_on").desc(nulls_last=True), "-published_at", "-pk")
-    return ordered[query.offset : query.offset + query.page_size]
-
-
-def _ranked(documents, text: SearchText):
-    """The documents with a `score`, higher for better matches."""
-    if connection.vendor == "sqlite":
-        # A join lets FTS5 rank every match in one pass; bm25 is lower for better matches, titles weigh most and
-        # the plain-words column not at all.
-        return documents.extra(
-            select={"score": "-bm25(search_story_fts, 5.0, 1.0, 0.0)"},
-            tables=["search_story_fts"],
-            where=["search_story_fts.rowid = search_storydocument.story_id", "search_story_fts MATCH %s"],
-            params=[text.fts5_match()],
-        )
-    tsquery, params = _tsquery(text)
-    return documents.annotate(score=RawSQL(f"ts_rank(search_storydocument.search_vector, {tsquery})", params))
-
-
 def _moments(text: SearchText, page: list[StoryDocument]) -> dict[int, list[Moment]]:
-    """Up to three segments per story where any of the words come up, best first, then shown in time order."""
+    """Up to three segments per story where any of the words come up, best first, then shown in time order.
+
+    Read here rather than from a full-text table: a page holds a few hundred segments, and matching them in Python
+    with the index's own stemming is quicker than a second full-text search across every segment in the archive."""
     if not page:
         return {}
     analyzers = {doc.pk: doc.analyzer for doc in page}
-    marks = ", ".join(["%s"] * len(page))
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT s.document_id, s.start, s.end, s.text FROM search_segment_fts f "
-                "JOIN search_segmentdocument s ON s.id = f.rowid "
-                f"WHERE search_segment_fts MATCH %s AND s.document_id IN ({marks}) "
-                "ORDER BY bm25(search_segment_fts), s.position",
-                [text.fts5_any(), *analyzers],
-            )
-        else:
-            tsquery, params = _tsquery(text, any_term=True)
-            cursor.execute(
-                "SELECT s.document_id, s.start, s.end, s.text FROM search_segmentdocument s "
-                f"WHERE s.search_vector @@ {tsquery} AND s.document_id IN ({marks}) "
-                f"ORDER BY ts_rank(s.search_vector, {tsquery}) DESC, s.position",
-                [*params, *analyzers, *params],
-            )
-        rows = cursor.fetchall()
-    moments = defaultdict(list)
-    for story_id, start, end, segment_text in rows:
-        if len(moments[story_id]) < MOMENTS_PER_HIT:
-            moments[story_id].append(
-                Moment(start, end, segment_text, highlight(segment_text, text, analyzers[story_id]))
-            )
-    return {story_id: sorted(found, key=lambda m: m.start) for story_id, found in moments.items()}
+    segments = SegmentDocument.objects.filter(document_id__in=list(analyzers)).values_list(
+        "document_id", "position", "start", "end", "text"
+    )
+    found = defaultdict(list)
+    for story_id, position, start, end, segment_text in segments:
+        strength = text.strength_in(segment_text, analyzers[story_id])
+        if strength:
+            found[story_id].append((strength, position, start, end, segment_text))
+    moments = {}
+    for story_id, candidates in found.items():
+        best = sorted(candidates, key=lambda c: (-c[0][0], -c[0][1], c[1]))[:MOMENTS_PER_HIT]
+        moments[story_id] = [
+            Moment(start, end, segment_text, highlight(segment_text, text, analyzers[story_id]))
+            for _strength, _position, start, end, segment_text in sorted(best, key=lambda c: c[2])
+        ]
+    return moments
 
 
 def _snippet(document: StoryDocument, text: SearchText):

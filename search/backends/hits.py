@@ -22,11 +22,11 @@ def forget_stale(story_ids) -> None:
         refresh_story_index.enqueue(story_id)
 
 
-def hits_in_order(story_ids, snippets, scores, moments) -> list[StoryHit]:
-    """Load the stories behind the ids, keeping the backend's order and dropping any the public may no longer see."""
+def visible_stories(story_ids) -> dict:
+    """The stories behind the ids that the public may see now, loaded for display; queue the others' removal."""
     stories = (
         StoryPage.objects.visible_to_public()
-        .filter(pk__in=story_ids)
+        .filter(pk__in=list(story_ids))
         .select_related("community", "recording")
         .prefetch_related(
             "themes", Prefetch("participants", queryset=StoryParticipant.objects.select_related("person"))
@@ -34,6 +34,13 @@ def hits_in_order(story_ids, snippets, scores, moments) -> list[StoryHit]:
         .in_bulk()
     )
     forget_stale({pk for pk in story_ids if pk not in stories})
+    return stories
+
+
+def hits_in_order(story_ids, snippets, scores, moments, *, stories=None) -> list[StoryHit]:
+    """Hits in the backend's order, leaving out any story the public may no longer see."""
+    if stories is None:
+        stories = visible_stories(story_ids)
     return [
         StoryHit(story=stories[pk], snippet=snippets[pk], score=scores[pk], moments=moments.get(pk, []))
         for pk in story_ids

@@ -1,0 +1,251 @@
+"""The index's filter, facet and sort columns, held in memory as arrays.
+
+Counting five facets over 100,000 matching stories takes milliseconds with arrays, against hundreds of milliseconds
+of GROUP BY in SQLite. Each process keeps one copy and checks it against the index with one small query per search:
+
+- every write to the index sets a new random `IndexState.token` and logs the stories it touched as `IndexChange`
+  rows carrying that token, in the same transaction;
+- a copy whose token is no longer current reads the changes logged after its own and reloads just those stories;
+  when its own change is gone (pruned, rolled back, or a rebuild cleared the log) it loads everything again.
+
+A random token rather than a counter: after a rolled-back write the old token comes back together with the old rows,
+so a copy can never be paired with rows it does not describe.
+"""
+
+import datetime
+import threading
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import transaction
+
+from .models import IndexChange, IndexState, StoryDocument, StoryFacetValue
+
+MULTI_VALUED = ("theme", "generation")
+SINGLE_VALUED = ("community", "language", "kind")
+# Past this many changed stories a full load is quicker than patching.
+MAX_PATCHED_STORIES = 2_000
+KEPT_CHANGES = 10_000
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_DOCUMENT_FIELDS = (
+    "story_id",
+    "community",
+    "community_name",
+    "language",
+    "kind",
+    "recorded_on",
+    "published_at",
+    "generation_count",
+)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """One row per indexed story, in story id order."""
+
+    token: str
+    change_id: int  # the IndexChange row that set `token`; 0 when there is none
+    ids: np.ndarray  # int64, ascending
+    codes: dict[str, np.ndarray]  # single-valued facet -> int32 code per row; -1 when the story has none
+    members: dict[str, np.ndarray]  # multi-valued facet -> bool matrix, rows x values
+    values: dict[str, list[str]]  # facet -> the value behind each code or matrix column
+    labels: dict[str, dict[str, str]]  # facet -> value -> label, as indexed
+    recorded: np.ndarray  # int32 proleptic ordinal of recorded_on; 0 when unknown
+    published: np.ndarray  # float64 seconds since 1970; 0 when unknown
+    generation_count: np.ndarray  # int16
+    newest_rank: np.ndarray  # int64: the row's place in newest-first order
+    oldest_rank: np.ndarray  # int64: the row's place in oldest-first order
+
+    def __len__(self):
+        return len(self.ids)
+
+    def rows_of(self, story_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of these stories, and which of the ids have one: an id the copy does not hold (indexed since
+        it was loaded) is left out."""
+        if not len(self.ids) or not len(story_ids):
+            return np.empty(0, dtype=np.int64), np.zeros(len(story_ids), dtype=bool)
+        positions = np.minimum(np.searchsorted(self.ids, story_ids), len(self.ids) - 1)
+        held = self.ids[positions] == story_ids
+        return positions[held], held
+
+    def value_mask(self, facet: str, rows: np.ndarray, selected) -> np.ndarray:
+        """Which rows count under any of the selected values of a facet."""
+        known = {value: code for code, value in enumerate(self.values[facet])}
+        codes = [known[value] for value in selected if value in known]
+        if facet in MULTI_VALUED:
+            if not codes:
+                return np.zeros(len(rows), dtype=bool)
+            return self.members[facet][np.ix_(rows, codes)].any(axis=1)
+        return np.isin(self.codes[facet][rows], codes)
+
+    def counts(self, facet: str, rows: np.ndarray) -> dict[str, int]:
+        """How many of these rows count under each value of a facet; values with none are left out."""
+        if facet in MULTI_VALUED:
+            totals = self.members[facet][rows].sum(axis=0, dtype=np.int64)
+        else:
+            codes = self.codes[facet][rows]
+            totals = np.bincount(codes[codes >= 0], minlength=len(self.values[facet]))
+        return {self.values[facet][code]: int(n) for code, n in enumerate(totals) if n}
+
+
+_lock = threading.Lock()
+_loaded: Columns | None = None
+
+
+def index_changed(story_ids=None) -> None:
+    """Called inside every transaction that writes to the index, with the stories it wrote (None: all of them)."""
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        # The state row first: its lock orders concurrent writers, so change ids follow commit order.
+        IndexState.objects.update_or_create(pk=IndexState.SINGLETON, defaults={"token": token})
+        if story_ids is None:
+            IndexChange.objects.all().delete()
+            IndexChange.objects.create(token=token, story_id=None)
+            return
+        created = IndexChange.objects.bulk_create([IndexChange(token=token, story_id=pk) for pk in story_ids])
+        newest = max((change.pk for change in created if change.pk), default=None)
+        if newest and newest > KEPT_CHANGES:
+            IndexChange.objects.filter(pk__lte=newest - KEPT_CHANGES).delete()
+
+
+def current_token() -> str:
+    return IndexState.objects.filter(pk=IndexState.SINGLETON).values_list("token", flat=True).first() or ""
+
+
+def columns() -> Columns:
+    """This process's copy of the columns, brought up to date with the index first when it has changed."""
+    global _loaded
+    token = current_token()
+    loaded = _loaded
+    if loaded is not None and loaded.token == token:
+        return loaded
+    with _lock:
+        if _loaded is None or _loaded.token != token:
+            _loaded = _caught_up(_loaded) if _loaded is not None else None
+            if _loaded is None:
+                _loaded = load()
+        return _loaded
+
+
+def load() -> Columns:
+    """Every indexed story. The change log is read before the rows: a write that lands while they load logs a
+    newer change, and the next search patches that story in again."""
+    token, change_id = _latest_change()
+    documents = list(StoryDocument.objects.order_by("pk").values_list(*_DOCUMENT_FIELDS))
+    tags = StoryFacetValue.objects.values_list("document_id", "facet", "value", "label").iterator(chunk_size=10_000)
+    return _build(token, change_id, documents, tags, base=None)
+
+
+def _latest_change() -> tuple[str, int]:
+    latest = IndexChange.objects.order_by("-pk").values_list("token", "pk").first()
+    return latest if latest else (current_token(), 0)
+
+
+def _caught_up(copy: Columns) -> Columns | None:
+    """The copy with the stories changed since it was made read again, or None when only a full load will do."""
+    if not copy.change_id or not IndexChange.objects.filter(pk=copy.change_id, token=copy.token).exists():
+        return None
+    changes = list(
+        IndexChange.objects.filter(pk__gt=copy.change_id).order_by("pk").values_list("pk", "token", "story_id")
+    )
+    if not changes:
+        return None
+    story_ids = {story_id for _pk, _token, story_id in changes}
+    if None in story_ids or len(story_ids) > MAX_PATCHED_STORIES:
+        return None
+    last_id, last_token, _ = changes[-1]
+    documents = list(StoryDocument.objects.filter(pk__in=story_ids).order_by("pk").values_list(*_DOCUMENT_FIELDS))
+    tags = StoryFacetValue.objects.filter(document_id__in=story_ids).values_list(
+        "document_id", "facet", "value", "label"
+    )
+    kept = ~np.isin(copy.ids, np.fromiter(story_ids, dtype=np.int64, count=len(story_ids)))
+    return _build(last_token, last_id, documents, tags, base=(copy, kept))
+
+
+def _build(token, change_id, documents, tags, *, base) -> Columns:
+    """Columns from document rows and facet rows; with `base`, those rows join the base's kept rows."""
+    previous, kept = base if base else (None, None)
+    values = {facet: list(previous.values[facet]) if previous else [] for facet in (*SINGLE_VALUED, *MULTI_VALUED)}
+    labels = {facet: dict(previous.labels.get(facet, {})) if previous else {} for facet in ("community", *MULTI_VALUED)}
+    code_of = {facet: {value: code for code, value in enumerate(values[facet])} for facet in values}
+
+    def code(facet, value):
+        if not value:
+            return -1
+        if value not in code_of[facet]:
+            code_of[facet][value] = len(values[facet])
+            values[facet].append(value)
+        return code_of[facet][value]
+
+    count = len(documents)
+    ids = np.fromiter((row[0] for row in documents), dtype=np.int64, count=count)
+    codes = {
+        facet: np.fromiter((code(facet, row[column]) for row in documents), dtype=np.int32, count=count)
+        for facet, column in (("community", 1), ("language", 3), ("kind", 4))
+    }
+    labels["community"].update({row[1]: row[2] for row in documents if row[1]})
+    recorded = np.fromiter((row[5].toordinal() if row[5] else 0 for row in documents), dtype=np.int32, count=count)
+    published = np.fromiter(
+        ((row[6] - _EPOCH).total_seconds() if row[6] else 0.0 for row in documents), dtype=np.float64, count=count
+    )
+    generation_count = np.fromiter((row[7] for row in documents), dtype=np.int16, count=count)
+
+    cells = {facet: ([], []) for facet in MULTI_VALUED}
+    for story_id, facet, value, label in tags:
+        labels[facet][value] = label
+        cells[facet][0].append(story_id)
+        cells[facet][1].append(code(facet, value))
+    members = {}
+    for facet in MULTI_VALUED:
+        matrix = np.zeros((count, len(values[facet])), dtype=bool)
+        story_ids = np.asarray(cells[facet][0], dtype=np.int64)
+        if count and len(story_ids):
+            where = np.minimum(np.searchsorted(ids, story_ids), count - 1)
+            held = ids[where] == story_ids  # a tag whose story was written after the documents were read
+            matrix[where[held], np.asarray(cells[facet][1], dtype=np.int64)[held]] = True
+        members[facet] = matrix
+
+    if previous is not None:
+        old_members = {}
+        for facet in MULTI_VALUED:
+            widened = np.zeros((int(kept.sum()), len(values[facet])), dtype=bool)
+            widened[:, : previous.members[facet].shape[1]] = previous.members[facet][kept]
+            old_members[facet] = widened
+        order = np.argsort(np.concatenate([previous.ids[kept], ids]), kind="stable")
+
+        def joined(old, new):
+            return np.concatenate([old[kept], new])[order]
+
+        ids = joined(previous.ids, ids)
+        codes = {facet: joined(previous.codes[facet], codes[facet]) for facet in SINGLE_VALUED}
+        members = {facet: np.concatenate([old_members[facet], members[facet]])[order] for facet in MULTI_VALUED}
+        recorded = joined(previous.recorded, recorded)
+        published = joined(previous.published, published)
+        generation_count = joined(previous.generation_count, generation_count)
+
+    unknown = recorded == 0
+    # np.lexsort sorts by the last key first. Newest: recorded date, latest first, unknown dates last; then the
+    # latest published; then the highest id. Oldest: earliest first, unknown dates still last.
+    newest = np.lexsort((-ids, -published, -recorded.astype(np.int64), unknown))
+    oldest = np.lexsort((ids, published, recorded, unknown))
+    return Columns(
+        token=token,
+        change_id=change_id,
+        ids=ids,
+        codes=codes,
+        members=members,
+        values=values,
+        labels=labels,
+        recorded=recorded,
+        published=published,
+        generation_count=generation_count,
+        newest_rank=_ranks(newest),
+        oldest_rank=_ranks(oldest),
+    )
+
+
+def _ranks(order: np.ndarray) -> np.ndarray:
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(len(order))
+    return ranks
