@@ -1,4 +1,4 @@
-"""The floor under story search: a raw FTS5 MATCH on the archive's own index, top 20 by rank, nothing else.
+"""The floor under story search: a raw FTS5 MATCH on the archive's own index, top 20 by the same bm25 weights, nothing else.
 
 Run as a child: python bench/fts5_floor.py DATABASE.sqlite3 ROUNDS TERM... ; prints one JSON line of milliseconds.
 The MATCH expression is the one the database backend builds, so the floor searches exactly what /api/search does.
@@ -24,7 +24,8 @@ def main() -> None:
             started = time.perf_counter()
             match = SearchText.parse(term).fts5_match()
             connection.execute(
-                "SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH ? ORDER BY rank LIMIT 20", [match]
+                "SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH ? ORDER BY bm25(search_story_fts, 5.0, 1.0) LIMIT 20",
+                [match],
             ).fetchall()
             if round_number:  # the first round warms the page cache, as in search_bench.py
                 latencies.append((time.perf_counter() - started) * 1000)

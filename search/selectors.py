@@ -1,7 +1,10 @@
 """Reads for indexing: a public story as the search backends store it."""
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.db.models import Prefetch
 from django.utils.html import strip_tags
@@ -68,7 +71,19 @@ def indexed_story(story_id: int) -> IndexedStory | None:
     return story_for_index(story) if story else None
 
 
-def story_for_index(story: StoryPage) -> IndexedStory:
+def indexed_stories(chunk_size: int = 500) -> Iterator[IndexedStory]:
+    """Every story the public may see, as search stores it, read a chunk at a time: a fixed number of queries per
+    chunk, however many stories or segments there are."""
+    stories = public_stories_to_index().iterator(chunk_size=chunk_size)
+    while chunk := list(islice(stories, chunk_size)):
+        segments = current_segments_of([story.recording_id for story in chunk if story.recording_id])
+        for story in chunk:
+            yield story_for_index(story, segments=segments.get(story.recording_id, []))
+
+
+def story_for_index(story: StoryPage, *, segments: list[IndexedSegment] | None = None) -> IndexedStory:
+    if segments is None:
+        segments = current_segments_of([story.recording_id]).get(story.recording_id, [])
     generations = {}
     for participant in story.participants.all():
         generation = participant.person.generation
@@ -90,19 +105,25 @@ def story_for_index(story: StoryPage) -> IndexedStory:
         generations=list(generations.items()),
         recorded_on=story.recorded_on,
         published_at=story.first_published_at,
-        segments=current_segments(story),
+        segments=segments,
     )
 
 
-def current_segments(story: StoryPage) -> list[IndexedSegment]:
-    if not story.recording_id:
-        return []
-    transcript = Transcript.objects.filter(
-        media_id=story.recording_id, is_current=True, status=Transcript.Status.DONE
-    ).first()
-    if transcript is None:
-        return []
-    return [
-        IndexedSegment(position=s.index, start=s.start, end=s.end, text=s.text)
-        for s in Segment.objects.filter(transcript=transcript).order_by("index")
-    ]
+def current_segments_of(media_ids: list) -> dict[object, list[IndexedSegment]]:
+    """The finished current transcript's segments of each recording, in order, in one query."""
+    found = defaultdict(list)
+    media_ids = [media_id for media_id in media_ids if media_id]
+    if not media_ids:
+        return found
+    rows = (
+        Segment.objects.filter(
+            transcript__media_id__in=media_ids,
+            transcript__is_current=True,
+            transcript__status=Transcript.Status.DONE,
+        )
+        .order_by("transcript_id", "index")
+        .values_list("transcript__media_id", "index", "start", "end", "text")
+    )
+    for media_id, position, start, end, text in rows:
+        found[media_id].append(IndexedSegment(position=position, start=start, end=end, text=text))
+    return found

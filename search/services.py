@@ -4,7 +4,7 @@ import logging
 import time
 
 from .backends import get_search_backend
-from .selectors import indexed_story, public_stories_to_index, story_for_index
+from .selectors import indexed_stories, indexed_story, public_stories_to_index
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,7 @@ def story_index_refresh(*, story_id: int) -> str:
 
 def search_index_rebuild(*, progress=None) -> int:
     """Replace the whole index with every story the public may see; `progress` wraps the iterable (tqdm)."""
-    stories = public_stories_to_index()
-    records = (story_for_index(story) for story in stories.iterator(chunk_size=500))
+    records = indexed_stories()
     if progress is not None:
-        records = progress(records, total=stories.count())
+        records = progress(records, total=public_stories_to_index().count())
     return get_search_backend().rebuild(records)
