@@ -24,6 +24,11 @@ NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0
 # A segment whose text repeats a phrase this many times in a row is a decoding loop, not what was said.
 REPEATS_BEFORE_LOOP = 3
+# The most sound the model is handed at once. faster-whisper finds the speech and computes the spectrogram of all it
+# is given in one go, so this, not the recording's length, sets a worker's peak memory (see sound.py).
+WINDOW_SECONDS = 120
+# A window ends in the longest pause of its last half minute, so no word is cut in two.
+PAUSE_SEARCH_SECONDS = 30
 MULTILINGUAL_BASE = "base"
 BUNDLED_MODEL = "tiny.en"
 
@@ -177,46 +182,72 @@ class FasterWhisperEngine:
         self, path: str | Path, *, language: str | None = None, on_progress: ProgressCallback | None = None
     ) -> Transcription:
         import av
-        from faster_whisper.audio import decode_audio
+
+        from .sound import sound_windows
 
         model = _loaded_model(str(model_directory(self.model_name)), available_cores())
         if not model.model.is_multilingual:
             language = "en"
+        rate = model.feature_extractor.sampling_rate
+        windows = sound_windows(path, rate=rate, longest_seconds=WINDOW_SECONDS, search_seconds=PAUSE_SEARCH_SECONDS)
+        kept, heard, duration, reported = [], None, 0.0, 0.0
         try:
-            samples = decode_audio(str(path), sampling_rate=model.feature_extractor.sampling_rate)
+            for window in windows:
+                duration = window.end
+                segments, info = model.transcribe(
+                    window.samples,
+                    language=language,
+                    beam_size=5,
+                    vad_filter=True,
+                    word_timestamps=True,
+                    # Feeding earlier text back in is what lets Whisper fall into loops on long recordings.
+                    condition_on_previous_text=False,
+                )
+                # The language is the one heard in the first window with speech, and every later window keeps it.
+                if heard is None or (language is None and info.duration_after_vad):
+                    heard = info
+                # A window of nothing but silence needs no decoding at all: Whisper would only make something up.
+                if info.duration_after_vad:
+                    language = heard.language
+                    for segment in segments:
+                        reported = max(reported, window.start + float(segment.end))
+                        if on_progress:
+                            on_progress(reported)
+                        if spoken := _spoken_segment(segment, offset=window.start):
+                            kept.append(spoken)
+                # The whole window is done, so a long silence moves the progress on too.
+                if on_progress and window.end > reported:
+                    reported = window.end
+                    on_progress(reported)
         except av.error.FFmpegError as error:
             raise RecordingUnreadable("The sound in this recording cannot be read; the file may be damaged.") from error
-        if not len(samples):
+        if heard is None:
             raise RecordingUnreadable("This recording holds no sound.")
-        segments, info = model.transcribe(
-            samples,
-            language=language,
-            beam_size=5,
-            vad_filter=True,
-            word_timestamps=True,
-            # Feeding earlier text back in is what lets Whisper fall into loops on long recordings.
-            condition_on_previous_text=False,
-        )
-        kept = []
-        for segment in segments:
-            if on_progress:
-                on_progress(float(segment.end))
-            if segment.no_speech_prob > NO_SPEECH_PROBABILITY and segment.avg_logprob < LOW_LOG_PROBABILITY:
-                continue
-            text = collapse_repetition(segment.text.strip())
-            if not text:
-                continue
-            words = [
-                Word(start=float(w.start), end=float(w.end), word=w.word, probability=round(float(w.probability), 3))
-                for w in (segment.words or [])
-            ]
-            kept.append(SpokenSegment(start=float(segment.start), end=float(segment.end), text=text, words=words))
         return Transcription(
-            language=info.language,
-            language_probability=float(info.language_probability),
-            duration=float(info.duration),
+            language=heard.language,
+            language_probability=float(heard.language_probability),
+            duration=duration,
             segments=kept,
         )
+
+
+def _spoken_segment(segment, *, offset: float) -> SpokenSegment | None:
+    """One of Whisper's segments on the recording's clock, or None when it is silence or nothing but a loop."""
+    if segment.no_speech_prob > NO_SPEECH_PROBABILITY and segment.avg_logprob < LOW_LOG_PROBABILITY:
+        return None
+    text = collapse_repetition(segment.text.strip())
+    if not text:
+        return None
+    words = [
+        Word(
+            start=offset + float(w.start),
+            end=offset + float(w.end),
+            word=w.word,
+            probability=round(float(w.probability), 3),
+        )
+        for w in (segment.words or [])
+    ]
+    return SpokenSegment(start=offset + float(segment.start), end=offset + float(segment.end), text=text, words=words)
 
 
 def collapse_repetition(text: str) -> str:

@@ -4,9 +4,10 @@ import importlib.util
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
-from tests.transcription.recordings import AUDIO, KNOWN_TEXT, word_error_rate
+from tests.transcription.recordings import AUDIO, KNOWN_TEXT, RATE, samples, word_error_rate, write_audio
 from transcription.engine import (
     EngineUnavailable,
     _is_whisper_model,
@@ -71,3 +72,56 @@ def test_multilingual_base_is_joined_once_verified_and_detects_spanish(tmp_path,
     result = engine_for("base").transcribe(spoken)
     assert result.language == "es"
     assert "abuela" in " ".join(segment.text.lower() for segment in result.segments)
+
+
+def test_a_long_recording_is_heard_a_window_at_a_time_with_every_clip_at_its_true_time(tmp_path, monkeypatch):
+    """Over four minutes, with clips back to back where a window must end: the model never gets more than a window,
+    and each clip is written down whole, starting where it was placed."""
+    from transcription import engine
+
+    model = engine._loaded_model(str(model_directory("tiny.en")), engine.available_cores())
+    handed = []
+    original = model.transcribe
+
+    def watched(audio, **options):
+        handed.append(len(audio) / RATE)
+        return original(audio, **options)
+
+    monkeypatch.setattr(model, "transcribe", watched)
+    pause = np.zeros(int(RATE * 0.6), dtype=np.float32)
+    placed = [(20, "jfk"), (88, "garden"), (None, "school"), (None, "jfk"), (None, "garden"), (None, "school")]
+    placed += [(200, "school"), (240, "jfk")]
+    pieces, offsets, position = [], [], 0
+    for at, clip in placed:
+        gap = pause if at is None else np.zeros(at * RATE - position, dtype=np.float32)
+        pieces.append(gap)
+        position += len(gap)
+        offsets.append((position / RATE, clip))
+        pieces.append(samples(clip))
+        position += len(pieces[-1])
+    pieces.append(np.zeros(5 * RATE, dtype=np.float32))
+    path = write_audio(tmp_path / "long.flac", np.concatenate(pieces), container="flac", codec="flac")
+    progress = []
+
+    result = engine_for("tiny.en").transcribe(path, on_progress=progress.append)
+
+    assert abs(result.duration - (position / RATE + 5)) < 0.01
+    assert len(handed) > 1 and max(handed) <= 120, handed
+    first_words = {"jfk": ["and", "so"], "garden": ["my", "grandmother"], "school": ["we", "walked"]}
+    words = [word for segment in result.segments for word in segment.words]
+    spoken = [word.word.strip(" .,!?").lower() for word in words]
+    heard = [
+        (words[i].start, clip)
+        for i in range(len(words) - 1)
+        for clip, pair in first_words.items()
+        if spoken[i : i + 2] == pair
+    ]
+    assert [clip for _, clip in heard] == [clip for _, clip in offsets], [(s.start, s.text) for s in result.segments]
+    for (actual, _), (expected, clip) in zip(heard, offsets, strict=True):
+        assert abs(actual - expected) <= 1.0, (clip, expected, actual)
+    text = " ".join(segment.text for segment in result.segments)
+    assert word_error_rate(" ".join(KNOWN_TEXT[clip] for _, clip in offsets), text) <= 0.2, text
+    segments = result.segments
+    assert all(a.end <= b.start + 0.01 for a, b in zip(segments, segments[1:], strict=False))
+    assert all(s.start - 0.05 <= w.start <= w.end <= s.end + 0.05 for s in segments for w in s.words)
+    assert progress == sorted(progress) and abs(progress[-1] - result.duration) < 0.01
