@@ -143,6 +143,11 @@ def search_stories(request, params: Query[SearchParams]):
     return results_as_json(request, get_search_backend().search(query))
 
 
-@router.get("/suggest", response=SuggestOut, summary="Words in public stories that start with what was typed")
+@router.get(
+    "/suggest",
+    response=SuggestOut,
+    url_name="search_suggest",
+    summary="Words in public stories that start with what was typed",
+)
 def suggest(request, q: str = ""):
     return {"query": q[:100], "suggestions": get_search_backend().suggest(q)}
