@@ -6,10 +6,10 @@ class SearchConfig(AppConfig):
     name = "search"
 
     def ready(self):
-        from django.db.models.signals import post_delete
+        from django.db.models.signals import post_delete, post_save, pre_save
         from wagtail.signals import page_published, page_unpublished
 
-        from stories.models import StoryPage
+        from stories.models import Community, StoryPage, Theme
         from stories.signals import story_visibility_changed
         from transcription.signals import transcript_ready
 
@@ -20,3 +20,7 @@ class SearchConfig(AppConfig):
         post_delete.connect(handlers.story_page_changed, sender=StoryPage, dispatch_uid="search-deleted")
         story_visibility_changed.connect(handlers.story_visibility_changed, dispatch_uid="search-visibility")
         transcript_ready.connect(handlers.transcript_ready, dispatch_uid="search-transcript")
+        for model in (Theme, Community):
+            uid = f"search-label-{model._meta.model_name}"
+            pre_save.connect(handlers.remember_indexed_label, sender=model, dispatch_uid=f"{uid}-before")
+            post_save.connect(handlers.label_changed, sender=model, dispatch_uid=uid)

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from stories.models import StoryPage
 
+from .models import StoryDocument, StoryFacetValue
 from .tasks import refresh_story_index
 
 
@@ -23,4 +24,23 @@ def story_visibility_changed(sender, story_id, **kwargs):
 def transcript_ready(sender, transcript_id, media_id, **kwargs):
     """A transcript finished or was corrected: every story told with that recording gets new moments."""
     for story_id in StoryPage.objects.filter(recording_id=media_id).values_list("pk", flat=True):
+        enqueue_refresh(story_id)
+
+
+def remember_indexed_label(sender, instance, **kwargs):
+    """Before a theme or community is saved: the slug and name its stories were indexed under."""
+    instance._indexed_label = sender.objects.filter(pk=instance.pk).values_list("slug", "name").first()
+
+
+def label_changed(sender, instance, created, **kwargs):
+    """A theme or community renamed (or given a new slug): its indexed stories carry the old words until refreshed."""
+    before = getattr(instance, "_indexed_label", None)
+    if created or before is None or before == (instance.slug, instance.name):
+        return
+    old_slug = before[0]
+    if sender._meta.model_name == "theme":
+        story_ids = StoryFacetValue.objects.filter(facet="theme", value=old_slug).values_list("document_id", flat=True)
+    else:
+        story_ids = StoryDocument.objects.filter(community=old_slug).values_list("story_id", flat=True)
+    for story_id in story_ids:
         enqueue_refresh(story_id)

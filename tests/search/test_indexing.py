@@ -4,8 +4,8 @@ from search.backends import get_search_backend
 from search.models import SegmentDocument, StoryDocument
 from search.query import StoryQuery
 from search.tasks import refresh_story_index
-from stories.factories import public_story
-from stories.models import Visibility
+from stories.factories import public_story, theme
+from stories.models import Theme, Visibility
 from stories.signals import story_visibility_changed
 from transcription.signals import transcript_ready
 
@@ -80,3 +80,37 @@ def test_the_task_takes_only_an_id():
     result = refresh_story_index.enqueue(story.pk)
     assert result.return_value == "indexed"
     assert refresh_story_index.enqueue(999999).return_value == "removed"
+
+
+def facet_labels(facet):
+    results = get_search_backend().search(StoryQuery())
+    return {value.value: value.label for value in results.facets[facet]}
+
+
+def test_renaming_a_theme_refreshes_its_stories_labels(django_capture_on_commit_callbacks):
+    story = public_story(title="Harvest festival", themes=[theme("basic-needs")])
+    refresh_story_index.enqueue(story.pk)
+    housing = Theme.objects.get(slug="basic-needs")
+    with django_capture_on_commit_callbacks(execute=True):
+        housing.name = "Food, water and shelter"
+        housing.save()
+    assert facet_labels("theme")["basic-needs"] == "Food, water and shelter"
+
+
+def test_renaming_a_community_refreshes_its_stories(django_capture_on_commit_callbacks):
+    story = public_story(title="Harvest festival", community__name="Riverside")
+    refresh_story_index.enqueue(story.pk)
+    community = story.community
+    with django_capture_on_commit_callbacks(execute=True):
+        community.name, community.slug = "Riverside Heights", "riverside-heights"
+        community.save()
+    assert facet_labels("community") == {"riverside-heights": "Riverside Heights"}
+    assert found("heights") == [story.pk]
+
+
+def test_saving_a_theme_unchanged_queues_nothing(django_capture_on_commit_callbacks):
+    story = public_story(title="Harvest festival", themes=[theme("basic-needs")])
+    refresh_story_index.enqueue(story.pk)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        Theme.objects.get(slug="basic-needs").save()
+    assert callbacks == []
