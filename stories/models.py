@@ -349,6 +349,11 @@ class StoryPage(Page):
             return RouteResult(self, kwargs={"subview": path_components[0]})
         return super().route(request, path_components)
 
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["participants"] = self.participants.select_related("person")
+        return context
+
     def serve(self, request, *args, subview: str | None = None, **kwargs):
         public = self.is_visible_to_public()
         if not public and not self.editable_by(request.user):

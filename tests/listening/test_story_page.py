@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stories.factories import public_story
+from stories.factories import PersonFactory, public_story
 from transcription.models import Transcript
 
 from .conftest import recording, spoken_lines, story_with_transcript, transcribe
@@ -141,6 +141,16 @@ def test_a_story_page_makes_as_many_queries_with_2000_segments_as_with_10(client
 
     assert _story_page_queries(client, short) == _story_page_queries(client, long)
     assert "Line 1999 of the story" in client.get(long.url).content.decode()
+
+
+def test_a_story_page_makes_as_many_queries_with_four_participants_as_with_one(client):
+    one, _ = story_with_transcript(spoken_lines(3), title="One voice", people=[PersonFactory()])
+    four, _ = story_with_transcript(
+        spoken_lines(3), title="Four voices", people=[PersonFactory(display_name=f"Voice {n}") for n in range(4)]
+    )
+
+    assert _story_page_queries(client, one) == _story_page_queries(client, four)
+    assert "Voice 3" in client.get(four.url).content.decode()
 
 
 def _linked_assets(html: str) -> list[str]:
