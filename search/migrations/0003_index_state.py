@@ -4,6 +4,9 @@
   per-segment full-text structures (an FTS5 table on SQLite, a tsvector column and GIN index on PostgreSQL) go.
 - On SQLite the words as written, kept for prefix suggestions, move out of the story table into their own FTS5
   table: bm25 reads every matching row's columns, and the extra column made ranking a third slower.
+
+Forward, the index's contents are carried over. Backward, the segment table comes back empty: run
+`search_index rebuild` after going back.
 """
 
 import uuid
