@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -5,3 +6,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyarchive.settings.dev")
 
 application = get_wsgi_application()
+
+# Everything loaded so far (Django, Wagtail, the URL maps) lives as long as the process. Moving it out of the
+# collector's reach keeps each full collection short, so a request that allocates a lot (a search matching most
+# stories) does not pause for tens of milliseconds while the collector walks the whole framework; under a
+# pre-forking server it also spares the copy-on-write pages the collector would otherwise touch.
+gc.freeze()

@@ -1,7 +1,9 @@
 """The embedded default: the archive's own index tables, FTS5 on SQLite and tsvector + GIN on PostgreSQL."""
 
+import gc
 from collections import Counter, defaultdict
-from itertools import chain, islice
+from contextlib import contextmanager
+from itertools import islice
 
 import numpy as np
 from django.db import connection, transaction
@@ -154,13 +156,7 @@ class DatabaseBackend:
         text = query.search_text
         table = columns()
         ranked = bool(text) and query.sort == "relevance"
-        if text:
-            story_ids, scores = _matches(text, ranked=ranked)
-            rows, held = table.rows_of(story_ids)
-            scores = scores[held]
-        else:
-            rows = np.arange(len(table), dtype=np.int64)
-            scores = np.zeros(len(rows))
+        rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
         masks = _filter_masks(table, query, rows)
         chosen = _all_of(masks.values(), len(rows))
         # The index holds only stories that were public when indexed, and every change queues a refresh. The rule
@@ -168,14 +164,16 @@ class DatabaseBackend:
         # (hits, count and facets) and queued for removal. Running the rule over every indexed story on every query
         # would cost more than the search itself.
         for _attempt in range(3):
-            page = _page(table, query, rows, scores, chosen, ranked=ranked)
-            page_ids = [int(table.ids[row]) for row in page]
-            stories = visible_stories(page_ids)
-            stale = set(page_ids) - set(stories)
+            if ranked:
+                page, scores = _ranked_page(text, query, table.ids[rows[chosen]], filtered=bool(masks))
+            else:
+                page, scores = [int(table.ids[row]) for row in _ordered_page(table, query, rows[chosen])], {}
+            stories = visible_stories(page)
+            stale = set(page) - set(stories)
             if not stale:
                 break
             fresh = ~np.isin(table.ids[rows], list(stale))
-            rows, scores, chosen = rows[fresh], scores[fresh], chosen[fresh]
+            rows, chosen = rows[fresh], chosen[fresh]
             masks = {name: mask[fresh] for name, mask in masks.items()}
         total = int(chosen.sum())
         facets = {}
@@ -184,13 +182,11 @@ class DatabaseBackend:
             scoped = _all_of((mask for name, mask in masks.items() if name != facet), len(rows))
             facets[facet] = _facet_values(table, facet, query, table.counts(facet, rows[scoped]))
 
-        documents = StoryDocument.objects.in_bulk(page_ids)
-        on_page = np.isin(rows, page)
-        score_of = dict(zip(table.ids[rows[on_page]].tolist(), scores[on_page].tolist(), strict=True))
-        page_documents = [documents[pk] for pk in page_ids if pk in documents]
+        documents = StoryDocument.objects.in_bulk(page)
+        page_documents = [documents[pk] for pk in page if pk in documents]
         moments = _moments(text, page_documents) if text else {}
         snippets = {doc.pk: _snippet(doc, text) for doc in page_documents}
-        scores_shown = {doc.pk: float(score_of.get(doc.pk, 0.0)) for doc in page_documents}
+        scores_shown = {doc.pk: scores.get(doc.pk, 0.0) for doc in page_documents}
         hits = hits_in_order([doc.pk for doc in page_documents], snippets, scores_shown, moments, stories=stories)
         return StorySearchResults(query=query, total=total - (len(page) - len(hits)), hits=hits, facets=facets)
 
@@ -285,50 +281,89 @@ def _facet_values(table: Columns, facet: str, query: StoryQuery, counts: dict[st
     )
 
 
-def _page(table: Columns, query: StoryQuery, rows, scores, chosen, *, ranked: bool) -> list[int]:
-    """The rows of one page of results, in the order asked for."""
-    candidates = rows[chosen]
+def _ordered_page(table: Columns, query: StoryQuery, candidates: np.ndarray) -> list[int]:
+    """The rows of one page in newest- or oldest-first order, picked from the candidate rows."""
     wanted = query.offset + query.page_size
-    if not len(candidates) or query.offset >= len(candidates):
+    if query.offset >= len(candidates):
         return []
-    if ranked:
-        # Best score first; equal scores in the newest-first order.
-        score = scores[chosen]
-        if wanted < len(candidates):
-            threshold = np.partition(score, len(score) - wanted)[len(score) - wanted]
-            keep = score >= threshold
-            candidates, score = candidates[keep], score[keep]
-        order = np.lexsort((table.newest_rank[candidates], -score))
-    else:
-        rank = table.oldest_rank if query.sort == "oldest" else table.newest_rank
-        keys = rank[candidates]
-        if wanted < len(candidates):
-            keep = np.argpartition(keys, wanted - 1)[:wanted]
-            candidates, keys = candidates[keep], keys[keep]
-        order = np.argsort(keys, kind="stable")
-    return candidates[order][query.offset : wanted].tolist()
+    rank = table.oldest_rank if query.sort == "oldest" else table.newest_rank
+    keys = rank[candidates]
+    if wanted < len(candidates):
+        keep = np.argpartition(keys, wanted - 1)[:wanted]
+        candidates, keys = candidates[keep], keys[keep]
+    return candidates[np.argsort(keys, kind="stable")][query.offset : wanted].tolist()
 
 
-def _matches(text: SearchText, *, ranked: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The ids of the stories that match, and, when ranked, a score for each (higher is better), in one pass."""
+def _matching_ids(text: SearchText) -> np.ndarray:
+    """The ids of the stories that match, unranked: the cheap half of a search, for the total and the facets."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            # bm25 is lower for better matches; titles weigh five times the rest.
-            score = "-bm25(search_story_fts, 5.0, 1.0)" if ranked else "0"
+            # One string of ids made inside SQLite: a common word matches most stories, and a Python row per story
+            # would cost several times the match itself.
             cursor.execute(
-                f"SELECT rowid, {score} FROM search_story_fts WHERE search_story_fts MATCH %s", [text.fts5_match()]
+                "SELECT group_concat(rowid) FROM search_story_fts WHERE search_story_fts MATCH %s",
+                [text.fts5_match()],
             )
-        else:
-            tsquery, params = _tsquery(text)
-            score = f"ts_rank(search_vector, {tsquery})" if ranked else "0"
-            cursor.execute(
-                f"SELECT story_id, {score} FROM search_storydocument WHERE search_vector @@ {tsquery}",
-                [*(params if ranked else []), *params],
-            )
-        # One flat array, without the per-column lists zip(*rows) would build: at 100,000 matches that is most of
-        # the time spent here outside SQLite.
-        pairs = np.fromiter(chain.from_iterable(cursor.fetchall()), dtype=np.float64).reshape(-1, 2)
-    return pairs[:, 0].astype(np.int64), pairs[:, 1]
+            joined = cursor.fetchone()[0]
+            return np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.empty(0, dtype=np.int64)
+        tsquery, params = _tsquery(text)
+        cursor.execute(f"SELECT story_id FROM search_storydocument WHERE search_vector @@ {tsquery}", params)
+        with _collector_paused():
+            return np.fromiter((row[0] for row in cursor), dtype=np.int64)
+
+
+def _ranked_page(text: SearchText, query: StoryQuery, allowed_ids: np.ndarray, *, filtered: bool):
+    """One page of the allowed stories, best match first, and each one's score (higher is better).
+
+    The database ranks every match and the rows are read best first until the page is full. Without filters only
+    the best few are asked for (SQLite then keeps a short heap instead of sorting every match); with filters, or if
+    a story among the best is not allowed, rows are read on until the page is full.
+    """
+    wanted = query.offset + query.page_size
+    if query.offset >= len(allowed_ids):
+        return [], {}
+    allowed = np.zeros(int(allowed_ids.max()) + 1, dtype=bool)
+    allowed[allowed_ids] = True
+    for limit in [None] if filtered else [wanted + 20, None]:
+        best, seen = [], 0
+        with connection.cursor() as cursor:
+            cursor.execute(*_ranked_sql(text, limit))
+            while len(best) < wanted and (batch := cursor.fetchmany(max(wanted * 4, 100))):
+                seen += len(batch)
+                best += [(int(pk), float(score)) for pk, score in batch if pk < len(allowed) and allowed[pk]]
+        if len(best) >= wanted or limit is None or seen < limit:
+            break
+    page = best[query.offset : wanted]
+    return [pk for pk, _ in page], dict(page)
+
+
+def _ranked_sql(text: SearchText, limit: int | None) -> tuple[str, list]:
+    """Every match, best first: (story id, score) rows."""
+    tail = f" LIMIT {int(limit)}" if limit else ""
+    if connection.vendor == "sqlite":
+        # bm25 is lower for better matches; titles weigh five times the rest. Equal scores: newest id first.
+        return (
+            "SELECT rowid, -bm25(search_story_fts, 5.0, 1.0) FROM search_story_fts WHERE search_story_fts MATCH %s "
+            "ORDER BY bm25(search_story_fts, 5.0, 1.0), rowid DESC" + tail,
+            [text.fts5_match()],
+        )
+    tsquery, params = _tsquery(text)
+    return (
+        f"SELECT story_id, ts_rank(search_vector, {tsquery}) AS score FROM search_storydocument "
+        f"WHERE search_vector @@ {tsquery} ORDER BY score DESC, story_id DESC" + tail,
+        [*params, *params],
+    )
+
+
+@contextmanager
+def _collector_paused():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _tsquery(text: SearchText) -> tuple[str, list]:
