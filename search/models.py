@@ -1,7 +1,9 @@
 """The database backend's own index: one row per public story, its facet values, and its transcript segments.
 
-Full-text columns live beside these tables: FTS5 virtual tables on SQLite, tsvector columns with GIN indexes on
-PostgreSQL. Both are created in migration 0002 and written by search.backends.database.
+Full-text search lives beside these tables (migrations 0002 and 0003): on SQLite an FTS5 table of stemmed titles and
+text and one of the words as written, for suggestions; on PostgreSQL tsvector columns with GIN indexes. Segments
+have no full-text structure of their own: a page's moments are matched in Python. Written only by
+search.backends.database.
 """
 
 from django.db import models
