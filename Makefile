@@ -39,6 +39,8 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+		|| echo "wrk could not be installed: the pages benchmark will say so"
 	$(BIN)/python -m bench
 
 clean:

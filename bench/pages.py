@@ -6,6 +6,7 @@ The project has no page cache setting, so "with a page cache" uses Django's per-
 
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -45,6 +46,8 @@ def story_path(site: Site) -> str:
 
 def run(*, quick: bool) -> PartResult:
     result = PartResult(part="pages", quick=quick, started=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: `apt-get install wrk` (`make bench` installs it when it can)")
     site = Site("site")
     site.prepare_demo()
     pages = {"home": "/", "story": story_path(site), "search": "/search/?q=housing"}
