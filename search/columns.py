@@ -179,17 +179,25 @@ def _build(token, change_id, documents, tags, *, base) -> Columns:
         return code_of[facet][value]
 
     count = len(documents)
-    ids = np.fromiter((row[0] for row in documents), dtype=np.int64, count=count)
+    story, community, community_name, recorded_on, published_at, generations = (
+        _DOCUMENT_FIELDS.index(name)
+        for name in ("story_id", "community", "community_name", "recorded_on", "published_at", "generation_count")
+    )
+    ids = np.fromiter((row[story] for row in documents), dtype=np.int64, count=count)
     codes = {
         facet: np.fromiter((code(facet, row[column]) for row in documents), dtype=np.int32, count=count)
-        for facet, column in (("community", 1), ("language", 3), ("kind", 4))
+        for facet, column in ((facet, _DOCUMENT_FIELDS.index(facet)) for facet in SINGLE_VALUED)
     }
-    labels["community"].update({row[1]: row[2] for row in documents if row[1]})
-    recorded = np.fromiter((row[5].toordinal() if row[5] else 0 for row in documents), dtype=np.int32, count=count)
-    published = np.fromiter(
-        ((row[6] - _EPOCH).total_seconds() if row[6] else 0.0 for row in documents), dtype=np.float64, count=count
+    labels["community"].update({row[community]: row[community_name] for row in documents if row[community]})
+    recorded = np.fromiter(
+        (row[recorded_on].toordinal() if row[recorded_on] else 0 for row in documents), dtype=np.int32, count=count
     )
-    generation_count = np.fromiter((row[7] for row in documents), dtype=np.int16, count=count)
+    published = np.fromiter(
+        ((row[published_at] - _EPOCH).total_seconds() if row[published_at] else 0.0 for row in documents),
+        dtype=np.float64,
+        count=count,
+    )
+    generation_count = np.fromiter((row[generations] for row in documents), dtype=np.int16, count=count)
 
     cells = {facet: ([], []) for facet in MULTI_VALUED}
     for story_id, facet, value, label in tags:
