@@ -13,7 +13,6 @@ import json
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import time
 import uuid
@@ -37,6 +36,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from wagtail.models import Page  # noqa: E402
 
+from bench.common import median, percentile  # noqa: E402
 from search.analysis import SearchText  # noqa: E402
 from search.services import search_index_rebuild  # noqa: E402
 from stories.models import (  # noqa: E402
@@ -348,16 +348,14 @@ def main():
         shares = sorted(figures[name]["matched"].values())
         print(
             f"\n{total} stories, {connection.vendor}, {name} terms: each in {shares[0]:.1%} to {shares[-1]:.1%} of "
-            f"the stories (median {statistics.median(shares):.1%})"
+            f"the stories (median {median(shares):.1%})"
         )
         print("| search | p50 ms | p95 ms |\n|---|---|---|")
         for engine, samples in figures[name]["ms"].items():
             if engine == "capped":
                 print(f"stock searches stopped at {STOCK_CAP_SECONDS:g} s: {len(samples)}")
                 continue
-            print(
-                f"| {engine} | {statistics.median(samples):.1f} | {sorted(samples)[int(len(samples) * 0.95) - 1]:.1f} |"
-            )
+            print(f"| {engine} | {median(samples):.1f} | {percentile(samples, 0.95):.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
 
