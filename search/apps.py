@@ -7,6 +7,7 @@ class SearchConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_delete, post_save, pre_save
+        from wagtail.models import PageViewRestriction
         from wagtail.signals import page_published, page_unpublished
 
         from stories.models import Community, StoryPage, Theme
@@ -19,6 +20,8 @@ class SearchConfig(AppConfig):
         page_unpublished.connect(handlers.story_page_changed, sender=StoryPage, dispatch_uid="search-unpublished")
         post_delete.connect(handlers.story_page_changed, sender=StoryPage, dispatch_uid="search-deleted")
         story_visibility_changed.connect(handlers.story_visibility_changed, dispatch_uid="search-visibility")
+        for signal, uid in ((post_save, "search-restricted"), (post_delete, "search-unrestricted")):
+            signal.connect(handlers.view_restriction_changed, sender=PageViewRestriction, dispatch_uid=uid)
         transcript_ready.connect(handlers.transcript_ready, dispatch_uid="search-transcript")
         for model in (Theme, Community):
             uid = f"search-label-{model._meta.model_name}"

@@ -1,6 +1,7 @@
 """Signals only enqueue: each event that can change what the public sees queues a refresh once the data is saved."""
 
 from django.db import transaction
+from wagtail.models import Page
 
 from stories.models import StoryPage
 
@@ -19,6 +20,16 @@ def story_page_changed(sender, instance, **kwargs):
 
 def story_visibility_changed(sender, story_id, **kwargs):
     enqueue_refresh(story_id)
+
+
+def view_restriction_changed(sender, instance, **kwargs):
+    """A password, login or group restriction put on a page or taken off: every story at or below it changes."""
+    # By id, not instance.page: when a page is deleted its restrictions go first and the page may be gone by now.
+    path = Page.objects.filter(pk=instance.page_id).values_list("path", flat=True).first()
+    if path is None:
+        return
+    for story_id in StoryPage.objects.filter(path__startswith=path).values_list("pk", flat=True):
+        enqueue_refresh(story_id)
 
 
 def transcript_ready(sender, transcript_id, media_id, **kwargs):

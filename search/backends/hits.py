@@ -5,6 +5,7 @@ import functools
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
 from stories.generations import BY_SLUG
 from stories.models import Community, StoryKind, StoryPage, StoryParticipant, Theme
@@ -27,8 +28,10 @@ def forget_stale(story_ids) -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _displayable(today: datetime.date):
-    """The rule's queryset, built once a day: building its nested subqueries costs more than running it on a page."""
+def _displayable(today: datetime.date, restricted: tuple[str, ...]):
+    """The rule's queryset, built again only when the day or the pages behind a view restriction change: building its
+    nested subqueries costs more than running it on a page. Wagtail's public() reads the restrictions once, when the
+    queryset is built, so a queryset kept past a new restriction would still show the pages behind it."""
     return (
         StoryPage.objects.visible_to_public(today=today)
         .select_related("community", "recording")
@@ -40,7 +43,8 @@ def _displayable(today: datetime.date):
 
 def visible_stories(story_ids) -> dict:
     """The stories behind the ids that the public may see now, loaded for display; queue the others' removal."""
-    stories = _displayable(timezone.localdate()).filter(pk__in=list(story_ids)).in_bulk()
+    restricted = tuple(PageViewRestriction.objects.order_by("pk").values_list("page__path", flat=True))
+    stories = _displayable(timezone.localdate(), restricted).filter(pk__in=list(story_ids)).in_bulk()
     forget_stale({pk for pk in story_ids if pk not in stories})
     return stories
 

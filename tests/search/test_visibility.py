@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
 from search.models import StoryDocument
 from search.services import search_index_rebuild, story_index_refresh
@@ -46,6 +47,15 @@ def hide_minor_without_guardian(story):
     Consent.objects.filter(story=story).update(guardian_name="", guardian_consented_on=None)
 
 
+def hide_behind_password(story):
+    PageViewRestriction.objects.create(page=story, restriction_type=PageViewRestriction.PASSWORD, password="elders")
+
+
+def hide_section_behind_login(story):
+    """Wagtail's privacy setting on the page above: every story in that section leaves public view."""
+    PageViewRestriction.objects.create(page=story.get_parent(), restriction_type=PageViewRestriction.LOGIN)
+
+
 HIDING = [
     hide_private,
     hide_facilitators_only,
@@ -55,6 +65,8 @@ HIDING = [
     hide_unconsented,
     hide_consent_withdrawn,
     hide_minor_without_guardian,
+    hide_behind_password,
+    hide_section_behind_login,
 ]
 
 
@@ -112,3 +124,28 @@ def test_a_story_hidden_after_indexing_is_filtered_out_at_query_time(client, hid
     assert_nowhere_public(client)
     # Having met it, search queued its removal (the test task backend runs it at once).
     assert not StoryDocument.objects.filter(pk=story.pk).exists()
+
+
+def test_a_view_restriction_added_after_a_search_hides_the_story_at_once(client, django_capture_on_commit_callbacks):
+    """The rule's queryset is kept between searches; a restriction made after it was built must still count."""
+    story = marked_story()
+    search_index_rebuild()
+    assert client.get("/api/search", {"q": MARKER}).json()["count"] == 1
+    # The restriction is saved without letting its refresh run, so the search's own check is all that stands guard.
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        hide_section_behind_login(story)
+    assert queued, "a new view restriction queues a refresh of the stories under it"
+    assert_nowhere_public(client)
+
+
+def test_a_view_restriction_queues_its_stories_out_of_the_index_and_back(django_capture_on_commit_callbacks):
+    story = marked_story()
+    search_index_rebuild()
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction = PageViewRestriction.objects.create(
+            page=story.get_parent(), restriction_type=PageViewRestriction.LOGIN
+        )
+    assert not StoryDocument.objects.filter(pk=story.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        restriction.delete()
+    assert StoryDocument.objects.filter(pk=story.pk).exists()
