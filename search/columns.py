@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from .models import IndexChange, IndexState, StoryDocument, StoryFacetValue
 
@@ -54,6 +54,7 @@ class Columns:
     recorded: np.ndarray  # int32 proleptic ordinal of recorded_on; 0 when unknown
     published: np.ndarray  # float64 seconds since 1970; 0 when unknown
     generation_count: np.ndarray  # int16
+    lengths: np.ndarray  # int32: the story's words in the SQLite full-text index, all columns; 0 elsewhere
     newest_rank: np.ndarray  # int64: the row's place in newest-first order
     oldest_rank: np.ndarray  # int64: the row's place in oldest-first order
 
@@ -134,7 +135,7 @@ def load() -> Columns:
     token, change_id = _latest_change()
     documents = list(StoryDocument.objects.order_by("pk").values_list(*_DOCUMENT_FIELDS))
     tags = StoryFacetValue.objects.values_list("document_id", "facet", "value", "label").iterator(chunk_size=10_000)
-    return _build(token, change_id, documents, tags, base=None)
+    return _build(token, change_id, documents, tags, _indexed_lengths(None), base=None)
 
 
 def _latest_change() -> tuple[str, int]:
@@ -160,10 +161,35 @@ def _caught_up(copy: Columns) -> Columns | None:
         "document_id", "facet", "value", "label"
     )
     kept = ~np.isin(copy.ids, np.fromiter(story_ids, dtype=np.int64, count=len(story_ids)))
-    return _build(last_token, last_id, documents, tags, base=(copy, kept))
+    return _build(last_token, last_id, documents, tags, _indexed_lengths(story_ids), base=(copy, kept))
 
 
-def _build(token, change_id, documents, tags, *, base) -> Columns:
+def _indexed_lengths(story_ids) -> dict[int, int]:
+    """How many words each story has in the SQLite full-text index (all of them, or these), as FTS5 counts them for
+    bm25: its docsize table holds one varint per column for every row."""
+    if connection.vendor != "sqlite":
+        return {}
+    sql = "SELECT id, sz FROM search_story_fts_docsize"
+    with connection.cursor() as cursor:
+        if story_ids is None:
+            cursor.execute(sql)
+        else:
+            ids = list(story_ids)
+            cursor.execute(f"{sql} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+        return {story_id: sum(_varints(bytes(sizes))) for story_id, sizes in cursor.fetchall()}
+
+
+def _varints(data: bytes):
+    """SQLite's variable-length integers: seven bits a byte, most significant first, high bit set on all but the last."""
+    value = 0
+    for byte in data:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            yield value
+            value = 0
+
+
+def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns:
     """Columns from document rows and facet rows; with `base`, those rows join the base's kept rows."""
     previous, kept = base if base else (None, None)
     values = {facet: list(previous.values[facet]) if previous else [] for facet in (*SINGLE_VALUED, *MULTI_VALUED)}
@@ -198,6 +224,7 @@ def _build(token, change_id, documents, tags, *, base) -> Columns:
         count=count,
     )
     generation_count = np.fromiter((row[generations] for row in documents), dtype=np.int16, count=count)
+    lengths = np.fromiter((lengths_by_id.get(row[story], 0) for row in documents), dtype=np.int32, count=count)
 
     cells = {facet: ([], []) for facet in MULTI_VALUED}
     for story_id, facet, value, label in tags:
@@ -231,6 +258,7 @@ def _build(token, change_id, documents, tags, *, base) -> Columns:
         recorded = joined(previous.recorded, recorded)
         published = joined(previous.published, published)
         generation_count = joined(previous.generation_count, generation_count)
+        lengths = joined(previous.lengths, lengths)
 
     unknown = recorded == 0
     # np.lexsort sorts by the last key first. Newest: recorded date, latest first, unknown dates last; then the
@@ -248,6 +276,7 @@ def _build(token, change_id, documents, tags, *, base) -> Columns:
         recorded=recorded,
         published=published,
         generation_count=generation_count,
+        lengths=lengths,
         newest_rank=_ranks(newest),
         oldest_rank=_ranks(oldest),
     )

@@ -14,6 +14,7 @@ from stories.models import StoryPage
 from ..analysis import QUERY_ANALYZERS, SearchText, fold, highlight, stemmed_text, words
 from ..columns import Columns, columns, index_changed
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
+from ..postings import best_first, scored_rows, word_groups
 from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 from .hits import facet_labels, forget_stale, hits_in_order, visible_stories, visible_story_ids
@@ -156,7 +157,13 @@ class DatabaseBackend:
         text = query.search_text
         table = columns()
         ranked = bool(text) and query.sort == "relevance"
-        rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
+        # Plain words on SQLite are matched and scored from their postings in memory; phrases go to the database.
+        groups = word_groups(text) if text and connection.vendor == "sqlite" else None
+        row_scores = None
+        if groups is not None:
+            rows, row_scores = scored_rows(groups, table)
+        else:
+            rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
         masks = _filter_masks(table, query, rows)
         chosen = _all_of(masks.values(), len(rows))
         # The index holds only stories that were public when indexed, and every change queues a refresh. The rule
@@ -164,7 +171,9 @@ class DatabaseBackend:
         # (hits, count and facets) and queued for removal. Running the rule over every indexed story on every query
         # would cost more than the search itself.
         for _attempt in range(3):
-            if ranked:
+            if ranked and row_scores is not None:
+                page, scores = _scored_page(table.ids[rows[chosen]], row_scores[chosen], query)
+            elif ranked:
                 page, scores = _ranked_page(text, query, table.ids[rows[chosen]], filtered=bool(masks))
             else:
                 page, scores = [int(table.ids[row]) for row in _ordered_page(table, query, rows[chosen])], {}
@@ -174,6 +183,7 @@ class DatabaseBackend:
                 break
             fresh = ~np.isin(table.ids[rows], list(stale))
             rows, chosen = rows[fresh], chosen[fresh]
+            row_scores = row_scores[fresh] if row_scores is not None else None
             masks = {name: mask[fresh] for name, mask in masks.items()}
         total = int(chosen.sum())
         facets = {}
@@ -310,6 +320,12 @@ def _matching_ids(text: SearchText) -> np.ndarray:
         cursor.execute(f"SELECT story_id FROM search_storydocument WHERE search_vector @@ {tsquery}", params)
         with _collector_paused():
             return np.fromiter((row[0] for row in cursor), dtype=np.int64)
+
+
+def _scored_page(ids: np.ndarray, scores: np.ndarray, query: StoryQuery):
+    """One page of these stories, best score first, and each one's score."""
+    best = best_first(ids, scores, query.offset, query.offset + query.page_size)
+    return [int(ids[i]) for i in best], {int(ids[i]): float(scores[i]) for i in best}
 
 
 def _ranked_page(text: SearchText, query: StoryQuery, allowed_ids: np.ndarray, *, filtered: bool):

@@ -1,0 +1,123 @@
+"""Plain words on SQLite are scored in memory from their postings: the same stories, order and scores as FTS5's own
+bm25(), and never a stale answer after the index changes."""
+
+import numpy as np
+import pytest
+from django.db import connection
+
+from search import postings
+from search.analysis import SearchText
+from search.backends import get_search_backend
+from search.backends.database import _ranked_sql
+from search.columns import columns
+from search.query import StoryQuery
+from search.services import search_index_rebuild, story_index_refresh
+from stories.factories import PersonFactory, public_story
+from stories.models import StoryPage
+
+pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the postings path is SQLite's")
+
+
+@pytest.fixture(autouse=True)
+def database_backend(settings):
+    settings.ELASTICSEARCH_URL = ""
+
+
+@pytest.fixture(autouse=True)
+def keep_every_list(monkeypatch):
+    """Keep even a rare word's postings, so the kept copies are what every search below reads."""
+    monkeypatch.setattr(postings, "KEEP_FROM_STORIES", 1)
+    postings.forget()
+    yield
+    postings.forget()
+
+
+@pytest.fixture
+def village():
+    """Stories of many lengths: words in titles and bodies, said once or many times, in English and Spanish, and
+    "the" in every story, so that one word's idf is not positive."""
+    person = PersonFactory()
+    stories = []
+    for n in range(12):
+        stories.append(
+            public_story(
+                title=f"The orchard {n}" if n % 3 == 0 else f"The day {n}",
+                summary=" ".join(["orchard"] * (n % 5) + ["houses", "and", "the", "rent"] * (n % 4 + 1))
+                + " A long afternoon in the garden by the river." * (n % 6),
+                people=[person],
+            )
+        )
+    stories.append(
+        public_story(
+            title="Las casas del barrio",
+            summary="Las casas y la vivienda del barrio, y el huerto.",
+            language="es",
+            people=[person],
+        )
+    )
+    search_index_rebuild()
+    return stories
+
+
+def by_fts5(words: str) -> list[tuple[int, float]]:
+    """Every match with FTS5's own score, best first."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_ranked_sql(SearchText.parse(words), None))
+        return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
+
+
+def in_memory(words: str) -> list[tuple[int, float]]:
+    table = columns()
+    rows, scores = postings.scored_rows(postings.word_groups(SearchText.parse(words)), table)
+    ids = table.ids[rows]
+    best = postings.best_first(ids, scores, 0, len(ids))
+    return [(int(ids[i]), float(scores[i])) for i in best]
+
+
+def assert_same_as_fts5(words: str) -> None:
+    expected, found = by_fts5(words), in_memory(words)
+    assert expected, f"the control: FTS5 finds {words!r}"
+    assert [pk for pk, _ in found] == [pk for pk, _ in expected]
+    assert np.allclose([s for _, s in found], [s for _, s in expected], rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "words", ["orchard", "houses", "housing", "rent garden", "the", "the orchard", "casa", "vivienda", "day river"]
+)
+def test_scores_and_order_are_fts5s_own(village, words):
+    assert_same_as_fts5(words)
+
+
+def test_a_phrase_or_a_word_fts5_splits_is_left_to_fts5():
+    assert postings.word_groups(SearchText.parse('"safe housing"')) is None
+    assert postings.word_groups(SearchText.parse("tenant_union")) is None
+    assert postings.word_groups(SearchText.parse("housing rent")) == [("hous", "housing"), ("rent",)]
+
+
+def test_a_story_indexed_after_a_search_is_scored_at_once(village):
+    assert_same_as_fts5("orchard")
+    newcomer = public_story(title="Orchard", summary="orchard " * 20, people=[PersonFactory()])
+    assert story_index_refresh(story_id=newcomer.pk) == "indexed"
+    assert_same_as_fts5("orchard")
+    hits = get_search_backend().search(StoryQuery(text="orchard", page_size=2)).hits
+    assert hits[0].story.pk == newcomer.pk
+
+
+def test_a_story_edited_after_a_search_is_scored_by_its_new_words(village):
+    before = {hit.story.pk for hit in get_search_backend().search(StoryQuery(text="orchard", page_size=50)).hits}
+    story = village[3]
+    assert story.pk in before
+    StoryPage.objects.filter(pk=story.pk).update(title="The bakery", summary="Bread and rent.")
+    assert story_index_refresh(story_id=story.pk) == "indexed"
+    after = get_search_backend().search(StoryQuery(text="orchard", page_size=50))
+    assert story.pk not in {hit.story.pk for hit in after.hits}
+    assert after.total == len(before) - 1
+    assert_same_as_fts5("orchard")
+    assert_same_as_fts5("rent")
+
+
+def test_a_removed_story_leaves_the_kept_postings(village):
+    assert get_search_backend().search(StoryQuery(text="vivienda")).total == 1
+    StoryPage.objects.filter(pk=village[-1].pk).update(withdrawn_at="2026-01-01T00:00Z")
+    assert story_index_refresh(story_id=village[-1].pk) == "removed"
+    assert get_search_backend().search(StoryQuery(text="vivienda")).total == 0
