@@ -32,6 +32,13 @@ ONE_TOKEN = re.compile(r"[a-z0-9]+")
 # story entries in all (12 bytes each).
 KEEP_FROM_STORIES = 1_000
 KEPT_ENTRIES = 2_000_000
+# Reading postings costs about a quarter of a microsecond per appearance. A word said more often than this across the
+# index ("the": 1.6 million times in 100,000 stories, 0.4 s to read) is ranked by FTS5 instead, which costs about a
+# microsecond per story holding it; this process remembers such words and does not try them again.
+MOST_APPEARANCES = 200_000
+TOO_COMMON_REMEMBERED = 10_000
+# Longer queries go to FTS5, where every added word narrows the stories bm25() has to score.
+MOST_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class Postings:
 def word_groups(text: SearchText) -> list[tuple[str, ...]] | None:
     """Per query word, the stems it may take in any language, as the FTS5 expression ORs them; None when the query
     holds a phrase or a stem FTS5 would read as more than one token."""
-    if text.phrases or not text.terms:
+    if text.phrases or not text.terms or len(text.terms) > MOST_WORDS:
         return None
     groups = [tuple(dict.fromkeys(stem(term, analyzer) for analyzer in QUERY_ANALYZERS)) for term in text.terms]
     if not all(ONE_TOKEN.fullmatch(word) for group in groups for word in group):
@@ -51,9 +58,15 @@ def word_groups(text: SearchText) -> list[tuple[str, ...]] | None:
     return groups
 
 
-def scored_rows(groups: list[tuple[str, ...]], table: Columns) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of the stories holding every group (any stem of each), ascending, and each one's BM25 score."""
-    lists = {word: postings(word, table) for group in groups for word in group}
+def scored_rows(groups: list[tuple[str, ...]], table: Columns) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows of the stories holding every group (any stem of each), ascending, and each one's BM25 score; None
+    when a word is too common to read its postings, and FTS5 should rank instead."""
+    lists = {}
+    for group in groups:
+        for word in group:
+            if (found := postings(word, table)) is None:
+                return None
+            lists[word] = found
     matched = np.ones(len(table), dtype=bool)
     for group in groups:
         holders = np.zeros(len(table), dtype=bool)
@@ -93,12 +106,16 @@ def best_first(ids: np.ndarray, scores: np.ndarray, first: int, last: int) -> np
 _lock = threading.Lock()
 _kept: OrderedDict[str, Postings] = OrderedDict()
 _kept_state = {"token": None, "entries": 0}
+_too_common: set[str] = set()
 
 
-def postings(word: str, table: Columns) -> Postings:
-    """The word's postings on the rows of `table`, kept by this process while the index's token stays the table's."""
+def postings(word: str, table: Columns) -> Postings | None:
+    """The word's postings on the rows of `table`, kept by this process while the index's token stays the table's;
+    None for a word said too often to read them."""
     token = table.token
     with _lock:
+        if word in _too_common:
+            return None
         if _kept_state["token"] != token:
             _kept.clear()
             _kept_state.update(token=token, entries=0)
@@ -106,6 +123,11 @@ def postings(word: str, table: Columns) -> Postings:
             _kept.move_to_end(word)
             return _kept[word]
     found = read_postings(word, table)
+    if found is None:
+        with _lock:
+            if len(_too_common) < TOO_COMMON_REMEMBERED:
+                _too_common.add(word)
+        return None
     if len(found.rows) >= KEEP_FROM_STORIES:
         with _lock:
             if _kept_state["token"] == token and word not in _kept:
@@ -117,15 +139,20 @@ def postings(word: str, table: Columns) -> Postings:
     return found
 
 
-def read_postings(word: str, table: Columns) -> Postings:
+def read_postings(word: str, table: Columns) -> Postings | None:
     """Every story holding the word, from the fts5vocab table (one row per appearance, in story order), on the
-    table's rows: a story indexed after the table was read is left out, as it is from the counts."""
+    table's rows: a story indexed after the table was read is left out, as it is from the counts. None when the word
+    appears more than MOST_APPEARANCES times."""
     with connection.cursor() as cursor:
         # Two strings built inside SQLite: a Python row per appearance would cost several times the reading.
         cursor.execute(
-            "SELECT group_concat(doc), group_concat(col = 'title') FROM search_story_terms WHERE term = %s", [word]
+            "SELECT group_concat(doc), group_concat(col = 'title'), count(*) FROM "
+            "(SELECT doc, col FROM search_story_terms WHERE term = %s LIMIT %s)",
+            [word, MOST_APPEARANCES + 1],
         )
-        docs, in_title = cursor.fetchone()
+        docs, in_title, appearances = cursor.fetchone()
+    if appearances > MOST_APPEARANCES:
+        return None
     if not docs:
         return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
     docs = np.fromstring(docs, dtype=np.int64, sep=",")
@@ -146,3 +173,4 @@ def forget() -> None:
     with _lock:
         _kept.clear()
         _kept_state.update(token=None, entries=0)
+        _too_common.clear()

@@ -159,9 +159,10 @@ class DatabaseBackend:
         ranked = bool(text) and query.sort == "relevance"
         # Plain words on SQLite are matched and scored from their postings in memory; phrases go to the database.
         groups = word_groups(text) if text and connection.vendor == "sqlite" else None
+        scored = scored_rows(groups, table) if groups is not None else None
         row_scores = None
-        if groups is not None:
-            rows, row_scores = scored_rows(groups, table)
+        if scored is not None:
+            rows, row_scores = scored
         else:
             rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
         masks = _filter_masks(table, query, rows)

@@ -88,10 +88,25 @@ def test_scores_and_order_are_fts5s_own(village, words):
     assert_same_as_fts5(words)
 
 
-def test_a_phrase_or_a_word_fts5_splits_is_left_to_fts5():
+def test_a_phrase_a_word_fts5_splits_or_a_long_query_is_left_to_fts5():
     assert postings.word_groups(SearchText.parse('"safe housing"')) is None
     assert postings.word_groups(SearchText.parse("tenant_union")) is None
+    assert postings.word_groups(SearchText.parse("rent bus school work river")) is None
     assert postings.word_groups(SearchText.parse("housing rent")) == [("hous", "housing"), ("rent",)]
+
+
+def test_a_word_said_too_often_is_ranked_by_fts5_and_not_read_again(village, monkeypatch):
+    monkeypatch.setattr(postings, "MOST_APPEARANCES", 10)
+    reads = []
+    original = postings.read_postings
+    monkeypatch.setattr(postings, "read_postings", lambda word, table: reads.append(word) or original(word, table))
+    groups = postings.word_groups(SearchText.parse("the"))
+    assert postings.scored_rows(groups, columns()) is None
+    assert postings.scored_rows(groups, columns()) is None
+    assert reads == ["the"]
+    # The search still answers, in FTS5's own order.
+    hits = get_search_backend().search(StoryQuery(text="the", page_size=50)).hits
+    assert [hit.story.pk for hit in hits] == [pk for pk, _ in by_fts5("the")]
 
 
 def test_a_story_indexed_after_a_search_is_scored_at_once(village):
