@@ -86,7 +86,9 @@ def run(*, quick: bool) -> PartResult:
                     "counted as 10 s, so the stock figures are lower bounds"
                 )
             for position, name in ((0, "p50"), (1, "p95")):
-                goal = stories == 100_000 and name == "p95"
+                # The goal is for the rotated themed words; the words in most stories are reported beside
+                # them so that the cost of a search for "the" is on record too.
+                goal = stories == 100_000 and name == "p95" and term_set == "selective"
                 result.figures.append(
                     Figure(
                         f"Search, {label}",
