@@ -13,6 +13,7 @@ so a copy can never be paired with rows it does not describe.
 """
 
 import datetime
+import functools
 import threading
 import uuid
 from dataclasses import dataclass
@@ -55,8 +56,21 @@ class Columns:
     published: np.ndarray  # float64 seconds since 1970; 0 when unknown
     generation_count: np.ndarray  # int16
     lengths: np.ndarray  # int32: the story's words in the SQLite full-text index, all columns; 0 elsewhere
-    newest_rank: np.ndarray  # int64: the row's place in newest-first order
-    oldest_rank: np.ndarray  # int64: the row's place in oldest-first order
+
+    # The two orders are worked out on first use: sorting every row costs more than the rest of a catch-up, and a
+    # search by relevance never needs them.
+    @functools.cached_property
+    def newest_rank(self) -> np.ndarray:
+        """int64: each row's place in newest-first order. Recorded date, latest first, unknown dates last; then the
+        latest published; then the highest id."""
+        unknown = self.recorded == 0
+        return _ranks(np.lexsort((-self.ids, -self.published, -self.recorded.astype(np.int64), unknown)))
+
+    @functools.cached_property
+    def oldest_rank(self) -> np.ndarray:
+        """int64: each row's place in oldest-first order; unknown dates still last."""
+        unknown = self.recorded == 0
+        return _ranks(np.lexsort((self.ids, self.published, self.recorded, unknown)))
 
     def __len__(self):
         return len(self.ids)
@@ -260,11 +274,6 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
         generation_count = joined(previous.generation_count, generation_count)
         lengths = joined(previous.lengths, lengths)
 
-    unknown = recorded == 0
-    # np.lexsort sorts by the last key first. Newest: recorded date, latest first, unknown dates last; then the
-    # latest published; then the highest id. Oldest: earliest first, unknown dates still last.
-    newest = np.lexsort((-ids, -published, -recorded.astype(np.int64), unknown))
-    oldest = np.lexsort((ids, published, recorded, unknown))
     return Columns(
         token=token,
         change_id=change_id,
@@ -277,8 +286,6 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
         published=published,
         generation_count=generation_count,
         lengths=lengths,
-        newest_rank=_ranks(newest),
-        oldest_rank=_ranks(oldest),
     )
 
 
