@@ -1,8 +1,9 @@
 """A recording's sound, read a few minutes at a time and cut where nobody is speaking.
 
 faster-whisper works out the voice activity and the log-mel spectrogram of everything it is handed in one go, at about
-1.4 MB per second of sound, and decoding a whole file at once holds it two or three times over. Handing the model one
-window at a time keeps a worker's memory flat however long the story runs.
+1.4 MB per second of sound, and decoding a whole file at once holds it two or three times over. Reading one window at a
+time keeps a worker's memory flat however long the story runs. The speech in a window is then cut again, in pauses,
+into pieces Whisper can hear in one go (see speech_pieces).
 """
 
 import gc
@@ -120,3 +121,49 @@ def pause_position(samples: np.ndarray, *, search_from: int, rate: int) -> int:
     if not len(frames):
         return len(samples)
     return search_from + int(np.argmin(np.square(frames).mean(axis=1))) * frame + frame // 2
+
+
+@dataclass
+class SpeechPiece:
+    """A stretch of a window's speech, silences between its parts left out, and where each part lies in the window."""
+
+    samples: np.ndarray
+    chunks: list[dict]  # {"start", "end"} in samples from the window's start, as faster-whisper's VAD gives them
+
+
+def speech_pieces(
+    window: np.ndarray, *, rate: int, longest_seconds: float, search_seconds: float
+) -> Iterator[SpeechPiece]:
+    """The speech in a window, found as faster-whisper's VAD filter finds it, in pieces of at most `longest_seconds`.
+
+    The speech is joined up as the VAD filter joins it, then cut in the longest pause of each piece's last
+    `search_seconds` (the gap between two stretches of speech is such a pause), so no word is cut in two. A window
+    with no speech has no pieces.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(window, VadOptions(), sampling_rate=rate)
+    if not chunks:
+        return
+    speech = np.concatenate([window[chunk["start"] : chunk["end"]] for chunk in chunks])
+    longest = int(longest_seconds * rate)
+    search = int(search_seconds * rate)
+    start = 0
+    while start < len(speech):
+        end = len(speech)
+        if end - start > longest:
+            end = start + pause_position(speech[start : start + longest], search_from=longest - search, rate=rate)
+        yield SpeechPiece(samples=speech[start:end], chunks=_window_chunks(chunks, start, end))
+        start = end
+
+
+def _window_chunks(chunks: list[dict], start: int, end: int) -> list[dict]:
+    """The parts of the window that samples start:end of the joined speech came from."""
+    parts, joined = [], 0
+    for chunk in chunks:
+        length = chunk["end"] - chunk["start"]
+        first, last = max(start - joined, 0), min(end - joined, length)
+        if first < last:
+            parts.append({"start": chunk["start"] + first, "end": chunk["start"] + last})
+        joined += length
+    return parts

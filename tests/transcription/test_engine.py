@@ -3,6 +3,7 @@
 import importlib.util
 import shutil
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -75,8 +76,9 @@ def test_multilingual_base_is_joined_once_verified_and_detects_spanish(tmp_path,
 
 
 def test_a_long_recording_is_heard_a_window_at_a_time_with_every_clip_at_its_true_time(tmp_path, monkeypatch):
-    """Over four minutes, with clips back to back where a window must end: the model never gets more than a window,
-    and each clip is written down whole, starting where it was placed."""
+    """Over four minutes, with clips back to back where a window must end and where the speech runs on for longer
+    than Whisper hears at once: the model never gets more than 30 seconds, and each clip is written down whole, from
+    its first words to its last, where it was placed, so nothing is lost where the speech was cut."""
     from transcription import engine
 
     model = engine._loaded_model(str(model_directory("tiny.en")), engine.available_cores())
@@ -101,12 +103,18 @@ def test_a_long_recording_is_heard_a_window_at_a_time_with_every_clip_at_its_tru
         position += len(pieces[-1])
     pieces.append(np.zeros(5 * RATE, dtype=np.float32))
     path = write_audio(tmp_path / "long.flac", np.concatenate(pieces), container="flac", codec="flac")
-    progress = []
+    progress, reporters = [], set()
 
-    result = engine_for("tiny.en").transcribe(path, on_progress=progress.append)
+    def report(seconds):
+        progress.append(seconds)
+        reporters.add(threading.get_ident())
+
+    result = engine_for("tiny.en").transcribe(path, on_progress=report)
 
     assert abs(result.duration - (position / RATE + 5)) < 0.01
-    assert len(handed) > 1 and max(handed) <= 120, handed
+    assert len(handed) > 1 and max(handed) <= 30, handed
+    # The worker saves progress through its own database connection, so it is reported on the caller's thread.
+    assert reporters == {threading.get_ident()}
     first_words = {"jfk": ["and", "so"], "garden": ["my", "grandmother"], "school": ["we", "walked"]}
     words = [word for segment in result.segments for word in segment.words]
     spoken = [word.word.strip(" .,!?").lower() for word in words]
@@ -119,6 +127,11 @@ def test_a_long_recording_is_heard_a_window_at_a_time_with_every_clip_at_its_tru
     assert [clip for _, clip in heard] == [clip for _, clip in offsets], [(s.start, s.text) for s in result.segments]
     for (actual, _), (expected, clip) in zip(heard, offsets, strict=True):
         assert abs(actual - expected) <= 1.0, (clip, expected, actual)
+    last_words = {"jfk": "country", "garden": "together", "school": "way"}
+    for expected, clip in offsets:
+        found = [w.start for w, said in zip(words, spoken, strict=True) if said == last_words[clip]]
+        end = expected + len(samples(clip)) / RATE
+        assert any(end - 3 <= start <= end + 0.5 for start in found), (clip, end, found)
     text = " ".join(segment.text for segment in result.segments)
     assert word_error_rate(" ".join(KNOWN_TEXT[clip] for _, clip in offsets), text) <= 0.2, text
     segments = result.segments
