@@ -347,7 +347,7 @@ def main():
     def index_changed() -> None:
         story_index_refresh(story_id=refreshed)
 
-    searches = {"ours": ours, "ours_after_change": ours, "stock": stock_search}
+    searches = {"ours": ours, "stock": stock_search}
     if connection.vendor == "sqlite":
         searches["floor"] = floor_search(connection.settings_dict["NAME"])
     total = StoryPage.objects.count()
@@ -355,7 +355,14 @@ def main():
         figures[name] = {
             "terms": terms,
             "matched": {term: matched(term) / total for term in terms},
-            "ms": measure(terms, args.rounds, searches, before={"ours_after_change": index_changed}),
+            # The searches after an index change run in a pass of their own: each change empties what the process
+            # keeps, so interleaved with the others they would make every other search a first one too.
+            "ms": {
+                **measure(terms, args.rounds, searches),
+                "ours_after_change": measure(
+                    terms, args.rounds, {"ours_after_change": ours}, before={"ours_after_change": index_changed}
+                )["ours_after_change"],
+            },
         }
         shares = sorted(figures[name]["matched"].values())
         print(
