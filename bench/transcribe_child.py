@@ -6,6 +6,7 @@ so each engine's peak memory is its own and nothing one engine loaded is counted
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -112,7 +113,18 @@ def main() -> None:
     parser.add_argument("recordings", nargs="+")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument(
+        "--as-worker", action="store_true", help="run at the transcription worker's lower priority (archive engine)"
+    )
     arguments = parser.parse_args()
+    if arguments.as_worker:
+        sys.path.insert(0, str(REPOSITORY))
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyarchive.settings.base")
+        from django.conf import settings
+
+        from transcription.engine import lower_priority
+
+        lower_priority(settings.TRANSCRIPTION_WORKER_NICENESS)
     make = ENGINES[arguments.engine]
     load, transcribe = make(arguments.model, arguments.threads, arguments.beam_size)
     started = time.perf_counter()

@@ -208,6 +208,21 @@ def _limit_malloc_arenas(count: int) -> None:
     mallopt(M_ARENA_MAX, max(count, 2))
 
 
+def lower_priority(niceness: int) -> None:
+    """Run this process at `niceness` at least, so that a web server on the same machine (at 0) is served first.
+
+    A level, not a step: a process started by one already lowered (the autoreloader's child) stays at it. On Linux
+    niceness belongs to each thread and new threads take their creator's, so this is called before the model starts
+    its decoding threads."""
+    current = os.nice(0)
+    if niceness <= current:
+        return
+    try:
+        os.nice(niceness - current)
+    except OSError as error:  # not allowed here: the worker still runs, at its usual priority
+        logger.warning("could not lower the worker's priority: %s", error)
+
+
 class FasterWhisperEngine:
     """Whisper on CTranslate2, int8 on the CPU: one decoding stream, on one thread, per core this process may use."""
 

@@ -153,6 +153,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Whisper: "tiny.en" (bundled), "base" (requirements-multilingual.txt), or a CTranslate2 model directory.
 TRANSCRIPTION_MODEL = os.environ.get("TRANSCRIPTION_MODEL", "tiny.en")
 TRANSCRIPTION_CACHE_DIR = Path(os.environ.get("TRANSCRIPTION_CACHE_DIR", VAR_DIR / "models"))
+# The Unix niceness a transcription worker runs at (0-19; the web server runs at 0): when both want the cores, the
+# web's requests are served first and the transcription takes what is left.
+TRANSCRIPTION_WORKER_NICENESS = env_int("TRANSCRIPTION_WORKER_NICENESS", 10)
 # A job with no heartbeat for this long was lost with its worker and goes back to the queue.
 TRANSCRIPTION_LEASE_SECONDS = env_int("TRANSCRIPTION_LEASE_SECONDS", 120)
 TRANSCRIPTION_MAX_ATTEMPTS = env_int("TRANSCRIPTION_MAX_ATTEMPTS", 4)

@@ -154,3 +154,24 @@ def test_a_transient_failure_is_tried_again_after_a_pause(tmp_path, database_tas
     finish(start_worker("--batch", name="second", WORKER_RETRY_BACKOFF_SECONDS="1"))
     transcript.refresh_from_db()
     assert transcript.status == Transcript.Status.DONE and transcript.attempts == 2
+
+
+def niceness_of(pid: int) -> int:
+    """The 19th field of /proc/<pid>/stat; the name in the 2nd may hold spaces, so count from after its ")"."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads a process's niceness from /proc")
+def test_a_worker_runs_below_the_web_server_so_pages_are_served_first(database_tasks):
+    web = os.nice(0)
+    worker = start_worker(name="modest", TRANSCRIPTION_WORKER_NICENESS="7")
+    try:
+        deadline = time.monotonic() + 60
+        while niceness_of(worker.pid) != max(web, 7) and time.monotonic() < deadline:
+            assert worker.poll() is None, finish(worker)
+            time.sleep(0.1)
+        assert niceness_of(worker.pid) == max(web, 7)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = finish(worker)
+    assert worker.returncode == 0, output

@@ -7,9 +7,11 @@ instead of a bare db_worker so that a worker killed with SIGKILL never strands a
 import logging
 import threading
 
+from django.conf import settings
 from django.db import connection
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
+from transcription.engine import lower_priority
 from transcription.reaper import stale_jobs_requeue
 from transcription.services import lease_seconds
 
@@ -29,6 +31,8 @@ class Command(DatabaseWorkerCommand):
         )
 
     def handle(self, *args, reap_every=None, **options):
+        # First, so that every thread started from here on (the model's decoding threads too) runs below the web.
+        lower_priority(settings.TRANSCRIPTION_WORKER_NICENESS)
         # Once before the first job, so that `--batch` picks up what a killed worker left behind.
         stale_jobs_requeue()
         stop = threading.Event()
