@@ -39,6 +39,7 @@ from wagtail.models import Page  # noqa: E402
 
 from bench.common import median, percentile  # noqa: E402
 from search.analysis import SearchText  # noqa: E402
+from search.backends.database import BM25  # noqa: E402
 from search.services import search_index_rebuild, story_index_refresh  # noqa: E402
 from stories.models import (  # noqa: E402
     Community,
@@ -237,8 +238,7 @@ def floor_search(database: str):
 
     def search(term: str) -> None:
         raw.execute(
-            "SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH ? "
-            "ORDER BY bm25(search_story_fts, 5.0, 1.0) LIMIT 20",
+            f"SELECT rowid FROM search_story_fts WHERE search_story_fts MATCH ? ORDER BY {BM25} LIMIT 20",
             [SearchText.parse(term).fts5_match()],
         ).fetchall()
 

@@ -24,7 +24,7 @@ from .analysis import QUERY_ANALYZERS, SearchText, stem
 from .columns import Columns
 
 K1, B = 1.2, 0.75
-# The column weights of the ranked FTS5 query in backends/database.py: a word in the title counts five times.
+# The column weights, here and in the FTS5 query ranked by bm25() (backends/database.py): a title word counts five times.
 TITLE_WEIGHT, BODY_WEIGHT = 5.0, 1.0
 # A stem of plain lower-case letters and digits is one FTS5 token, so its postings are what a quoted match finds.
 ONE_TOKEN = re.compile(r"[a-z0-9]+")

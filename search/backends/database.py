@@ -14,7 +14,7 @@ from stories.models import StoryPage
 from ..analysis import QUERY_ANALYZERS, SearchText, fold, highlight, stemmed_text, words
 from ..columns import Columns, columns, index_changed
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
-from ..postings import best_first, scored_rows, word_groups
+from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_rows, word_groups
 from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 from .hits import facet_labels, forget_stale, hits_in_order, visible_stories, visible_story_ids
@@ -23,6 +23,8 @@ SNIPPET_WORDS = 18
 REBUILD_BATCH = 500
 SUGGESTION_DOCUMENTS = 200
 POSTGRES_CONFIGS = {"english": "english", "spanish": "spanish", "simple": "simple"}
+# FTS5's ranking with the weights the in-memory scoring uses (search/postings.py): a title word counts five times.
+BM25 = f"bm25(search_story_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
 
 
 class DatabaseBackend:
@@ -360,8 +362,8 @@ def _ranked_sql(text: SearchText, limit: int | None) -> tuple[str, list]:
     if connection.vendor == "sqlite":
         # bm25 is lower for better matches; titles weigh five times the rest. Equal scores: newest id first.
         return (
-            "SELECT rowid, -bm25(search_story_fts, 5.0, 1.0) FROM search_story_fts WHERE search_story_fts MATCH %s "
-            "ORDER BY bm25(search_story_fts, 5.0, 1.0), rowid DESC" + tail,
+            f"SELECT rowid, -{BM25} FROM search_story_fts WHERE search_story_fts MATCH %s ORDER BY {BM25}, rowid DESC"
+            + tail,
             [text.fts5_match()],
         )
     tsquery, params = _tsquery(text)
