@@ -6,21 +6,28 @@ from tests.transcription.recordings import RATE, samples, write_audio
 from transcription.sound import sound_windows, speech_pieces
 
 
-def test_windows_hold_every_sample_once_and_end_in_the_pauses_between_speakers(tmp_path):
-    """Clips back to back with half-second pauses for five minutes: every cut lands in a pause, never in a word."""
-    from faster_whisper.audio import decode_audio
-
+def talk_with_pauses(names: list[str], *, seconds: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The named clips in turn, each followed by half a second of silence, until `seconds` are reached; and where each
+    pause lies, in samples."""
     pause = np.zeros(RATE // 2, dtype=np.float32)
-    clips = [samples(name) for name in ["jfk", "garden", "school"]]
-    pieces, pauses, position, index = [], [], 0, 0
-    while position < 5 * 60 * RATE:
+    clips = [samples(name) for name in names]
+    sound, pauses, position, index = [], [], 0, 0
+    while position < seconds * RATE:
         spoken = clips[index % len(clips)]
-        pieces += [spoken, pause]
+        sound += [spoken, pause]
         position += len(spoken)
         pauses.append((position, position + len(pause)))
         position += len(pause)
         index += 1
-    path = write_audio(tmp_path / "talk.flac", np.concatenate(pieces), container="flac", codec="flac")
+    return np.concatenate(sound), pauses
+
+
+def test_windows_hold_every_sample_once_and_end_in_the_pauses_between_speakers(tmp_path):
+    """Clips back to back with half-second pauses for five minutes: every cut lands in a pause, never in a word."""
+    from faster_whisper.audio import decode_audio
+
+    talk, pauses = talk_with_pauses(["jfk", "garden", "school"], seconds=5 * 60)
+    path = write_audio(tmp_path / "talk.flac", talk, container="flac", codec="flac")
 
     windows = list(sound_windows(path, rate=RATE, longest_seconds=120, search_seconds=30))
 
@@ -51,18 +58,10 @@ def test_speech_is_handed_on_in_pieces_whisper_hears_whole_cut_in_the_pauses_bet
     most 30 seconds, each cut lands in a pause, and the pieces hold all the speech once, each part where it was."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    pause = np.zeros(RATE // 2, dtype=np.float32)
     lead = np.zeros(2 * RATE, dtype=np.float32)
-    clips = [samples(name) for name in ["garden", "school"]]
-    sound, pauses, position, index = [lead], [], len(lead), 0
-    while position < 75 * RATE:
-        spoken = clips[index % len(clips)]
-        sound += [spoken, pause]
-        position += len(spoken)
-        pauses.append((position, position + len(pause)))
-        position += len(pause)
-        index += 1
-    window = np.concatenate([*sound, lead])
+    talk, pauses = talk_with_pauses(["garden", "school"], seconds=73)
+    window = np.concatenate([lead, talk, lead])
+    pauses = [(start + len(lead), end + len(lead)) for start, end in pauses]
 
     pieces = list(speech_pieces(window, rate=RATE, longest_seconds=30, search_seconds=20))
 
