@@ -89,10 +89,12 @@ def bad_media_set(tmp_path: Path) -> dict[str, bytes]:
 
 
 def words(text: str) -> list[str]:
-    """Lower case, no punctuation: what a word error rate compares."""
+    """Lower case, no accents, no punctuation: what a word error rate compares ("fríjoles" is "frijoles")."""
     import re
+    import unicodedata
 
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9' ]+", " ", folded).split()
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
