@@ -156,11 +156,9 @@ def test_a_transient_failure_is_tried_again_after_a_pause(tmp_path, database_tas
     assert transcript.status == Transcript.Status.DONE and transcript.attempts == 2
 
 
-def niceness_of(pid: int, thread: int | None = None) -> int:
-    """The 19th field of a process's (or one of its threads') stat; the name in the 2nd may hold spaces, so count
-    from after its ")"."""
-    stat = Path(f"/proc/{pid}/stat") if thread is None else Path(f"/proc/{pid}/task/{thread}/stat")
-    return int(stat.read_text().rsplit(")", 1)[1].split()[16])
+def niceness_of(pid: int, thread: int) -> int:
+    """The 19th field of a thread's stat; the name in the 2nd may hold spaces, so count from after its ")"."""
+    return int(Path(f"/proc/{pid}/task/{thread}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads a process's niceness from /proc")
