@@ -80,8 +80,8 @@ def results_as_json(request, results: StorySearchResults) -> dict:
                 "kind": story.kind,
                 "language": story.language,
                 "community": {"slug": story.community.slug, "name": story.community.name} if story.community else None,
-                "themes": [{"slug": theme.slug, "name": theme.name} for theme in story.themes.all()],
-                "generations": [{"slug": g.slug, "label": g.label} for g in _generations(story)],
+                "themes": [{"slug": theme.slug, "name": theme.name} for theme in story.themes],
+                "generations": [{"slug": g.slug, "label": g.label} for g in story.generations],
                 "moments": [
                     {"start": float(m.start), "end": float(m.end), "text": m.text, "highlighted": str(m.highlighted)}
                     for m in hit.moments
@@ -93,13 +93,6 @@ def results_as_json(request, results: StorySearchResults) -> dict:
         for facet in FACETS
     }
     return {"count": results.total, "results": hits, "facets": facets}
-
-
-def _generations(story):
-    seen = {}
-    for participant in story.participants.all():
-        seen.setdefault(participant.person.generation.slug, participant.person.generation)
-    return list(seen.values())
 
 
 class SearchParams(Schema):

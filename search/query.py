@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 
 from django.utils.safestring import SafeString
 
+from stories.generations import Generation
 from stories.models import StoryKind
 from stories.timecodes import TimedSpan
+from stories.validators import language_label
 
 from .analysis import SearchText
 
@@ -133,9 +135,35 @@ class FacetValue:
     selected: bool = False
 
 
+@dataclass(frozen=True)
+class Named:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ShownStory:
+    """What a hit shows of its story, read from the story itself as the search runs, never from the index."""
+
+    pk: int
+    title: str
+    url: str
+    summary: str
+    kind: str
+    language: str
+    recorded_on: datetime.date | None
+    community: Named | None
+    themes: tuple[Named, ...]
+    generations: tuple[Generation, ...]  # of the participants, in their order, without repeats
+
+    @property
+    def language_label(self) -> str:
+        return language_label(self.language)
+
+
 @dataclass
 class StoryHit:
-    story: object  # a stories.StoryPage, loaded from the database so it is always current
+    story: ShownStory
     snippet: SafeString
     score: float
     moments: list[Moment] = field(default_factory=list)

@@ -178,13 +178,20 @@ class StoryMedia(models.Model):
 
     @property
     def kind(self) -> str:
-        return StoryKind.VIDEO if self.has_video else StoryKind.AUDIO
+        return StoryKind.of(has_recording=True, video_codec=self.video_codec)
 
 
 class StoryKind(models.TextChoices):
     AUDIO = "audio", "Audio"
     VIDEO = "video", "Video"
     TEXT = "text", "Written"
+
+    @classmethod
+    def of(cls, *, has_recording: bool, video_codec: str) -> "StoryKind":
+        """Written without a recording; video when the recording has a video stream; audio otherwise."""
+        if not has_recording:
+            return cls.TEXT
+        return cls.VIDEO if video_codec else cls.AUDIO
 
 
 class Visibility(models.TextChoices):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from stories.models import StoryMedia, StoryPage
+
 
 def test_search_returns_the_documented_shape(client, archive):
     response = client.get("/api/search", {"q": "housing"})
@@ -26,6 +28,28 @@ def test_search_returns_the_documented_shape(client, archive):
         "highlighted": "We needed safe <mark>housing</mark> after the flood.",
     }
     assert all(set(v) == {"value", "label", "count"} for values in body["facets"].values() for v in values)
+
+
+def test_each_hit_shows_what_its_story_page_shows(client, archive):
+    """Hits are read from the stories as the search runs, without loading pages: the link, kind, themes and
+    generations a visitor sees in a hit are the ones the story's own page shows."""
+    hits = {hit["id"]: hit for hit in client.get("/api/search").json()["results"]}
+    assert set(hits) == {story.pk for story in archive.values()}
+    for story in StoryPage.objects.filter(pk__in=hits):
+        hit = hits[story.pk]
+        assert hit["url"] == f"http://testserver{story.url}"
+        assert hit["kind"] == story.kind
+        assert hit["language"] == story.language
+        assert hit["themes"] == [{"slug": t.slug, "name": t.name} for t in story.themes.order_by("name")]
+        assert [g["slug"] for g in hit["generations"]] == [g.slug for g in story.generations]
+    assert hits[archive["written"].pk]["kind"] == "text"
+    assert hits[archive["housing"].pk]["kind"] == "audio"
+    assert [t["name"] for t in hits[archive["bus"].pk]["themes"]] == ["Lifelong learning", "Reliable transportation"]
+    assert [g["slug"] for g in hits[archive["spanish"].pk]["generations"]] == ["boomers", "gen-x"]
+
+    StoryMedia.objects.filter(pk=archive["housing"].recording_id).update(video_codec="h264")
+    hits = {hit["id"]: hit for hit in client.get("/api/search").json()["results"]}
+    assert hits[archive["housing"].pk]["kind"] == "video"
 
 
 def test_repeatable_slug_parameters(client, archive):
