@@ -1,5 +1,7 @@
 """Recordings for tests, made from the small clips in tests/fixtures/audio: other containers, long joins, bad files."""
 
+import re
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -90,9 +92,6 @@ def bad_media_set(tmp_path: Path) -> dict[str, bytes]:
 
 def words(text: str) -> list[str]:
     """Lower case, no accents, no punctuation: what a word error rate compares ("fríjoles" is "frijoles")."""
-    import re
-    import unicodedata
-
     folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9' ]+", " ", folded).split()
 
