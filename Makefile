@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-postgres lint format bench check clean
+.PHONY: install run test test-postgres services lint format bench check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+services:
+	scripts/services postgres
 
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
