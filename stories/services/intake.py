@@ -1,4 +1,4 @@
-"""Writes with side effects for intake, consent, withdrawal and embargoes. Each is atomic and keyword-only."""
+"""Stories arriving: invites, resumable uploads, the share form's submission and correction notes."""
 
 import dataclasses
 import datetime
@@ -16,12 +16,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.text import slugify
-from wagtail.contrib.redirects.models import Redirect
-from wagtail.models import PageLogEntry, Revision, Workflow, WorkflowState
 
-from .generations import ADULT_AGE
-from .media import RecordingRefused, RecordingTooLarge, recording_delete_files, recording_store_file
-from .models import (
+from ..generations import ADULT_AGE
+from ..media import RecordingRefused, RecordingTooLarge, recording_delete_files, recording_store_file
+from ..models import (
     Consent,
     CorrectionRequest,
     Invite,
@@ -34,16 +32,12 @@ from .models import (
     StorySubmission,
     Theme,
     Visibility,
-    Withdrawal,
     manage_token_digest,
     private_storage,
 )
-from .signals import story_visibility_changed, story_withdrawn
+from .review import facilitator_review_workflow
 
 logger = logging.getLogger(__name__)
-
-FACILITATOR_REVIEW = "Facilitator review"
-WITHDRAWN_TITLE = "Withdrawn story"
 
 
 class InviteUnusable(Exception):
@@ -89,9 +83,6 @@ def invite_create(
 def invite_usable(*, token: str) -> Invite | None:
     """The invite for a token, if it may still be used; None for unknown, expired, used-up or revoked."""
     return Invite.objects.usable().select_related("community", "dialogue").filter(token=token).first()
-
-
-# Resumable uploads -------------------------------------------------------------------------------------------------
 
 
 def share_upload_path(upload: ShareUpload) -> Path:
@@ -186,30 +177,6 @@ def share_uploads_clear_abandoned(*, older_than: datetime.timedelta = datetime.t
         share_upload_discard(upload=upload)
         count += 1
     return count
-
-
-# Submitting a story ------------------------------------------------------------------------------------------------
-
-
-def facilitator_review_workflow() -> Workflow:
-    """The moderation workflow every submission enters. Migration 0004 makes it; this makes it again if it went."""
-    workflow = Workflow.objects.filter(name=FACILITATOR_REVIEW, active=True).first()
-    if workflow is not None:
-        return workflow
-    from django.contrib.auth.models import Group
-    from wagtail.models import GroupApprovalTask, WorkflowPage, WorkflowTask
-
-    from .roles import FACILITATORS
-
-    task = GroupApprovalTask.objects.filter(name="Facilitator approval", active=True).first()
-    if task is None:
-        task = GroupApprovalTask.objects.create(name="Facilitator approval")
-    task.groups.add(Group.objects.get_or_create(name=FACILITATORS)[0])
-    workflow = Workflow.objects.create(name=FACILITATOR_REVIEW, active=True)
-    WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
-    for index in StoryIndexPage.objects.all():
-        WorkflowPage.objects.update_or_create(page=index, defaults={"workflow": workflow})
-    return workflow
 
 
 def _unique_slug(parent, title: str) -> str:
@@ -321,123 +288,3 @@ def submission_for_token(*, token: str) -> StorySubmission | None:
 @transaction.atomic
 def correction_request_create(*, story: StoryPage, note: str) -> CorrectionRequest:
     return CorrectionRequest.objects.create(story=story, note=note)
-
-
-# Withdrawal --------------------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def story_withdraw(
-    *,
-    story: StoryPage,
-    requested_by: str,
-    user=None,
-    participant: Person | None = None,
-) -> Withdrawal:
-    """Take a story back: unpublish it, withdraw every consent, delete its recording, copies, transcripts and text.
-
-    Idempotent: a second call removes anything left over and returns the first audit entry.
-    """
-    story = StoryPage.objects.select_for_update().get(pk=story.pk)
-    previous = story.withdrawals.order_by("withdrawn_at").first()
-    now = timezone.now()
-    removed: list[dict] = []
-
-    for state in WorkflowState.objects.for_instance(story).filter(
-        status__in=[WorkflowState.STATUS_IN_PROGRESS, WorkflowState.STATUS_NEEDS_CHANGES]
-    ):
-        state.cancel(user=user)
-    if story.live:
-        story.unpublish(user=user, log_action=True)
-        story.refresh_from_db()
-        removed.append({"kind": "publication"})
-
-    consents = Consent.objects.filter(story=story, withdrawn_at__isnull=True).update(withdrawn_at=now)
-    if consents:
-        removed.append({"kind": "consent", "count": consents})
-
-    media = story.recording
-    if media is not None:
-        removed.append({"kind": "recording", "recording": str(media.id), "bytes": media.size})
-        if media.access_copy:
-            removed.append({"kind": "access copy"})
-        if media.poster:
-            removed.append({"kind": "poster"})
-        transcripts = getattr(media, "transcripts", None)
-        if transcripts is not None and transcripts.exists():
-            removed.append({"kind": "transcript", "count": transcripts.count()})
-
-    corrections, _ = story.correction_requests.all().delete()
-    if corrections:
-        removed.append({"kind": "correction note", "count": corrections})
-    if story.body or story.summary or story.title != WITHDRAWN_TITLE:
-        removed.append({"kind": "title and written text"})
-
-    # The written story, the title and every saved draft are content; the page stays only as an empty shell so the
-    # audit entry and the facilitators' history have something to point at.
-    story.title = story.draft_title = WITHDRAWN_TITLE
-    story.slug = f"withdrawn-{story.pk}"
-    story.seo_title = ""
-    story.search_description = ""
-    story.summary = ""
-    story.body = []
-    story.recording = None
-    story.withdrawn_at = story.withdrawn_at or now
-    story.save()
-    # Renaming the slug makes Wagtail remember the old path (on commit), which holds the title's words: forget it
-    # too, in a callback that runs after Wagtail's.
-    Redirect.objects.filter(redirect_page_id=story.pk).delete()
-    transaction.on_commit(lambda: Redirect.objects.filter(redirect_page_id=story.pk).delete())
-    revisions = Revision.page_revisions.filter(object_id=str(story.pk))
-    if revisions.exists():
-        revisions.delete()
-        removed.append({"kind": "saved drafts"})
-    PageLogEntry.objects.filter(page_id=story.pk).update(label=WITHDRAWN_TITLE)
-
-    media_id = media.id if media is not None else None
-    if media is not None:
-        # Transcripts and segments go with the row (they cascade); the files go once the deletion is certain.
-        media.delete()
-        transaction.on_commit(lambda: recording_delete_files(media=StoryMedia(id=media_id)))
-
-    transaction.on_commit(lambda: story_visibility_changed.send(sender=StoryPage, story_id=story.pk))
-    transaction.on_commit(lambda: story_withdrawn.send(sender=StoryPage, story_id=story.pk, media_id=media_id))
-
-    if previous is not None:
-        if removed:
-            previous.removed = previous.removed + removed
-            previous.save(update_fields=["removed"])
-        return previous
-    withdrawal = Withdrawal.objects.create(
-        story_id_removed=story.pk,
-        story=story,
-        requested_by=requested_by,
-        participant=participant,
-        recorded_by=user if user is not None and user.is_authenticated else None,
-        withdrawn_at=now,
-        removed=removed,
-    )
-    logger.info("story %s withdrawn (%s)", story.pk, requested_by)
-    return withdrawal
-
-
-# Embargoes ---------------------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def embargo_lift(*, today: datetime.date | None = None) -> list[int]:
-    """Open the published stories whose embargo date has come to the public, and announce it. Returns their ids."""
-    today = today or timezone.localdate()
-    # Only stories a facilitator has published: an embargo date never publishes a story nobody approved.
-    due = StoryPage.objects.select_for_update().filter(
-        live=True, embargo_until__isnull=False, embargo_until__lte=today, withdrawn_at__isnull=True
-    )
-    lifted = list(due.values_list("pk", flat=True))
-    StoryPage.objects.filter(pk__in=lifted).update(embargo_until=None)
-    for story_id in lifted:
-        transaction.on_commit(
-            lambda story_id=story_id: story_visibility_changed.send(sender=StoryPage, story_id=story_id)
-        )
-    if lifted:
-        logger.info("lifted the embargo on stories %s", lifted)
-    return lifted

@@ -1,0 +1,55 @@
+"""The archive's content, by subject: catalogue, media, people and consent, pages, intake."""
+
+from .catalogue import Community, Dialogue, Theme
+from .intake import (
+    CorrectionRequest,
+    Invite,
+    InviteQuerySet,
+    ShareUpload,
+    StorySubmission,
+    Withdrawal,
+    invite_token,
+    manage_token_digest,
+)
+from .media import StoryKind, StoryMedia, private_storage
+from .pages import (
+    CollectionEntry,
+    CollectionPage,
+    HomePage,
+    StoryIndexPage,
+    StoryKeyword,
+    StoryPage,
+    StoryPageManager,
+    StoryPageQuerySet,
+    Visibility,
+)
+from .people import Consent, Person, StoryParticipant
+
+__all__ = [
+    "CollectionEntry",
+    "CollectionPage",
+    "Community",
+    "Consent",
+    "CorrectionRequest",
+    "Dialogue",
+    "HomePage",
+    "Invite",
+    "InviteQuerySet",
+    "Person",
+    "ShareUpload",
+    "StoryIndexPage",
+    "StoryKeyword",
+    "StoryKind",
+    "StoryMedia",
+    "StoryPage",
+    "StoryPageManager",
+    "StoryPageQuerySet",
+    "StoryParticipant",
+    "StorySubmission",
+    "Theme",
+    "Visibility",
+    "Withdrawal",
+    "invite_token",
+    "manage_token_digest",
+    "private_storage",
+]

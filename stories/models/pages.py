@@ -1,0 +1,269 @@
+"""The public site's pages: stories (with the one visibility rule), the story index, collections and the home page."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Coalesce, ExtractYear
+from django.http import Http404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail.admin.panels import FieldPanel, HelpPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+from wagtail.url_routing import RouteResult
+
+from ..blocks import StoryBodyBlock
+from ..generations import ADULT_AGE
+from ..routes import story_routes
+from ..validators import language_label, validate_language_code
+from .catalogue import Community, Dialogue, Theme
+from .media import StoryKind, StoryMedia
+from .people import Consent, StoryParticipant
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    FACILITATORS = "facilitators", "Facilitators only"
+    PRIVATE = "private", "Private"
+
+
+class StoryKeyword(TaggedItemBase):
+    content_object = ParentalKey("stories.StoryPage", on_delete=models.CASCADE, related_name="tagged_keywords")
+
+
+class StoryPageQuerySet(PageQuerySet):
+    def visible_to_public(self, *, today: datetime.date | None = None):
+        """The one rule for what the public may see.
+
+        Live, public, past any embargo, not withdrawn, at least one participant, every participant's consent given
+        with public scope and not withdrawn, and a guardian's consent for everyone who may have been a minor.
+        """
+        today = today or timezone.localdate()
+        participants = StoryParticipant.objects.filter(page=OuterRef("pk"))
+        public_consent = Consent.objects.filter(
+            story=OuterRef(OuterRef("pk")),
+            person=OuterRef("person"),
+            scope=Consent.Scope.PUBLIC,
+            withdrawn_at__isnull=True,
+        )
+        without_consent = participants.filter(~Exists(public_consent))
+        possible_minors = participants.annotate(
+            recorded_year=Coalesce(ExtractYear("page__recorded_on"), Value(today.year))
+        ).filter(person__birth_year__gte=F("recorded_year") - ADULT_AGE)
+        minors_without_guardian = possible_minors.filter(
+            ~Exists(public_consent.exclude(guardian_name="").filter(guardian_consented_on__isnull=False))
+        )
+        return (
+            self.live()
+            .public()
+            .filter(visibility=Visibility.PUBLIC, withdrawn_at__isnull=True)
+            .filter(Q(embargo_until__isnull=True) | Q(embargo_until__lte=today))
+            .filter(Exists(participants))
+            .exclude(Exists(without_consent))
+            .exclude(Exists(minors_without_guardian))
+        )
+
+
+StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
+
+
+class StoryIndexPage(Page):
+    intro = RichTextField(blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["stories.StoryPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        stories = StoryPage.objects.visible_to_public().child_of(self).order_by("-first_published_at")
+        context["stories"] = Paginator(stories.select_related("community"), 20).get_page(request.GET.get("page"))
+        return context
+
+
+class StoryPage(Page):
+    summary = models.TextField(max_length=1000, blank=True)
+    body = StreamField(StoryBodyBlock(), blank=True, help_text="The written story, or notes that go with a recording.")
+    recording = models.ForeignKey(StoryMedia, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories")
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_on = models.DateField(null=True, blank=True)
+    language = models.CharField(
+        max_length=35, default="en", validators=[validate_language_code], help_text="A BCP 47 code: en, es, es-MX, tl."
+    )
+    community = models.ForeignKey(Community, null=True, blank=False, on_delete=models.PROTECT, related_name="stories")
+    dialogue = models.ForeignKey(Dialogue, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories")
+    themes = ParentalManyToManyField(Theme, blank=True, related_name="stories")
+    keywords = ClusterTaggableManager(through=StoryKeyword, blank=True)
+    visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC)
+    embargo_until = models.DateField(
+        null=True, blank=True, help_text="Kept from the public until this date, then published by itself."
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = StoryPageManager()
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        FieldPanel("recording", read_only=True),
+        FieldPanel("body"),
+        FieldPanel("cover_image"),
+        MultiFieldPanel(
+            [FieldPanel("recorded_on"), FieldPanel("language"), FieldPanel("community"), FieldPanel("dialogue")],
+            heading="Where and when",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("themes", widget=forms.CheckboxSelectMultiple), FieldPanel("keywords")], heading="Themes"
+        ),
+        InlinePanel("participants", label="Participants", heading="Who tells and hears this story"),
+        MultiFieldPanel(
+            [
+                HelpPanel(
+                    "The public sees a story only when it is published, public, past its embargo, and every "
+                    "participant's consent is on record (a guardian's too for a minor)."
+                ),
+                FieldPanel("visibility"),
+                FieldPanel("embargo_until"),
+            ],
+            heading="Who may see it",
+        ),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.FilterField("visibility"),
+        index.FilterField("language"),
+        index.FilterField("community"),
+        index.RelatedFields("themes", [index.SearchField("name")]),
+    ]
+    parent_page_types = ["stories.StoryIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "story"
+        verbose_name_plural = "stories"
+
+    def clean(self):
+        super().clean()
+        if self.embargo_until and self.recorded_on and self.embargo_until < self.recorded_on:
+            raise ValidationError({"embargo_until": "The embargo cannot end before the story was recorded."})
+
+    @property
+    def kind(self) -> str:
+        return self.recording.kind if self.recording_id else StoryKind.TEXT
+
+    @property
+    def language_label(self) -> str:
+        return language_label(self.language)
+
+    @cached_property
+    def people(self):
+        return [p.person for p in self.participants.select_related("person")]
+
+    @property
+    def generations(self):
+        """The generations among the participants, oldest first, without repeats."""
+        seen = {}
+        for person in self.people:
+            seen.setdefault(person.generation.slug, person.generation)
+        return list(seen.values())
+
+    def is_visible_to_public(self) -> bool:
+        return StoryPage.objects.visible_to_public().filter(pk=self.pk).exists()
+
+    def can_be_seen_by(self, user) -> bool:
+        return self.is_visible_to_public() or self.editable_by(user)
+
+    def editable_by(self, user) -> bool:
+        return bool(user and user.is_authenticated and self.permissions_for_user(user).can_edit())
+
+    def route(self, request, path_components):
+        if len(path_components) == 1 and path_components[0] in story_routes and self.live:
+            return RouteResult(self, kwargs={"subview": path_components[0]})
+        return super().route(request, path_components)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["participants"] = self.participants.select_related("person")
+        return context
+
+    def serve(self, request, *args, subview: str | None = None, **kwargs):
+        public = self.is_visible_to_public()
+        if not public and not self.editable_by(request.user):
+            raise Http404("No story here.")
+        if subview:
+            response = story_routes[subview](request, self)
+        else:
+            response = super().serve(request, *args, **kwargs)
+        if not public:
+            response["Cache-Control"] = "private, no-store"
+        return response
+
+    def get_sitemap_urls(self, request=None):
+        return super().get_sitemap_urls(request) if self.is_visible_to_public() else []
+
+
+class CollectionPage(Page):
+    intro = RichTextField(blank=True)
+    curator = models.CharField(max_length=200, blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("intro"),
+        FieldPanel("curator"),
+        InlinePanel("entries", label="Stories", heading="Stories, in the order they play"),
+    ]
+    parent_page_types = ["stories.HomePage"]
+    subpage_types = []
+
+    def public_entries(self):
+        """The entries whose stories the public may see, in order."""
+        visible = StoryPage.objects.visible_to_public()
+        return list(self.entries.select_related("story", "story__community").filter(story__in=visible))
+
+
+class CollectionEntry(Orderable):
+    page = ParentalKey(CollectionPage, on_delete=models.CASCADE, related_name="entries")
+    story = models.ForeignKey(StoryPage, on_delete=models.CASCADE, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    start_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Where listening starts, in seconds (135 for 02:15)."
+    )
+
+    panels = [FieldPanel("story"), FieldPanel("note"), FieldPanel("start_seconds")]
+
+    @property
+    def start_label(self) -> str:
+        from .timecodes import format_clock
+
+        return format_clock(self.start_seconds or 0)
+
+
+class HomePage(Page):
+    intro = RichTextField(blank=True)
+    featured_collection = models.ForeignKey(
+        CollectionPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("featured_collection")]
+    subpage_types = ["stories.StoryIndexPage", "stories.CollectionPage"]
+    max_count = 1
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["recent_stories"] = (
+            StoryPage.objects.visible_to_public().select_related("community").order_by("-first_published_at")[:6]
+        )
+        context["themes"] = Theme.objects.all()
+        collection = self.featured_collection
+        context["featured_collection"] = collection if collection and collection.live else None
+        return context
