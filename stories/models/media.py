@@ -30,6 +30,9 @@ class StoryMedia(models.Model):
     access_copy = models.FileField(storage=private_storage, max_length=255, blank=True)
     access_content_type = models.CharField(max_length=100, blank=True)
     poster = models.FileField(storage=private_storage, max_length=255, blank=True)
+    access_copy_error = models.TextField(
+        blank=True, help_text="Why the access copy could not be made; until it is, the public hears nothing."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
