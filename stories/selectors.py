@@ -13,7 +13,8 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
     Stories sharing a theme come before those that only share the community; among them, each pick favours a story
     whose tellers add a generation not heard yet. A fixed number of queries.
     """
-    theme_ids = list(story.themes.values_list("pk", flat=True))
+    # Read the relation as objects, not as database rows: a preview holds its themes in memory, unsaved.
+    theme_ids = [theme.pk for theme in story.themes.all()]
     near = Q(community_id=story.community_id) if story.community_id else Q()
     if theme_ids:
         near |= Q(themes__in=theme_ids)
