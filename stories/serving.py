@@ -1,7 +1,10 @@
 """Recordings are served only here, after the visibility rule, with byte ranges so players can seek.
 
-Public files may be cached and revalidated. Anything else is `private, no-store` and carries no validators, so an
-anonymous visitor can never learn from an ETag, a 304 or a 412 that a restricted file exists or has changed.
+The public hears the access copy only, never the original (which may carry a phone's location and comments); until
+the copy exists the recording answers "being prepared" with no bytes. Public files carry validators but
+`Cache-Control: no-cache`: a story can be hidden at any moment, so no cache may answer for it without asking again.
+Anything else is `private, no-store` and carries no validators, so an anonymous visitor can never learn from an ETag,
+a 304 or a 412 that a restricted file exists or has changed.
 """
 
 import mimetypes
@@ -139,12 +142,26 @@ def _finish_headers(response, *, public: bool, etag: str, mtime: float) -> None:
     if public:
         response["ETag"] = etag
         response["Last-Modified"] = http_date(mtime)
-        response["Cache-Control"] = "public, max-age=3600"
+        # Stored by a shared cache only to be revalidated: a hidden story answers 404 to the next request at once.
+        response["Cache-Control"] = "no-cache"
     else:
         response["Cache-Control"] = "private, no-store"
 
 
 VARIANTS = ("access", "original", "poster")
+BEING_PREPARED_RETRY_SECONDS = 60
+
+
+def recording_being_prepared() -> HttpResponse:
+    """The answer while a recording's access copy is not made (or could not be): no bytes, try again later."""
+    response = HttpResponse(
+        "This recording is being prepared for listening. Please try again in a few minutes.\n",
+        status=503,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(BEING_PREPARED_RETRY_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_safe
@@ -162,7 +179,9 @@ def recording_file(request, media_id, variant):
     public = StoryPage.objects.visible_to_public().filter(recording=media).exists()
     if variant == "poster":
         field, content_type = media.poster, ""
-    elif variant == "access" and media.access_copy:
+    elif variant == "access":
+        if not media.access_copy:
+            return recording_being_prepared()
         field, content_type = media.access_copy, media.access_content_type
     else:
         field, content_type = media.file, media.content_type

@@ -128,7 +128,10 @@ def _story_url(story: StoryPage) -> str:
 
 
 def processing_label(story: StoryPage) -> str:
-    """What the story's header button says: where its transcript has got to."""
+    """What the story's header button says: where its transcript has got to, or that it cannot be played."""
+    media = story.recording
+    if media is not None and not media.access_copy and media.access_copy_error:
+        return "Recording: no listening copy (failed)"
     transcript = latest_transcript(media_id=story.recording_id)
     if transcript is None:
         return "Transcript: not requested"

@@ -180,6 +180,7 @@ def transcript_run(*, transcript_id: int) -> str:
             _check_language(engine=engine, media=media)
             result = engine.transcribe(path, on_progress=_progress_saver(transcript_id, media.duration_seconds))
     except (RecordingUnreadable, LanguageUnsupported) as error:
+        access_copy_fail(media_id=media.pk, reason=str(error))
         transcript_fail(transcript_id=transcript_id, reason=str(error))
         return "failed"
     except EngineUnavailable as error:
@@ -242,7 +243,18 @@ def recording_prepare_playback(*, media: StoryMedia, path: Path) -> None:
                 fields.append("poster")
     except PlaybackFailed as error:
         raise RecordingUnreadable(str(error)) from error
+    media.access_copy_error = ""
+    fields.append("access_copy_error")
     StoryMedia.objects.filter(pk=media.pk).update(**{name: getattr(media, name) for name in fields})
+
+
+def access_copy_fail(*, media_id, reason: str) -> None:
+    """Record why a recording has no access copy, for the admin; the public keeps hearing "being prepared".
+
+    A recording that already has an access copy keeps it: a later failure (a transcript) takes nothing away.
+    """
+    if StoryMedia.objects.filter(pk=media_id, access_copy="").update(access_copy_error=reason):
+        logger.warning("no access copy could be made of recording %s: %s", media_id, reason)
 
 
 def _progress_saver(transcript_id: int, duration: float | None):
@@ -275,6 +287,7 @@ def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
             )
             transcript.finished_at = timezone.now()
             transcript.save(update_fields=["status", "error", "finished_at", "updated_at"])
+            access_copy_fail(media_id=transcript.media_id, reason=transcript.error)
             logger.warning("transcript %s gave up after %s attempts: %s", transcript_id, transcript.attempts, reason)
             return "failed"
         transcript.status = Status.QUEUED

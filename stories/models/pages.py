@@ -205,8 +205,8 @@ class StoryPage(Page):
             response = story_routes[subview](request, self)
         else:
             response = super().serve(request, *args, **kwargs)
-        if not public:
-            response["Cache-Control"] = "private, no-store"
+        # A story can be hidden at any moment: a shared cache may keep a public answer only to ask again each time.
+        response["Cache-Control"] = "no-cache" if public else "private, no-store"
         return response
 
     def get_sitemap_urls(self, request=None):
@@ -264,6 +264,11 @@ class HomePage(Page):
             StoryPage.objects.visible_to_public().select_related("community").order_by("-first_published_at")[:6]
         )
         context["themes"] = Theme.objects.all()
-        collection = self.featured_collection
-        context["featured_collection"] = collection if collection and collection.live else None
+        context["featured_collection"] = self.public_featured_collection()
         return context
+
+    def public_featured_collection(self) -> CollectionPage | None:
+        """The featured collection if the public may open it: live, with no view restriction on it or above it."""
+        if self.featured_collection_id is None:
+            return None
+        return CollectionPage.objects.live().public().filter(pk=self.featured_collection_id).first()

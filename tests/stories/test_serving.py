@@ -1,5 +1,8 @@
 """Recordings are served privately, after the visibility rule, with byte ranges players can seek with."""
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -7,16 +10,32 @@ from stories.factories import public_story
 from stories.media import recording_store
 from stories.models import StoryPage, Visibility
 from stories.serving import MAX_RANGES
+from transcription.playback import access_copy_write
+from transcription.services import recording_prepare_playback
 
 from .test_intake_support import SPEECH_WAV
 
-SIZE = SPEECH_WAV.stat().st_size
-BYTES = SPEECH_WAV.read_bytes()
+
+def _access_copy_bytes() -> bytes:
+    """The listening copy the worker makes of the fixture: the same bytes every time."""
+    with tempfile.TemporaryDirectory() as folder:
+        destination = Path(folder) / "access.m4a"
+        access_copy_write(source=SPEECH_WAV, destination=destination)
+        return destination.read_bytes()
+
+
+BYTES = _access_copy_bytes()
+SIZE = len(BYTES)
+ORIGINAL = SPEECH_WAV.read_bytes()
 
 
 def stored_recording():
+    """A kept recording whose access copy the worker has made."""
     with open(SPEECH_WAV, "rb") as source:
-        return recording_store(source=source, original_filename="speech.wav")
+        media = recording_store(source=source, original_filename="speech.wav")
+    recording_prepare_playback(media=media, path=Path(media.file.path))
+    media.refresh_from_db()
+    return media
 
 
 @pytest.fixture
@@ -43,9 +62,9 @@ def test_a_public_recording_is_served_whole_with_validators(client, public_recor
     assert body(response) == BYTES
     assert response["Accept-Ranges"] == "bytes"
     assert response["Content-Length"] == str(SIZE)
-    assert response["Content-Type"] == "audio/wav"
+    assert response["Content-Type"] == "audio/mp4"
     assert "ETag" in response
-    assert response["Cache-Control"].startswith("public")
+    assert response["Cache-Control"] == "no-cache"
 
 
 def test_a_range_gets_206_with_the_right_content_range(client, public_recording_url):
@@ -137,7 +156,7 @@ def test_nginx_can_serve_the_bytes_after_the_check(client, settings, public_reco
     response = client.get(public_recording_url)
     assert response.status_code == 200
     assert response["X-Accel-Redirect"].startswith("/_recordings/recordings/")
-    assert response["X-Accel-Redirect"].endswith("/original.wav")
+    assert response["X-Accel-Redirect"].endswith("/access.m4a")
     assert response.content == b""
     assert client.get(private_recording_url).status_code == 404
 
@@ -151,4 +170,4 @@ def test_the_preservation_master_is_not_served_to_the_public(client, public_reco
     client.force_login(facilitator)
     response = client.get(original_url)
     assert response.status_code == 200
-    assert body(response) == BYTES
+    assert body(response) == ORIGINAL
