@@ -117,11 +117,16 @@ def original_name_as_text(original_filename: str) -> str:
 
 
 def recording_store(
-    *, source: BinaryIO | Iterable[bytes], original_filename: str, max_bytes: int | None = None
+    *,
+    source: BinaryIO | Iterable[bytes],
+    original_filename: str,
+    max_bytes: int | None = None,
+    process: bool = True,
 ) -> StoryMedia:
     """Stream a recording into private storage, hash it, probe it, and record it.
 
-    A refused file leaves nothing behind. Processing (access copy, transcript) is announced once the row commits.
+    A refused file leaves nothing behind. With `process`, the access copy and transcript are announced once the row
+    commits; without, nothing is made until `recording_process` (a storyteller's upload waits for their consent).
     """
     media_id = uuid.uuid4()
     folder = Path(private_storage().location) / recording_folder(media_id)
@@ -130,16 +135,26 @@ def recording_store(
     chunks = _read_chunks(source) if hasattr(source, "read") else source
     try:
         size, sha256 = _write_chunks(chunks, partial, max_bytes or settings.STORY_UPLOAD_MAX_BYTES)
-        return _keep(media_id=media_id, partial=partial, size=size, sha256=sha256, original_filename=original_filename)
+        return _keep(
+            media_id=media_id,
+            partial=partial,
+            size=size,
+            sha256=sha256,
+            original_filename=original_filename,
+            process=process,
+        )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
-def recording_store_file(*, path: Path, original_filename: str, max_bytes: int | None = None) -> StoryMedia:
+def recording_store_file(
+    *, path: Path, original_filename: str, max_bytes: int | None = None, process: bool = True
+) -> StoryMedia:
     """Keep a file already assembled in private storage (a resumable upload): moved, not copied, then hashed and probed.
 
     The file is read in chunks to hash it, so a large recording is never held in memory. Refused: the file is gone.
+    `process` as for `recording_store`.
     """
     media_id = uuid.uuid4()
     folder = Path(private_storage().location) / recording_folder(media_id)
@@ -164,6 +179,7 @@ def recording_store_file(*, path: Path, original_filename: str, max_bytes: int |
             size=size,
             sha256=digest.hexdigest(),
             original_filename=original_filename,
+            process=process,
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -171,7 +187,9 @@ def recording_store_file(*, path: Path, original_filename: str, max_bytes: int |
         raise
 
 
-def _keep(*, media_id: uuid.UUID, partial: Path, size: int, sha256: str, original_filename: str) -> StoryMedia:
+def _keep(
+    *, media_id: uuid.UUID, partial: Path, size: int, sha256: str, original_filename: str, process: bool
+) -> StoryMedia:
     if size == 0:
         raise RecordingRefused("This file is empty.")
     description = probe_recording(partial)
@@ -192,9 +210,16 @@ def _keep(*, media_id: uuid.UUID, partial: Path, size: int, sha256: str, origina
         width=description["width"],
         height=description["height"],
     )
-    transaction.on_commit(lambda: recording_stored.send(sender=StoryMedia, media_id=media.id))
+    if process:
+        recording_process(media=media)
     logger.info("stored recording %s (%s bytes, %s)", media.id, size, media.container)
     return media
+
+
+def recording_process(*, media: StoryMedia) -> None:
+    """Announce, once the transaction commits, that a recording needs its access copy and transcript."""
+    media_id = media.pk
+    transaction.on_commit(lambda: recording_stored.send(sender=StoryMedia, media_id=media_id))
 
 
 def recording_delete_files(*, media: StoryMedia) -> None:

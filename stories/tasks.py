@@ -13,5 +13,5 @@ def lift_embargoes() -> list[int]:
 
 @task()
 def clear_abandoned_uploads() -> int:
-    """Run once a day: removes resumable uploads that never became part of a story."""
+    """Run every quarter hour (`queue_upload_sweep`): deletes uploads no story took, with their files."""
     return services.share_uploads_clear_abandoned()

@@ -18,7 +18,13 @@ from django.utils.html import escape, linebreaks
 from django.utils.text import slugify
 
 from ..generations import ADULT_AGE
-from ..media import RecordingRefused, RecordingTooLarge, recording_delete_files, recording_store_file
+from ..media import (
+    RecordingRefused,
+    RecordingTooLarge,
+    recording_delete_files,
+    recording_process,
+    recording_store_file,
+)
 from ..models import (
     Consent,
     CorrectionRequest,
@@ -38,6 +44,11 @@ from ..models import (
 from .review import facilitator_review_workflow
 
 logger = logging.getLogger(__name__)
+
+# A recording nobody has submitted with consent is kept only while it is on its way. Once nothing has arrived for
+# UPLOAD_ABANDONED_AFTER it is abandoned; the sweep runs every UPLOAD_SWEEP_INTERVAL, so it is gone within the hour.
+UPLOAD_ABANDONED_AFTER = datetime.timedelta(minutes=45)
+UPLOAD_SWEEP_INTERVAL = datetime.timedelta(minutes=15)
 
 
 class InviteUnusable(Exception):
@@ -141,13 +152,19 @@ def share_upload_append(*, upload: ShareUpload, offset: int, chunks: Iterable[by
 
 
 def share_upload_finish(*, upload: ShareUpload) -> StoryMedia:
-    """Turn a complete upload into a stored, probed recording. A refused file leaves neither file nor row."""
+    """Turn a complete upload into a stored, probed recording. A refused file leaves neither file nor row.
+
+    Probed only, so a file that is not a recording is refused at once: nothing is copied or transcribed until
+    `story_submit` attaches the recording to a story with its storytellers' consent.
+    """
     try:
         with transaction.atomic():
             upload = ShareUpload.objects.select_for_update().get(pk=upload.pk)
             if upload.recording_id:
                 return upload.recording
-            media = recording_store_file(path=share_upload_path(upload), original_filename=upload.original_filename)
+            media = recording_store_file(
+                path=share_upload_path(upload), original_filename=upload.original_filename, process=False
+            )
             upload.recording = media
             upload.save(update_fields=["recording"])
             return media
@@ -168,14 +185,29 @@ def share_upload_discard(*, upload: ShareUpload) -> None:
     upload.delete()
 
 
-def share_uploads_clear_abandoned(*, older_than: datetime.timedelta = datetime.timedelta(days=2)) -> int:
-    """Delete uploads never attached to a story, with their files; returns how many went."""
-    cutoff = timezone.now() - older_than
-    abandoned = ShareUpload.objects.filter(created_at__lt=cutoff).exclude(recording__stories__isnull=False)
+def share_upload_last_activity(*, upload: ShareUpload) -> datetime.datetime:
+    """When anything last happened to an upload: started, a piece arrived (the file's time) or it was completed."""
+    moments = [upload.created_at]
+    if upload.recording_id:
+        moments.append(upload.recording.created_at)
+    try:
+        moments.append(datetime.datetime.fromtimestamp(share_upload_path(upload).stat().st_mtime, tz=datetime.UTC))
+    except FileNotFoundError:
+        pass
+    return max(moments)
+
+
+def share_uploads_clear_abandoned(*, idle_for: datetime.timedelta = UPLOAD_ABANDONED_AFTER) -> int:
+    """Delete uploads no story took and nothing reached for `idle_for`, with their files; returns how many went."""
+    cutoff = timezone.now() - idle_for
+    candidates = ShareUpload.objects.filter(created_at__lt=cutoff).exclude(recording__stories__isnull=False)
     count = 0
-    for upload in abandoned.select_related("recording"):
-        share_upload_discard(upload=upload)
-        count += 1
+    for upload in candidates.select_related("recording"):
+        if share_upload_last_activity(upload=upload) < cutoff:
+            share_upload_discard(upload=upload)
+            count += 1
+    if count:
+        logger.info("deleted %s abandoned upload(s)", count)
     return count
 
 
@@ -248,6 +280,9 @@ def story_submit(
             guardian_name=guardian,
             guardian_consented_on=today if guardian else None,
         )
+    if recording is not None:
+        # The storytellers have consented: only now is the recording copied for listening and transcribed.
+        recording_process(media=recording)
     revision = story.save_revision(log_action=True)
     facilitator_review_workflow().start(story, user=None)
     token = secrets.token_urlsafe(32)

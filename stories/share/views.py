@@ -111,7 +111,8 @@ def _submit(request, invite, form, storytellers, wording):
                 media = upload.recording
             elif cleaned.get("recording"):
                 uploaded = cleaned["recording"]
-                media = recording_store(source=uploaded, original_filename=uploaded.name)
+                # Stored and probed here; processed only once story_submit records the storytellers' consent.
+                media = recording_store(source=uploaded, original_filename=uploaded.name, process=False)
             entries = [f.entry() for f in storytellers.forms if f.has_changed() and f.cleaned_data]
             if not entries:
                 form.add_error(None, "Please tell us who is telling the story.")

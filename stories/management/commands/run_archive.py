@@ -7,6 +7,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from stories.services.intake import UPLOAD_SWEEP_INTERVAL
+
 # One worker takes every queue: transcription and search indexing share it. transcription_worker is db_worker
 # plus the reaper that returns jobs left running by a killed worker.
 WORKER_COMMAND = ["transcription_worker", "--queue-name", "*", "--no-reload"]
@@ -27,13 +29,18 @@ class Command(BaseCommand):
         }
         self.stdout.write(self.style.SUCCESS(f"Story Archive is at http://127.0.0.1:{port}/ (admin: /admin/)."))
         self.stdout.write("The worker transcribes and indexes in the background. Press Ctrl-C to stop.")
-        next_daily_run = time.monotonic()
+        # The main job stands in for cron: embargoes lift once a day; abandoned uploads go every quarter hour.
+        schedule = {
+            "queue_daily_tasks": DAY_SECONDS,
+            "queue_upload_sweep": UPLOAD_SWEEP_INTERVAL.total_seconds(),
+        }
+        next_run = dict.fromkeys(schedule, time.monotonic())
         try:
             while all(process.poll() is None for process in processes.values()):
-                # The main job stands in for cron: embargoes lift and abandoned uploads go once a day.
-                if time.monotonic() >= next_daily_run:
-                    subprocess.run([*manage, "queue_daily_tasks"], check=False)
-                    next_daily_run = time.monotonic() + DAY_SECONDS
+                for command, every in schedule.items():
+                    if time.monotonic() >= next_run[command]:
+                        subprocess.run([*manage, command], check=False)
+                        next_run[command] = time.monotonic() + every
                 time.sleep(0.5)
             stopped = next(name for name, process in processes.items() if process.poll() is not None)
             self.stderr.write(f"The {stopped} process stopped; stopping the rest.")
