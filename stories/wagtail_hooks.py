@@ -3,6 +3,7 @@ records, correction notes, withdrawals, and recording a withdrawal for a partici
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,6 +16,7 @@ from wagtail.admin.widgets import Button
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .documents import document_may_be_served
 from .models import Community, Consent, CorrectionRequest, Dialogue, Invite, Person, StoryPage, Theme, Withdrawal
 from .services import story_withdraw
 
@@ -182,3 +184,10 @@ def withdrawal_button(page, user, view_name, next_url=None):
                 icon_name="warning",
                 priority=90,
             )
+
+
+@hooks.register("before_serve_document")
+def documents_private_unless_a_public_page_links_them(document, request):
+    """A document (a signed consent form, say) is not found by anyone its rule does not let in."""
+    if not document_may_be_served(document, request.user):
+        raise Http404("No document here.")

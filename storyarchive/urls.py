@@ -24,8 +24,10 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    # Public images only; recordings live under PRIVATE_MEDIA_ROOT and are served by stories.views.
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Public images only; recordings live under PRIVATE_MEDIA_ROOT and are served by stories.views, and documents
+    # (MEDIA_ROOT/documents) only through /documents/, after the rule in stories.documents.
+    for folder in ("images", "original_images"):
+        urlpatterns += static(f"{settings.MEDIA_URL}{folder}/", document_root=settings.MEDIA_ROOT / folder)
 
 urlpatterns += [
     # transcript.vtt/.srt/.txt at a story's own address; Wagtail's catch-all only matches slash-ended paths.
