@@ -11,6 +11,7 @@ from stories.factories import PersonFactory, public_story, theme
 from stories.media import recording_store
 from stories.signals import recording_stored
 from transcription.models import Segment, Transcript
+from transcription.services import recording_prepare_playback
 
 # Playwright's sync API keeps an event loop running in this thread; the ORM calls in the tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -137,6 +138,7 @@ def garden_story():
     """A public story playing garden.ogg, with a current transcript of three lines at known times."""
     with recordings_not_transcribed(), open(CLIP, "rb") as source:
         media = recording_store(source=source, original_filename="garden.ogg")
+    recording_prepare_playback(media=media, path=Path(media.file.path))  # the access copy the public hears
     story = public_story(
         title="Grandmother's garden",
         people=[PersonFactory(display_name="Rosa", birth_year=1948)],
