@@ -8,6 +8,7 @@ import functools
 import hashlib
 import logging
 import os
+import re
 import shutil
 import threading
 from collections import deque
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from django.conf import settings
 
@@ -27,6 +28,26 @@ NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0
 # A segment whose text repeats a phrase this many times in a row is a decoding loop, not what was said.
 REPEATS_BEFORE_LOOP = 3
+# People speak two or three words a second and a fast talker reaches four, so more words than this for each second
+# of voiced sound were made up, not heard: on 0.6 s of noisy speech tiny.en wrote "We'll see you in the next video.
+# Bye." (eight words). The one word more lets a single short word ("Yes.") through, however quickly it is said.
+MOST_WORDS_PER_SECOND = 6
+# What Whisper writes when it hears too little: phrases from the videos it learnt from. Each is believed only when its
+# sound holds it at an ordinary pace and is loud enough to be heard; a storyteller's real "Thank you." at the end
+# of a story is both.
+STOCK_PHRASES = (
+    "thank you", "thank you very much", "thank you so much", "thanks", "thank you for watching",
+    "thanks for watching", "thank you for listening", "thanks for listening", "subscribe", "please subscribe",
+    "like and subscribe", "don't forget to subscribe", "see you in the next one", "see you in the next video",
+    "see you next time", "see you soon", "bye", "bye bye", "goodbye", "you", "subtitles by the amara org community",
+    "♪", "♫",
+)  # fmt: skip
+# The words Whisper puts before a stock phrase: "I'll see you next time".
+STOCK_LEAD_INS = ("i'll", "we'll", "i will", "we will", "and", "so", "okay")
+# A stock phrase faster than an ordinary pace of speech was not said.
+ORDINARY_WORDS_PER_SECOND = 3
+# JFK's inaugural address turned down to -57 dBFS is still written down word for word; at -67 dBFS tiny.en invents.
+QUIETEST_SPEECH_DBFS = -60.0
 # The most sound the model is handed at once. faster-whisper finds the speech and computes the spectrogram of all it
 # is given in one go, so this, not the recording's length, sets a worker's peak memory (see sound.py).
 WINDOW_SECONDS = 120
@@ -269,7 +290,8 @@ class FasterWhisperEngine:
                         reported = window.end
                         on_progress(reported)
                     continue
-                for segment in restore_speech_timestamps(future.result(), piece.chunks, rate):
+                believed = believable_segments(future.result(), speech=piece.samples, rate=rate)
+                for segment in restore_speech_timestamps(believed, piece.chunks, rate):
                     reported = max(reported, window.start + float(segment.end))
                     if on_progress:
                         on_progress(reported)
@@ -316,6 +338,57 @@ class FasterWhisperEngine:
             detected, probability, _ = model.detect_language(audio=np.zeros(0, dtype=np.float32))
             heard = (detected, probability)
         return Transcription(language=heard[0], language_probability=float(heard[1]), duration=duration, segments=kept)
+
+
+def words_sound_can_hold(seconds: float) -> float:
+    """The most words that `seconds` of voiced sound can carry."""
+    return MOST_WORDS_PER_SECOND * seconds + 1
+
+
+_STOCK_PHRASE = r"(?:(?:{}) )?(?:{})".format(
+    "|".join(re.escape(lead_in) for lead_in in STOCK_LEAD_INS),
+    "|".join(re.escape(phrase) for phrase in sorted(STOCK_PHRASES, key=len, reverse=True)),
+)
+_ONLY_STOCK_PHRASES = re.compile(rf"{_STOCK_PHRASE}(?: {_STOCK_PHRASE})*")
+
+
+def is_stock_phrase(text: str) -> bool:
+    """The text says nothing but Whisper's stock phrases (or nothing at all: "...")."""
+    spoken = " ".join(re.findall(r"[\w']+|[♪♫]", text.lower()))
+    return not spoken or _ONLY_STOCK_PHRASES.fullmatch(spoken) is not None
+
+
+HeardSegment = TypeVar("HeardSegment")
+
+
+def believable_segments(segments: list[HeardSegment], *, speech, rate: int) -> list[HeardSegment]:
+    """Whisper's segments for one piece of speech, less those its sound cannot have held.
+
+    Times are in the piece, which holds nothing but what the voice activity filter heard as speech, so a segment's
+    voiced sound is the piece's samples between its start and end. All is dropped when the piece's text is more words
+    than its sound carries; then each segment that is; then stock phrases on sound too short or too quiet for them.
+    """
+    from .sound import loudness_dbfs
+
+    length = len(speech) / rate
+    counted = [(segment, len(collapse_repetition(segment.text.strip()).split())) for segment in segments]
+    if sum(count for _, count in counted) > words_sound_can_hold(length):
+        logger.info("dropped %s segments: more words than %.2f s of speech can hold", len(segments), length)
+        return []
+    kept = []
+    for segment, count in counted:
+        start, end = (min(max(float(moment), 0.0), length) for moment in (segment.start, segment.end))
+        if count > words_sound_can_hold(end - start):
+            logger.info("dropped a segment of %s words in %.2f s of speech", count, end - start)
+            continue
+        if is_stock_phrase(segment.text) and (
+            count > (end - start) * ORDINARY_WORDS_PER_SECOND
+            or loudness_dbfs(speech[int(start * rate) : int(end * rate)]) < QUIETEST_SPEECH_DBFS
+        ):
+            logger.info("dropped a stock phrase on %.2f s of speech too short or quiet for it", end - start)
+            continue
+        kept.append(segment)
+    return kept
 
 
 def _spoken_segment(segment, *, offset: float) -> SpokenSegment | None:

@@ -167,3 +167,11 @@ def _window_chunks(chunks: list[dict], start: int, end: int) -> list[dict]:
             parts.append({"start": chunk["start"] + first, "end": chunk["start"] + last})
         joined += length
     return parts
+
+
+def loudness_dbfs(samples: np.ndarray) -> float:
+    """How loud samples in [-1, 1) are on average (their RMS), in decibels below full scale; -inf for no sound."""
+    if not len(samples):
+        return float("-inf")
+    power = float(np.mean(np.square(samples, dtype=np.float64)))
+    return 10 * float(np.log10(power)) if power > 0 else float("-inf")

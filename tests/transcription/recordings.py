@@ -26,6 +26,20 @@ def samples(name: str) -> np.ndarray:
     return decode_audio(str(AUDIO / f"{name}.ogg"), sampling_rate=RATE)
 
 
+def pink_noise(length: int, *, seed: int) -> np.ndarray:
+    """Pink noise (as sox's `synth pinknoise`) peaking at full scale, the same for the same seed."""
+    spectrum = np.fft.rfft(np.random.default_rng(seed).normal(0, 1, length))
+    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+    noise = np.fft.irfft(spectrum, length)
+    return (noise / np.abs(noise).max()).astype(np.float32)
+
+
+def noisy_fragment(name: str, *, start: float, seconds: float = 0.6, noise: float = 0.2, seed: int) -> np.ndarray:
+    """A scrap of a fixture clip with pink noise over it: less sound than a sentence needs."""
+    scrap = samples(name)[int(start * RATE) : int((start + seconds) * RATE)]
+    return np.clip(scrap + noise * pink_noise(len(scrap), seed=seed), -1, 1)
+
+
 def write_audio(
     destination: Path, sound: np.ndarray, *, container: str, codec: str, rate: int = RATE, video: str | None = None
 ) -> Path:

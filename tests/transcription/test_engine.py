@@ -11,9 +11,12 @@ import pytest
 from tests.transcription.recordings import AUDIO, KNOWN_TEXT, RATE, samples, word_error_rate, write_audio
 from transcription.engine import (
     EngineUnavailable,
+    SpokenSegment,
     _is_whisper_model,
+    believable_segments,
     collapse_repetition,
     engine_for,
+    is_stock_phrase,
     model_directory,
     multilingual_base_directory,
 )
@@ -38,6 +41,52 @@ def test_repetition_loops_collapse_to_one_phrase():
     assert collapse_repetition("Thank you. Thank you. Thank you. Thank you. See you.") == "Thank you. See you."
     assert collapse_repetition("no no no no") == "no"
     assert collapse_repetition("we went home, we went home") == "we went home, we went home"
+
+
+def said(segments: list[SpokenSegment]) -> list[str]:
+    return [segment.text for segment in segments]
+
+
+def test_a_segment_with_more_words_than_its_voiced_sound_can_carry_is_dropped():
+    """The same eight words are kept over three seconds of speech and dropped over 0.4 s: the bound does it."""
+    speech = samples("jfk")  # eleven seconds of speech: the piece Whisper heard, times within it
+    invented = "We'll see you in the next video, all of you."
+    dense = SpokenSegment(start=0.0, end=0.4, text=invented)
+    believable = SpokenSegment(start=0.5, end=3.5, text=invented)
+    real = SpokenSegment(start=4.0, end=6.0, text="And so my fellow Americans,")
+
+    assert said(believable_segments([dense, real], speech=speech, rate=RATE)) == ["And so my fellow Americans,"]
+    assert said(believable_segments([believable, real], speech=speech, rate=RATE)) == [invented, real.text]
+
+
+def test_a_scrap_of_speech_whose_text_altogether_is_too_much_keeps_none_of_it():
+    """Over 0.6 s, "Yes." alone is believable; after a sentence Whisper made up from the same scrap, it is not."""
+    scrap = samples("jfk")[: int(0.6 * RATE)]
+    made_up = SpokenSegment(start=0.0, end=0.42, text="We'll see you in the next video.")
+    short = SpokenSegment(start=0.5, end=0.6, text="Yes.")
+
+    assert said(believable_segments([made_up, short], speech=scrap, rate=RATE)) == []
+    assert said(believable_segments([short], speech=scrap, rate=RATE)) == ["Yes."]
+
+
+def test_stock_phrases_stay_only_on_sound_long_and_loud_enough_to_hold_them():
+    speech = samples("jfk")
+    quiet = speech * 0.0003  # about -85 dBFS
+    thanks = SpokenSegment(start=1.0, end=2.0, text="Thank you.")
+    hurried = SpokenSegment(start=1.0, end=1.3, text="Thank you.")
+    story = SpokenSegment(start=1.0, end=2.0, text="My grandmother.")
+
+    assert said(believable_segments([thanks], speech=speech, rate=RATE)) == ["Thank you."]
+    assert said(believable_segments([hurried], speech=speech, rate=RATE)) == []
+    assert said(believable_segments([thanks], speech=quiet, rate=RATE)) == []
+    assert said(believable_segments([story], speech=quiet, rate=RATE)) == ["My grandmother."]
+
+
+def test_stock_phrases_are_recognised_alone_or_strung_together_but_not_inside_a_sentence():
+    for text in ["I'll see you in the next one, see you in the next one.", "Thanks for watching!", "♪♪", "...", "You"]:
+        assert is_stock_phrase(text), text
+    for text in ["Thank you for the garden.", "See you at the river.", "You never met her."]:
+        assert not is_stock_phrase(text), text
 
 
 def test_a_model_path_without_a_model_is_refused(tmp_path):

@@ -17,6 +17,7 @@ from tests.transcription.recordings import (
     RATE,
     bad_media_set,
     damaged_recording,
+    noisy_fragment,
     samples,
     store,
     word_error_rate,
@@ -177,6 +178,44 @@ def test_silence_and_noise_say_no_speech_detected_instead_of_inventing_words(
 
     assert transcript.status == Transcript.Status.DONE
     assert transcript.no_speech and transcript.segments.count() == 0
+
+
+# Scraps of JFK's clip (start, noise seed) for which tiny.en wrote a whole sentence.
+INVENTED = {
+    "We'll see you in the next video. Bye.": (9.6, 3),
+    "I'm going to follow them there.": (1.4, 0),
+    "Thank you all for coming.": (5.6, 0),
+}
+
+
+@pytest.mark.parametrize(("start", "seed"), INVENTED.values(), ids=INVENTED.keys())
+def test_a_scrap_of_noisy_speech_says_no_speech_detected_instead_of_an_invented_sentence(
+    start, seed, tmp_path, django_capture_on_commit_callbacks, client
+):
+    """0.6 s of speech under noise cannot hold a sentence; the story page and the text download say no speech."""
+    scrap = noisy_fragment("jfk", start=start, seed=seed)
+    path = write_audio(tmp_path / "scrap.ogg", scrap, container="ogg", codec="libopus", rate=48_000)
+    transcript = transcribed(path, django_capture_on_commit_callbacks)
+
+    assert transcript.status == Transcript.Status.DONE
+    assert list(transcript.segments.values_list("text", flat=True)) == []
+    assert transcript.no_speech
+    story = public_story(recording=transcript.media)
+    assert "No speech detected" in client.get(story.url).content.decode()
+    assert "No speech detected" in client.get(f"{story.url}transcript.txt").content.decode()
+
+
+def test_a_scrap_that_holds_real_words_keeps_them(tmp_path, django_capture_on_commit_callbacks, client):
+    """The bound drops only what the sound cannot carry: two words in 0.6 s are believable, and kept."""
+    scrap = noisy_fragment("jfk", start=1.0, noise=0.05, seed=0)
+    path = write_audio(tmp_path / "scrap.ogg", scrap, container="ogg", codec="libopus", rate=48_000)
+    transcript = transcribed(path, django_capture_on_commit_callbacks)
+
+    assert not transcript.no_speech
+    assert "my fellow" in " ".join(transcript.segments.values_list("text", flat=True)).lower()
+    story = public_story(recording=transcript.media)
+    page = client.get(story.url).content.decode()
+    assert "No speech detected" not in page and "my fellow" in page.lower()
 
 
 def test_a_long_recording_keeps_each_clip_at_its_true_offset(tmp_path, django_capture_on_commit_callbacks):
