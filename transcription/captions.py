@@ -6,6 +6,8 @@ from stories.timecodes import format_clock
 
 from .models import Segment
 
+NO_SPEECH = "No speech detected in this recording."
+
 
 def _timestamp(seconds: float, separator: str) -> str:
     millis = max(round(seconds * 1000), 0)
@@ -49,7 +51,8 @@ def srt(segments: Iterable[Segment]) -> str:
 
 
 def plain_text(segments: Iterable[Segment], *, title: str = "") -> str:
-    """The words, one segment a line, each with the moment it starts (02:15)."""
+    """The words, one segment a line, each with the moment it starts (02:15); or that no speech was heard."""
     lines = [title, ""] if title else []
-    lines += [f"[{format_clock(segment.start)}] {_one_line(segment.text)}" for segment in segments]
+    spoken = [f"[{format_clock(segment.start)}] {_one_line(segment.text)}" for segment in segments]
+    lines += spoken or [NO_SPEECH]
     return "\n".join(lines) + "\n"
