@@ -1,35 +1,37 @@
-"""Signals only enqueue: each event that can change what the public sees queues a refresh once the data is saved."""
+"""Reactions to the stories app's announcements: a hidden story leaves the index at once; the rest is queued."""
 
-from django.db import transaction
-from wagtail.models import Page
+import logging
+
+from django.db import DatabaseError, transaction
 
 from stories.models import StoryPage
 
 from .models import StoryDocument, StoryFacetValue
+from .services import story_index_forget
 from .tasks import refresh_story_index
+
+logger = logging.getLogger(__name__)
 
 
 def enqueue_refresh(story_id: int) -> None:
     transaction.on_commit(lambda: refresh_story_index.enqueue(story_id))
 
 
-def story_page_changed(sender, instance, **kwargs):
-    """Published (an edit goes live this way), unpublished or deleted."""
-    enqueue_refresh(instance.pk)
-
-
 def story_visibility_changed(sender, story_id, **kwargs):
-    enqueue_refresh(story_id)
+    """Sent on commit for every change to an input of the visibility rule: the story may now be shown."""
+    refresh_story_index.enqueue(story_id)
 
 
-def view_restriction_changed(sender, instance, **kwargs):
-    """A password, login or group restriction put on a page or taken off: every story at or below it changes."""
-    # By id, not instance.page: when a page is deleted its restrictions go first and the page may be gone by now.
-    path = Page.objects.filter(pk=instance.page_id).values_list("path", flat=True).first()
-    if path is None:
-        return
-    for story_id in StoryPage.objects.filter(path__startswith=path).values_list("pk", flat=True):
-        enqueue_refresh(story_id)
+def stories_hidden(sender, story_ids, **kwargs):
+    """Sent inside the transaction that hid the stories: the index forgets them before the response."""
+    try:
+        story_index_forget(story_ids=story_ids)
+    except DatabaseError:
+        raise
+    except Exception:
+        # An external index that cannot be reached must not undo a withdrawal. The refresh queued on commit removes
+        # the stories once it answers, and until then every search runs the rule again on the hits it shows.
+        logger.exception("the search index could not forget stories %s now; their refresh is queued", sorted(story_ids))
 
 
 def transcript_ready(sender, transcript_id, media_id, **kwargs):

@@ -89,3 +89,26 @@ class IndexChange(models.Model):
 
     def __str__(self):
         return f"{self.story_id or 'everything'} ({self.token})"
+
+
+class IndexCheck(models.Model):
+    """One run of the reconciler (`search_index verify`): the index compared with the visibility rule, both ways."""
+
+    backend = models.CharField(max_length=20)
+    checked_at = models.DateTimeField(db_index=True)
+    indexed = models.PositiveIntegerField(help_text="Stories in the index.")
+    public = models.PositiveIntegerField(help_text="Stories the rule lets the public see.")
+    hidden_but_indexed = models.PositiveIntegerField(help_text="In the index though the rule hides them: drift.")
+    missing = models.PositiveIntegerField(help_text="Public, not in the index, no refresh queued: drift.")
+    pending = models.PositiveIntegerField(help_text="Public, not in the index yet, a refresh queued: not drift.")
+    repaired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self):
+        return f"{self.checked_at:%Y-%m-%d %H:%M}: {self.drift} out of place"
+
+    @property
+    def drift(self) -> int:
+        return self.hidden_but_indexed + self.missing

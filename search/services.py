@@ -3,7 +3,13 @@
 import logging
 import time
 
+from django.db import transaction
+from django.utils import timezone
+
+from stories.models import StoryPage
+
 from .backends import get_search_backend
+from .models import IndexCheck
 from .selectors import indexed_stories, indexed_story, public_stories_to_index
 
 logger = logging.getLogger(__name__)
@@ -30,3 +36,69 @@ def search_index_rebuild(*, progress=None) -> int:
     if progress is not None:
         records = progress(records, total=public_stories_to_index().count())
     return get_search_backend().rebuild(records)
+
+
+def story_index_forget(*, story_ids) -> int:
+    """Take stories the rule now hides out of the index, in the caller's transaction; returns how many were in it."""
+    backend = get_search_backend()
+    present = backend.indexed_ids(among=story_ids)
+    for story_id in sorted(present):
+        backend.remove_story(story_id)
+    if present:
+        logger.info("stories %s hidden: taken out of the index", sorted(present))
+    return len(present)
+
+
+def _refresh_pending() -> set[int]:
+    """Stories whose refresh is queued and not yet run: missing from the index for now, as showing may wait."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import refresh_story_index
+
+    queued = DBTaskResult.objects.filter(
+        task_path=refresh_story_index.module_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).values_list("args_kwargs", flat=True)
+    return {int(args["args"][0]) for args in queued if args.get("args")}
+
+
+def search_index_verify(*, repair: bool = True) -> IndexCheck:
+    """Compare the index with the visibility rule both ways, repair what differs, and record the result.
+
+    A story in the index that the rule hides, or a public story missing with no refresh queued, means a path that
+    changes visibility was not announced: it is logged as an error."""
+    backend = get_search_backend()
+    public = set(StoryPage.objects.visible_to_public().values_list("pk", flat=True))
+    indexed = backend.indexed_ids()
+    hidden_but_indexed = indexed - public
+    missing = public - indexed
+    pending = missing & _refresh_pending()
+    unannounced = missing - pending
+    if hidden_but_indexed:
+        logger.error(
+            "the search index held %d stories the public may not see: %s",
+            len(hidden_but_indexed),
+            sorted(hidden_but_indexed)[:50],
+        )
+    if unannounced:
+        logger.error(
+            "the search index lacked %d public stories with no refresh queued: %s",
+            len(unannounced),
+            sorted(unannounced)[:50],
+        )
+    if repair:
+        with transaction.atomic():
+            for story_id in sorted(hidden_but_indexed):
+                backend.remove_story(story_id)
+        for story_id in sorted(unannounced):
+            story_index_refresh(story_id=story_id)
+    return IndexCheck.objects.create(
+        backend=backend.name,
+        checked_at=timezone.now(),
+        indexed=len(indexed),
+        public=len(public),
+        hidden_but_indexed=len(hidden_but_indexed),
+        missing=len(unannounced),
+        pending=len(pending),
+        repaired=repair and bool(hidden_but_indexed or unannounced),
+    )

@@ -7,7 +7,9 @@ class StoriesConfig(AppConfig):
     name = "stories"
 
     def ready(self):
+        from . import receivers
         from .roles import ensure_facilitators_group
 
+        receivers.connect()
         # Without a sender filter: the image and document permissions exist only after their own apps migrate.
         post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")

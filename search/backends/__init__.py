@@ -16,6 +16,9 @@ class StorySearchBackend(Protocol):
 
     def remove_story(self, story_id: int) -> None: ...
 
+    def indexed_ids(self, among=None) -> set[int]:
+        """The ids of the stories in the index: all of them, or those among `among` (an iterable of ids)."""
+
     def rebuild(self, stories) -> int:
         """Replace the whole index with `stories` (an iterable of IndexedStory); return how many were indexed."""
 

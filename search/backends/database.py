@@ -50,6 +50,13 @@ class DatabaseBackend:
                 cursor.execute("DELETE FROM search_word_fts WHERE rowid = %s", [story_id])
         StoryDocument.objects.filter(pk=story_id).delete()
 
+    def indexed_ids(self, among=None) -> set[int]:
+        """The ids of the stories in the index: all of them, or those among `among`."""
+        documents = StoryDocument.objects.all()
+        if among is not None:
+            documents = documents.filter(pk__in=list(among))
+        return set(documents.values_list("pk", flat=True))
+
     def rebuild(self, stories) -> int:
         """Replace the whole index in one transaction, so searches see the old index until the new one is whole."""
         with transaction.atomic():

@@ -4,6 +4,7 @@ import datetime
 import functools
 from collections import defaultdict
 
+from django.core.cache import cache
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
@@ -19,12 +20,18 @@ def visible_story_ids(story_ids) -> set[int]:
     return set(StoryPage.objects.visible_to_public().filter(pk__in=list(story_ids)).values_list("pk", flat=True))
 
 
+# How long a story found stale by a search is not queued again: searches by anyone, as often as they like, queue at
+# most one refresh per story in that time (in each process with a local cache, across processes with a shared one).
+STALE_REQUEUE_SECONDS = 300
+
+
 def forget_stale(story_ids) -> None:
-    """The index still holds stories the public may no longer see: queue their removal."""
+    """The index still holds stories the public may no longer see: queue their removal, once per story a while."""
     from ..tasks import refresh_story_index
 
     for story_id in story_ids:
-        refresh_story_index.enqueue(story_id)
+        if cache.add(f"search:stale:{story_id}", True, timeout=STALE_REQUEUE_SECONDS):
+            refresh_story_index.enqueue(story_id)
 
 
 # What a hit shows, read in one query together with the rule: model instances and their prefetches cost several
