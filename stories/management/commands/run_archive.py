@@ -12,7 +12,8 @@ from stories.services.intake import UPLOAD_SWEEP_INTERVAL
 # One worker takes every queue: transcription and search indexing share it. transcription_worker is db_worker
 # plus the reaper that returns jobs left running by a killed worker.
 WORKER_COMMAND = ["transcription_worker", "--queue-name", "*", "--no-reload"]
-DAY_SECONDS = 24 * 3600
+HOUR_SECONDS = 3600
+DAY_SECONDS = 24 * HOUR_SECONDS
 
 
 class Command(BaseCommand):
@@ -29,17 +30,19 @@ class Command(BaseCommand):
         }
         self.stdout.write(self.style.SUCCESS(f"Story Archive is at http://127.0.0.1:{port}/ (admin: /admin/)."))
         self.stdout.write("The worker transcribes and indexes in the background. Press Ctrl-C to stop.")
-        # The main job stands in for cron: embargoes lift once a day; abandoned uploads go every quarter hour.
+        # The main job stands in for cron: embargoes lift once a day; abandoned uploads go every quarter hour; the
+        # search index is verified against the visibility rule every hour.
         schedule = {
-            "queue_daily_tasks": DAY_SECONDS,
-            "queue_upload_sweep": UPLOAD_SWEEP_INTERVAL.total_seconds(),
+            ("queue_daily_tasks",): DAY_SECONDS,
+            ("queue_upload_sweep",): UPLOAD_SWEEP_INTERVAL.total_seconds(),
+            ("search_index", "verify", "--queue"): HOUR_SECONDS,
         }
         next_run = dict.fromkeys(schedule, time.monotonic())
         try:
             while all(process.poll() is None for process in processes.values()):
                 for command, every in schedule.items():
                     if time.monotonic() >= next_run[command]:
-                        subprocess.run([*manage, command], check=False)
+                        subprocess.run([*manage, *command], check=False)
                         next_run[command] = time.monotonic() + every
                 time.sleep(0.5)
             stopped = next(name for name, process in processes.items() if process.poll() is not None)
