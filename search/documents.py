@@ -1,56 +1,41 @@
 """The Elasticsearch mapping: one document per public story, its transcript segments nested inside.
 
-Text goes into the field of its own language (title_english, title_spanish or title_default), so "housing" finds
-"houses" in English stories and "viviendas" finds "vivienda" in Spanish ones without either stemmer touching the other.
+Elasticsearch is sent words already read by search/analysis.py: the Snowball stems of the story's language, folded
+to lower case without accents, the same words the database backend indexes. It only splits them on spaces (the
+`whitespace` analyzer, built into every Elasticsearch), so both backends match a query the same way, and the
+index needs no analysis plugin: Elastic's distribution on Maven Central has no analysis-common module, where the
+english and spanish analyzers, the stemmers and asciifolding live. The text as written is kept, unindexed, for
+snippets and moments, which search/analysis.py highlights on every backend.
 """
 
-from elasticsearch.dsl import Date, Document, Float, InnerDoc, Integer, Keyword, Nested, Text, analyzer
+from elasticsearch.dsl import Date, Document, Float, InnerDoc, Integer, Keyword, Nested, Text
 
-from .analysis import DEFAULT_ANALYZER, QUERY_ANALYZERS, fold, words
+from .analysis import fold, stemmed_text, words
 
-# Elasticsearch's built-in english and spanish analyzers stem; the default one only folds case and accents.
-default_text = analyzer("story_default", tokenizer="standard", filter=["lowercase", "asciifolding"])
-ANALYZER_FOR = {"english": "english", "spanish": "spanish", DEFAULT_ANALYZER: default_text}
-FIELD_SUFFIX = {"english": "english", "spanish": "spanish", DEFAULT_ANALYZER: "default"}
-
-
-def language_fields(name: str) -> list[str]:
-    return [f"{name}_{FIELD_SUFFIX[a]}" for a in QUERY_ANALYZERS]
-
-
-def field_for(name: str, story_analyzer: str) -> str:
-    return f"{name}_{FIELD_SUFFIX[story_analyzer]}"
+STEMS = "whitespace"
 
 
 class SegmentInner(InnerDoc):
     position = Integer()
     start = Float()
     end = Float()
-    text_english = Text(analyzer="english")
-    text_spanish = Text(analyzer="spanish")
-    text_default = Text(analyzer=default_text)
+    text = Text(index=False)
+    stems = Text(analyzer=STEMS)
 
 
 class StoryIndexDocument(Document):
     """What Elasticsearch holds about one story the public may see."""
 
     story_id = Integer()
-    title_english = Text(analyzer="english")
-    title_spanish = Text(analyzer="spanish")
-    title_default = Text(analyzer=default_text)
-    summary_english = Text(analyzer="english")
-    summary_spanish = Text(analyzer="spanish")
-    summary_default = Text(analyzer=default_text)
-    # The written story, theme and community names.
-    content_english = Text(analyzer="english")
-    content_spanish = Text(analyzer="spanish")
-    content_default = Text(analyzer=default_text)
-    # The whole transcript at story level, so every word of a query can match across segments.
-    transcript_english = Text(analyzer="english")
-    transcript_spanish = Text(analyzer="spanish")
-    transcript_default = Text(analyzer=default_text)
+    # Stems, matched and scored: the title, and the rest as the database backend's body column holds it (summary,
+    # written story, transcript, theme and community names), so a phrase reads the same words in the same order.
+    title_stems = Text(analyzer=STEMS)
+    body_stems = Text(analyzer=STEMS)
+    # As written, for the snippet.
+    summary = Text(index=False)
+    body = Text(index=False)
     segments = Nested(SegmentInner)
-    # Facets and filters.
+    # Facets, filters and sorting.
     analyzer = Keyword()
     language = Keyword()
     kind = Keyword()
@@ -60,30 +45,32 @@ class StoryIndexDocument(Document):
     generation_count = Integer()
     recorded_on = Date()
     published_at = Date()
-    # Every word as written, for prefix suggestions.
+    # Every word as written, folded, for prefix suggestions.
     words = Keyword()
 
     class Index:
         name = "storyarchive-stories"  # replaced per prefix; see ElasticsearchBackend.index_name
-        settings = {"number_of_shards": 1, "number_of_replicas": 0}
 
 
 def story_document(story) -> dict:
     """An IndexedStory as the JSON body Elasticsearch stores."""
-
-    def text(name, value):
-        return {field_for(name, story.analyzer): value}
-
-    segment_field = field_for("text", story.analyzer)
-    everything = " ".join([story.title, story.summary, story.body, story.transcript])
+    searchable = " ".join([story.body, story.transcript, *(name for _, name in story.themes), story.community_name])
+    everything = " ".join([story.title, story.summary, searchable])
     return {
         "story_id": story.id,
-        **text("title", story.title),
-        **text("summary", story.summary),
-        **text("content", " ".join([story.body, *(name for _, name in story.themes), story.community_name])),
-        **text("transcript", story.transcript),
+        "title_stems": stemmed_text(story.title, story.analyzer),
+        "body_stems": stemmed_text(f"{story.summary} {searchable}", story.analyzer),
+        "summary": story.summary,
+        "body": story.body,
         "segments": [
-            {"position": s.position, "start": s.start, "end": s.end, segment_field: s.text} for s in story.segments
+            {
+                "position": s.position,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "stems": stemmed_text(s.text, story.analyzer),
+            }
+            for s in story.segments
         ],
         "analyzer": story.analyzer,
         "language": story.language,

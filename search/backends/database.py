@@ -11,15 +11,22 @@ from django.db.models.expressions import RawSQL
 
 from stories.models import StoryPage
 
-from ..analysis import QUERY_ANALYZERS, SearchText, fold, highlight, stemmed_text, words
+from ..analysis import QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
 from ..columns import Columns, columns, index_changed
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
 from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_rows, word_groups
-from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
+from ..query import FACETS, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
-from .hits import facet_labels, forget_stale, hits_in_order, visible_stories, visible_story_ids
+from .hits import (
+    best_moments,
+    facet_labels,
+    forget_stale,
+    hits_in_order,
+    story_snippet,
+    visible_stories,
+    visible_story_ids,
+)
 
-SNIPPET_WORDS = 18
 REBUILD_BATCH = 500
 SUGGESTION_DOCUMENTS = 200
 POSTGRES_CONFIGS = {"english": "english", "spanish": "spanish", "simple": "simple"}
@@ -408,38 +415,21 @@ def _tsquery(text: SearchText) -> tuple[str, list]:
 
 
 def _moments(text: SearchText, page: list[StoryDocument]) -> dict[int, list[Moment]]:
-    """Up to three segments per story where any of the words come up, best first, then shown in time order.
+    """Each story's moments (see best_moments), from its indexed segments.
 
     Read here rather than from a full-text table: a page holds a few hundred segments, and matching them in Python
     with the index's own stemming is quicker than a second full-text search across every segment in the archive."""
     if not page:
         return {}
     analyzers = {doc.pk: doc.analyzer for doc in page}
-    segments = SegmentDocument.objects.filter(document_id__in=list(analyzers)).values_list(
+    segments = defaultdict(list)
+    for story_id, *segment in SegmentDocument.objects.filter(document_id__in=list(analyzers)).values_list(
         "document_id", "position", "start", "end", "text"
-    )
-    found = defaultdict(list)
-    for story_id, position, start, end, segment_text in segments:
-        strength = text.strength_in(segment_text, analyzers[story_id])
-        if strength:
-            found[story_id].append((strength, position, start, end, segment_text))
-    moments = {}
-    for story_id, candidates in found.items():
-        best = sorted(candidates, key=lambda c: (-c[0][0], -c[0][1], c[1]))[:MOMENTS_PER_HIT]
-        moments[story_id] = [
-            Moment(start, end, segment_text, highlight(segment_text, text, analyzers[story_id]))
-            for _strength, _position, start, end, segment_text in sorted(best, key=lambda c: c[2])
-        ]
-    return moments
+    ):
+        segments[story_id].append(segment)
+    moments = {story_id: best_moments(text, found, analyzers[story_id]) for story_id, found in segments.items()}
+    return {story_id: found for story_id, found in moments.items() if found}
 
 
 def _snippet(document: StoryDocument, text: SearchText):
-    """The summary, or the written story where the words come up in it."""
-    source = document.summary or document.body
-    if text:
-        stems = text.stems(document.analyzer)
-        for candidate in (document.summary, document.body):
-            if candidate and any(stemmed in stems for stemmed in stemmed_text(candidate, document.analyzer).split()):
-                source = candidate
-                break
-    return highlight(source, text, document.analyzer, around=SNIPPET_WORDS)
+    return story_snippet(document.summary, document.body, text, document.analyzer)

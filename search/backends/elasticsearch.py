@@ -1,19 +1,30 @@
-"""Elasticsearch 9 through elasticsearch.dsl: nested segments for moments, post_filter facets, an alias per prefix."""
+"""Elasticsearch 9 through elasticsearch.dsl: nested segments for moments, post_filter facets, an alias per prefix.
+
+Hits, facet counts, moments and highlighting are the database backend's: the same stems (see search/documents.py),
+the same rules for moments and snippets (search/backends/hits.py). Scores, and so the order of a ranked page, are
+Elasticsearch's own BM25."""
 
 import datetime
 import logging
 import re
-from collections import defaultdict
 
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 from elasticsearch.dsl import A, Index, Q, Search
-from elasticsearch.helpers import bulk
+from elasticsearch.helpers import bulk, scan
 
-from ..analysis import SearchText, fold, words
-from ..documents import StoryIndexDocument, language_fields, story_document
-from ..query import FACETS, MOMENTS_PER_HIT, FacetValue, Moment, StoryQuery, StorySearchResults
-from .hits import facet_labels, hits_in_order
+from ..analysis import DEFAULT_ANALYZER, QUERY_ANALYZERS, SearchText, fold, stem, words
+from ..documents import StoryIndexDocument, story_document
+from ..postings import BODY_WEIGHT, TITLE_WEIGHT
+from ..query import FACETS, MAX_PAGE, MAX_PAGE_SIZE, MOMENTS_PER_HIT, FacetValue, StoryQuery, StorySearchResults
+from .database import SUGGESTION_DOCUMENTS
+from .hits import (
+    best_moments,
+    facet_labels,
+    forget_stale,
+    hits_in_order,
+    story_snippet,
+    visible_stories,
+    visible_story_ids,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +35,12 @@ FACET_FIELDS = {
     "language": "language",
     "kind": "kind",
 }
-FACET_SIZE = 50
-STORY_TEXT = ["title", "summary", "content", "transcript"]
-BOOSTS = {"title": 3, "summary": 2, "content": 1, "transcript": 1}
-MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+# Every value of a facet is counted, as on the database backend; an archive has far fewer communities than this.
+FACET_SIZE = 1000
+STORY_FIELDS = [f"title_stems^{TITLE_WEIGHT:g}", f"body_stems^{BODY_WEIGHT:g}"]
+# Segments where the words come up, read for each hit on a page; the moments are chosen among them. Elasticsearch
+# returns at most this many inner hits unless an index allows more.
+MOMENT_CANDIDATES = 100
 
 
 class ElasticsearchBackend:
@@ -55,7 +68,13 @@ class ElasticsearchBackend:
 
     def index_definition(self, name: str) -> Index:
         index = Index(name)
-        index.settings(number_of_shards=1, number_of_replicas=0)
+        index.settings(
+            number_of_shards=1,
+            number_of_replicas=0,
+            # The deepest page a visitor may ask for.
+            max_result_window=MAX_PAGE * MAX_PAGE_SIZE,
+            max_inner_result_window=max(MOMENT_CANDIDATES, MOMENTS_PER_HIT),
+        )
         index.document(StoryIndexDocument)
         return index
 
@@ -67,13 +86,28 @@ class ElasticsearchBackend:
             self.index_definition(name).create(using=self.client)
             self.client.indices.put_alias(index=name, name=self.alias)
 
+    # Each write is refreshed at once: hiding a story must reach the next search, and the archive writes a few
+    # stories an hour, so the forced refresh costs nothing a visitor would notice.
     def index_story(self, story) -> None:
         self._ensure_alias()
-        self.client.index(index=self.alias, id=str(story.id), document=story_document(story), refresh="wait_for")
+        self.client.index(index=self.alias, id=str(story.id), document=story_document(story), refresh=True)
 
     def remove_story(self, story_id: int) -> None:
         if self.client.indices.exists_alias(name=self.alias):
-            self.client.options(ignore_status=404).delete(index=self.alias, id=str(story_id), refresh="wait_for")
+            self.client.options(ignore_status=404).delete(index=self.alias, id=str(story_id), refresh=True)
+
+    def indexed_ids(self, among=None) -> set[int]:
+        """The ids of the stories in the index: all of them, or those among `among`."""
+        if not self._alias_exists():
+            return set()
+        if among is not None:
+            wanted = [str(pk) for pk in among]
+            if not wanted:
+                return set()
+            response = self.client.mget(index=self.alias, ids=wanted, source=False)
+            return {int(doc["_id"]) for doc in response["docs"] if doc.get("found")}
+        hits = scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)
+        return {int(hit["_id"]) for hit in hits}
 
     def rebuild(self, stories) -> int:
         """Fill a fresh index, then point the alias at it in one atomic step, then drop the old indices."""
@@ -101,16 +135,40 @@ class ElasticsearchBackend:
     # Reading ---------------------------------------------------------------------------------------------------
 
     def search(self, query: StoryQuery) -> StorySearchResults:
-        body = search_body(query, self.alias).to_dict()
-        response = self.client.search(index=self.alias, body=body)
-        return parse_response(response.body if hasattr(response, "body") else response, query)
+        # The index holds only stories that were public when indexed; the rule runs again on the page about to be
+        # shown, and a story that has left public view is taken out of this answer (hits, count and facets).
+        stale: set[int] = set()
+        for _attempt in range(3):
+            body = search_body(query, self.alias, leave_out=stale).to_dict()
+            response = _body(self.client.search(index=self.alias, body=body))
+            page = [int(raw["_id"]) for raw in response["hits"]["hits"]]
+            stories = visible_stories(page)
+            newly_stale = set(page) - set(stories)
+            if not newly_stale:
+                break
+            stale |= newly_stale
+        return parse_response(response, query, stories=stories)
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
-        body = suggest_body(prefix, limit)
-        if body is None:
+        start = suggestion_start(prefix)
+        if start is None or not self._alias_exists():
             return []
-        response = self.client.search(index=self.alias, body=body)
-        return parse_suggestions(response.body if hasattr(response, "body") else response)
+        candidates = _body(
+            self.client.search(
+                index=self.alias,
+                query={"prefix": {"words": start}},
+                source=False,
+                size=SUGGESTION_DOCUMENTS,
+            )
+        )
+        found = [int(raw["_id"]) for raw in candidates["hits"]["hits"]]
+        # The rule again, on the stories whose words would be suggested.
+        story_ids = sorted(visible_story_ids(found))
+        forget_stale(set(found) - set(story_ids))
+        if not story_ids:
+            return []
+        response = _body(self.client.search(index=self.alias, body=suggest_body(start, story_ids, limit)))
+        return parse_suggestions(response)
 
     def status(self) -> dict:
         status = {"backend": self.name, "url": self.url, "alias": self.alias}
@@ -139,15 +197,31 @@ def alias_swap(alias: str, old_indices: list[str], new_index: str) -> list[dict]
     ]
 
 
-def _text_query(search_text: SearchText, *, prefix: str = "", any_term: bool = False):
-    """Every term and phrase (or any, for moments) across the language fields; no character is an operator."""
-    fields = []
-    for name in STORY_TEXT if not prefix else ["text"]:
-        boost = BOOSTS.get(name, 1)
-        fields += [f"{prefix}{field}^{boost}" if boost != 1 else f"{prefix}{field}" for field in language_fields(name)]
-    clauses = [Q("multi_match", query=term, fields=fields, type="best_fields") for term in search_text.terms]
+def _body(response) -> dict:
+    return response.body if hasattr(response, "body") else response
+
+
+def _any_stemming(words_in_order: tuple[str, ...]) -> list[str]:
+    """The words as an index analysed in each language holds them: each distinct spelling once."""
+    spellings = (" ".join(stem(word, analyzer) for word in words_in_order) for analyzer in QUERY_ANALYZERS)
+    return list(dict.fromkeys(spellings))
+
+
+def _one_of(clauses: list):
+    return clauses[0] if len(clauses) == 1 else Q("bool", should=clauses, minimum_should_match=1)
+
+
+def text_query(search_text: SearchText, fields: list[str], *, any_term: bool = False):
+    """Every term and phrase (or any, for moments) under any language's stemming, as the database backend reads
+    them. Only stems, which hold nothing but word characters, are sent, in multi_match: a visitor's text never
+    becomes query syntax."""
+    clauses = [
+        _one_of([Q("multi_match", query=s, fields=fields, type="best_fields") for s in _any_stemming((term,))])
+        for term in search_text.terms
+    ]
     clauses += [
-        Q("multi_match", query=" ".join(phrase), fields=fields, type="phrase") for phrase in search_text.phrases
+        _one_of([Q("multi_match", query=s, fields=fields, type="phrase") for s in _any_stemming(phrase)])
+        for phrase in search_text.phrases
     ]
     return Q("bool", should=clauses, minimum_should_match=1) if any_term else Q("bool", must=clauses)
 
@@ -160,14 +234,18 @@ def _facet_filters(query: StoryQuery) -> dict:
     }
 
 
-def search_body(query: StoryQuery, index: str = "") -> Search:
-    """The request: text and range filters in `query`; facet filters in post_filter so each facet's own
-    aggregation can leave its own filter out."""
+def is_ranked(query: StoryQuery) -> bool:
+    return bool(query.search_text) and query.sort == "relevance"
+
+
+def search_body(query: StoryQuery, index: str = "", *, leave_out=()) -> Search:
+    """The request: text, ranges and the stories to leave out in `query`; facet filters in post_filter so each
+    facet's own aggregation can leave its own filter out."""
     search_text = query.search_text
     search = Search(index=index or None)
     must, shared = [], []
     if search_text:
-        must.append(_text_query(search_text))
+        must.append(text_query(search_text, STORY_FIELDS))
     if query.intergenerational:
         shared.append(Q("range", generation_count={"gte": 2}))
     dates = {}
@@ -177,26 +255,18 @@ def search_body(query: StoryQuery, index: str = "") -> Search:
         dates["lte"] = query.recorded_to.isoformat()
     if dates:
         shared.append(Q("range", recorded_on=dates))
+    if leave_out:
+        shared.append(~Q("terms", story_id=sorted(leave_out)))
     should = []
     if search_text:
-        # Moments: the best segments for any of the words, highlighted, as nested inner hits.
-        text_fields = [f"segments.{field}" for field in language_fields("text")]
+        # The segments where any of the words come up, as nested inner hits; best_moments picks the moments.
         should.append(
             Q(
                 "nested",
                 path="segments",
                 score_mode="max",
-                query=_text_query(search_text, prefix="segments.", any_term=True),
-                inner_hits={
-                    "name": "moments",
-                    "size": MOMENTS_PER_HIT,
-                    "highlight": {
-                        "pre_tags": [MARK_OPEN],
-                        "post_tags": [MARK_CLOSE],
-                        "number_of_fragments": 0,
-                        "fields": {field: {} for field in text_fields},
-                    },
-                },
+                query=text_query(search_text, ["segments.stems"], any_term=True),
+                inner_hits={"name": "moments", "size": MOMENT_CANDIDATES},
             )
         )
     search = search.query(Q("bool", must=must or [Q("match_all")], filter=shared, should=should))
@@ -208,30 +278,50 @@ def search_body(query: StoryQuery, index: str = "") -> Search:
         aggregation = A("filter", Q("bool", filter=others)) if others else A("filter", Q("match_all"))
         aggregation.bucket("values", "terms", field=FACET_FIELDS[facet], size=FACET_SIZE)
         search.aggs.bucket(facet, aggregation)
-    if query.sort == "newest" or (query.sort == "relevance" and not search_text):
-        search = search.sort(
-            {"recorded_on": {"order": "desc", "missing": "_last"}}, {"published_at": {"order": "desc"}}
-        )
+    # The database backend's orders: equal scores, newest id first; dates unknown last, then published, then id.
+    if is_ranked(query):
+        search = search.sort({"_score": {"order": "desc"}}, {"story_id": {"order": "desc"}})
     elif query.sort == "oldest":
-        search = search.sort({"recorded_on": {"order": "asc", "missing": "_last"}}, {"published_at": {"order": "asc"}})
-    snippet_fields = [field for name in ("summary", "content") for field in language_fields(name)]
-    search = search.highlight_options(
-        pre_tags=[MARK_OPEN], post_tags=[MARK_CLOSE], fragment_size=160, number_of_fragments=1
-    ).highlight(*snippet_fields)
-    search = search.source(["story_id", "analyzer", *language_fields("summary")])
-    search = search.extra(track_total_hits=True, track_scores=True)
+        search = search.sort(
+            {"recorded_on": {"order": "asc", "missing": "_last"}},
+            {"published_at": {"order": "asc"}},
+            {"story_id": {"order": "asc"}},
+        )
+    else:
+        search = search.sort(
+            {"recorded_on": {"order": "desc", "missing": "_last"}},
+            {"published_at": {"order": "desc"}},
+            {"story_id": {"order": "desc"}},
+        )
+    search = search.source(["analyzer", "summary", "body"])
+    search = search.extra(track_total_hits=True)
     return search[query.offset : query.offset + query.page_size]
 
 
-def suggest_body(prefix: str, limit: int) -> dict | None:
+def suggestion_start(prefix: str) -> str | None:
+    """The last word typed, folded, once it has two letters."""
     typed = words(prefix[-100:])
     if not typed or len(typed[-1]) < 2:
         return None
-    start = fold(typed[-1])
+    return fold(typed[-1])
+
+
+def suggest_body(start: str, story_ids: list[int], limit: int) -> dict:
+    """The most common words starting with `start` among these stories, ties in alphabetical order."""
     return {
         "size": 0,
-        "query": {"prefix": {"words": start}},
-        "aggs": {"words": {"terms": {"field": "words", "include": f"{re.escape(start)}.*", "size": limit}}},
+        "query": {"bool": {"filter": [{"terms": {"story_id": story_ids}}]}},
+        "aggs": {
+            "words": {
+                "terms": {
+                    "field": "words",
+                    # A folded word holds only word characters: nothing in it is read as a regular expression.
+                    "include": f"{re.escape(start)}.*",
+                    "size": limit,
+                    "order": [{"_count": "desc"}, {"_key": "asc"}],
+                }
+            }
+        },
     }
 
 
@@ -239,35 +329,33 @@ def parse_suggestions(response: dict) -> list[str]:
     return [bucket["key"] for bucket in response.get("aggregations", {}).get("words", {}).get("buckets", [])]
 
 
-def safe_highlight(fragment: str):
-    """Elasticsearch returns highlights unescaped: escape everything, then let only our <mark> tags through."""
-    escaped = escape(fragment).replace(escape(MARK_OPEN), MARK_OPEN).replace(escape(MARK_CLOSE), MARK_CLOSE)
-    return mark_safe(escaped)  # noqa: S308 - escaped above; only the two mark tags are restored
-
-
-def parse_response(response: dict, query: StoryQuery) -> StorySearchResults:
-    """Read a search response shaped as Elasticsearch documents it into hits, moments and facets."""
-    ids, snippets, scores, moments = [], {}, {}, defaultdict(list)
+def parse_response(response: dict, query: StoryQuery, *, stories=None) -> StorySearchResults:
+    """Read a search response into hits, moments and facets; snippets and moments are highlighted here, with the
+    stemming the index was given, as on the database backend."""
+    search_text = query.search_text
+    ids, snippets, scores, moments = [], {}, {}, {}
     for raw in response["hits"]["hits"]:
         story_id = int(raw["_id"])
+        source = raw.get("_source", {})
+        analyzer = source.get("analyzer", DEFAULT_ANALYZER)
         ids.append(story_id)
-        scores[story_id] = float(raw.get("_score") or 0.0)
-        fragments = [f for values in raw.get("highlight", {}).values() for f in values]
-        summary = next((v for k, v in raw.get("_source", {}).items() if k.startswith("summary_") and v), "")
-        snippets[story_id] = safe_highlight(fragments[0]) if fragments else safe_highlight(summary[:300])
-        for inner in raw.get("inner_hits", {}).get("moments", {}).get("hits", {}).get("hits", []):
-            source = inner["_source"]
-            text = next((v for k, v in source.items() if k.startswith("text_") and v), "")
-            highlighted = next(iter(inner.get("highlight", {}).values()), [escape(text)])
-            moments[story_id].append(
-                Moment(float(source["start"]), float(source["end"]), text, safe_highlight(highlighted[0]))
+        scores[story_id] = float(raw.get("_score") or 0.0) if is_ranked(query) else 0.0
+        snippets[story_id] = story_snippet(source.get("summary", ""), source.get("body", ""), search_text, analyzer)
+        segments = [
+            (
+                inner["_source"]["position"],
+                float(inner["_source"]["start"]),
+                float(inner["_source"]["end"]),
+                inner["_source"]["text"],
             )
-    for story_id in moments:
-        moments[story_id].sort(key=lambda m: m.start)
+            for inner in raw.get("inner_hits", {}).get("moments", {}).get("hits", {}).get("hits", [])
+        ]
+        if segments and (found := best_moments(search_text, segments, analyzer)):
+            moments[story_id] = found
     total = response["hits"]["total"]
     total = total["value"] if isinstance(total, dict) else int(total)
     facets = {facet: _facet_values(facet, response.get("aggregations", {}), query) for facet in FACETS}
-    hits = hits_in_order(ids, snippets, scores, moments)
+    hits = hits_in_order(ids, snippets, scores, moments, stories=stories)
     # A story that left public view since it was indexed is dropped here and no longer counted.
     total -= len(ids) - len(hits)
     return StorySearchResults(query=query, total=total, hits=hits, facets=facets)

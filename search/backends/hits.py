@@ -1,4 +1,5 @@
-"""What every backend does after its own search: ids into hits (the visibility rule once more), slugs into labels."""
+"""What every backend does after its own search: ids into hits (the visibility rule once more), slugs into labels,
+the moments and the snippet a hit shows."""
 
 import datetime
 import functools
@@ -12,7 +13,10 @@ from stories.generations import BY_SLUG, generation_for
 from stories.models import Community, StoryKind, StoryPage, StoryParticipant, Theme
 from stories.validators import language_label
 
-from ..query import Named, ShownStory, StoryHit
+from ..analysis import SearchText, highlight, stemmed_text
+from ..query import MOMENTS_PER_HIT, Moment, Named, ShownStory, StoryHit
+
+SNIPPET_WORDS = 18
 
 
 def visible_story_ids(story_ids) -> set[int]:
@@ -120,3 +124,29 @@ def facet_labels(facet: str, values: list[str]) -> dict[str, str]:
     if facet == "language":
         return {v: language_label(v) for v in values}
     return {v: StoryKind(v).label for v in values if v in StoryKind.values}
+
+
+def best_moments(text: SearchText, segments, analyzer: str) -> list[Moment]:
+    """Up to three of the (position, start, end, text) segments where any of the words come up: the ones holding
+    the most of them, then the most often, then the earliest; shown in time order."""
+    found = []
+    for position, start, end, segment_text in segments:
+        if strength := text.strength_in(segment_text, analyzer):
+            found.append((strength, position, start, end, segment_text))
+    best = sorted(found, key=lambda c: (-c[0][0], -c[0][1], c[1]))[:MOMENTS_PER_HIT]
+    return [
+        Moment(start, end, segment_text, highlight(segment_text, text, analyzer))
+        for _strength, _position, start, end, segment_text in sorted(best, key=lambda c: c[2])
+    ]
+
+
+def story_snippet(summary: str, body: str, text: SearchText, analyzer: str):
+    """The summary, or the written story where the words come up in it, highlighted around the first match."""
+    source = summary or body
+    if text:
+        stems = text.stems(analyzer)
+        for candidate in (summary, body):
+            if candidate and any(stemmed in stems for stemmed in stemmed_text(candidate, analyzer).split()):
+                source = candidate
+                break
+    return highlight(source, text, analyzer, around=SNIPPET_WORDS)

@@ -172,7 +172,7 @@ if ELASTICSEARCH_URL:
         "default": {
             "BACKEND": "wagtail.search.backends.elasticsearch9",
             "URLS": [ELASTICSEARCH_URL],
-            "INDEX": f"{ELASTICSEARCH_INDEX_PREFIX}-wagtail",
+            "INDEX_PREFIX": f"{ELASTICSEARCH_INDEX_PREFIX}-wagtail-",
         }
     }
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "docx", "odt"]

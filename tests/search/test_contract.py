@@ -1,5 +1,10 @@
 """The behaviour every search backend keeps. The database half always runs; the Elasticsearch half needs a live
-cluster at ELASTICSEARCH_URL and is skipped otherwise."""
+cluster at ELASTICSEARCH_URL and is skipped otherwise (CI starts a node with `scripts/services elasticsearch`).
+
+Every backend gives the same hits, totals, facet counts, moments and highlighting for the same query. What may
+differ, and only this: the scores, and so the order of hits ranked by relevance, including the order of equal
+scores (each engine scores in its own way). So these tests compare ranked hits as sets, or where the answer holds
+one story, and compare order only where no score decides it (newest, oldest)."""
 
 import datetime
 import os
@@ -7,7 +12,7 @@ import os
 import pytest
 
 from search.backends import get_search_backend
-from search.query import StoryQuery
+from search.query import MAX_PAGE, MAX_PAGE_SIZE, StoryQuery
 from search.services import story_index_refresh
 from stories.factories import PersonFactory, public_story, theme
 from stories.models import StoryPage
@@ -40,6 +45,12 @@ def which_backend(request, settings):
     else:
         settings.ELASTICSEARCH_URL = ""
     yield request.param
+    if request.param == "elasticsearch":
+        # Each test fills its own index; the cluster keeps none of them.
+        client = get_search_backend().client
+        made = list(client.indices.get(index=f"{settings.ELASTICSEARCH_INDEX_PREFIX}-stories-*"))
+        if made:
+            client.indices.delete(index=",".join(made))
 
 
 def search(**fields):
@@ -87,6 +98,24 @@ def test_a_hit_carries_up_to_three_moments_with_times_and_highlights(archive):
     assert any(m.start == 135.0 and "<mark>housing</mark>" in m.highlighted for m in hit.moments)
     assert "<mark>" in hit.snippet
     assert hit.score > 0
+
+
+def test_moments_are_the_segments_holding_most_of_the_words(archive):
+    story = public_story(title="Moments", people=[PersonFactory()])
+    transcribe(
+        story,
+        [
+            (0.0, 1.0, "Housing."),
+            (10.0, 11.0, "Safe housing, safe streets."),
+            (20.0, 21.0, "The rent."),
+            (30.0, 31.0, "Safe housing and fair rent."),
+            (40.0, 41.0, "Housing and more housing."),
+        ],
+    )
+    story_index_refresh(story_id=story.pk)
+    hit = next(h for h in search(text="safe housing rent").hits if h.story.title == "Moments")
+    # Three words beat two, two beat one; among one-word segments, the word said twice.
+    assert [(m.start, m.end) for m in hit.moments] == [(10.0, 11.0), (30.0, 31.0), (40.0, 41.0)]
 
 
 def test_only_the_current_finished_transcript_gives_moments(archive):
@@ -217,6 +246,21 @@ def test_a_story_that_stops_being_public_leaves_search_even_before_reindexing(ar
     StoryPage.objects.filter(pk=story.pk).update(visibility="private")
     assert search(text="bus").total == 0
     assert "bus" not in get_search_backend().suggest("bus")
+
+
+def test_a_story_that_stops_being_public_is_not_counted_in_facets_either(archive):
+    StoryPage.objects.filter(pk=archive["bus"].pk).update(visibility="private")
+    results = search(sort="newest")
+    assert results.total == 3
+    assert "Riding the number 9 bus" not in titles(results)
+    assert "reliable-transportation" not in facet_counts(results, "theme")
+    assert facet_counts(results, "community") == {"riverside": 1, "eastside": 2}
+
+
+def test_the_deepest_page_a_visitor_may_ask_for_answers(archive):
+    results = search(page=MAX_PAGE, page_size=MAX_PAGE_SIZE)
+    assert results.hits == []
+    assert results.total == 4
 
 
 def test_refresh_removes_a_story_the_public_may_no_longer_see(archive):
