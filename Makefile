@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+ELASTICSEARCH_TEST_URL ?= http://127.0.0.1:9200
 
-.PHONY: install run test test-postgres services lint format bench check clean
+.PHONY: install run test test-postgres test-elasticsearch services elasticsearch elasticsearch-cluster lint format bench \
+	check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +28,18 @@ test: install
 services:
 	scripts/services postgres
 
+elasticsearch:
+	scripts/services elasticsearch
+
+elasticsearch-cluster:
+	scripts/services elasticsearch-cluster
+
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+# The Elasticsearch half of the search tests, against the node `make elasticsearch` starts.
+test-elasticsearch: install
+	ELASTICSEARCH_URL=$(ELASTICSEARCH_TEST_URL) $(BIN)/pytest tests/search -m elasticsearch
 
 lint: install
 	$(BIN)/ruff check .
