@@ -22,3 +22,5 @@ class SearchConfig(AppConfig):
             uid = f"search-label-{model._meta.model_name}"
             pre_save.connect(handlers.remember_indexed_label, sender=model, dispatch_uid=f"{uid}-before")
             post_save.connect(handlers.label_changed, sender=model, dispatch_uid=uid)
+        # A withdrawn story's words leave the full-text storage (search/purge.py connects its receiver).
+        from . import purge  # noqa: F401

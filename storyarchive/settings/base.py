@@ -91,9 +91,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web server and the worker write to the same file: wait for the lock instead of failing.
+    # The web server and the worker write to the same file: wait for the lock instead of failing. secure_delete
+    # overwrites what a deletion frees, so a withdrawn story's words do not linger in the file (search/purge.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;",
+        }
     )
 
 AUTH_PASSWORD_VALIDATORS = [
