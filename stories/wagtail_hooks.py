@@ -59,7 +59,7 @@ class WithdrawalViewSet(SnippetViewSet):
     model = Withdrawal
     icon = "warning"
     menu_label = "Withdrawals"
-    list_display = ["story_id_removed", "requested_by", "participant", "recorded_by", "withdrawn_at"]
+    list_display = ["story_id_removed", "requested_by", "participant_role", "recorded_by", "withdrawn_at"]
     inspect_view_enabled = True
     add_to_admin_menu = False
 

@@ -8,8 +8,10 @@ from .intake import (
     ShareUpload,
     StorySubmission,
     Withdrawal,
+    WithdrawnStoryFingerprint,
     invite_token,
     manage_token_digest,
+    withdrawn_story_fingerprints,
 )
 from .media import StoryKind, StoryMedia, private_storage
 from .pages import (
@@ -49,7 +51,9 @@ __all__ = [
     "Theme",
     "Visibility",
     "Withdrawal",
+    "WithdrawnStoryFingerprint",
     "invite_token",
     "manage_token_digest",
     "private_storage",
+    "withdrawn_story_fingerprints",
 ]

@@ -4,17 +4,19 @@ import datetime
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from wagtail.admin.panels import FieldPanel
 
 from .catalogue import Community, Dialogue
 from .media import StoryMedia
 from .pages import StoryPage
-from .people import Person
+from .people import StoryParticipant
 
 
 def invite_token() -> str:
@@ -24,6 +26,28 @@ def invite_token() -> str:
 def manage_token_digest(token: str) -> str:
     """The manage link is kept only as a digest, so a copy of the database cannot open anyone's story."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+WITHDRAWN_STORY_SALT = "stories.withdrawal.fingerprint"
+
+
+def withdrawn_story_fingerprints(
+    *, community: str, titles: Iterable[str], recording_sha256: str | None = None
+) -> set[str]:
+    """Keyed hashes of what an import matches a story by: its community and title, and its recording's SHA-256.
+
+    Kept when a story is withdrawn so no import can bring it back; without the secret key they reveal nothing."""
+
+    def normal(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    def keyed(value: str) -> str:
+        return salted_hmac(WITHDRAWN_STORY_SALT, value, algorithm="sha256").hexdigest()
+
+    fingerprints = {keyed(f"story\n{normal(community)}\n{normal(title)}") for title in titles if title.strip()}
+    if recording_sha256:
+        fingerprints.add(keyed(f"recording\n{recording_sha256.lower()}"))
+    return fingerprints
 
 
 class InviteQuerySet(models.QuerySet):
@@ -125,8 +149,16 @@ class CorrectionRequest(models.Model):
         return f"Correction for story {self.story_id}"
 
 
+class WithdrawalQuerySet(models.QuerySet):
+    def recognising(self, fingerprints: Iterable[str]):
+        """The withdrawals of a story with any of these fingerprints (see withdrawn_story_fingerprints)."""
+        return self.filter(fingerprints__value__in=list(fingerprints)).distinct()
+
+
 class Withdrawal(models.Model):
-    """The audit trail of a withdrawal. It holds no content: who asked, who recorded it, when, what was removed."""
+    """The audit trail of a withdrawal. It holds no content: who asked, who recorded it, when, what was removed.
+
+    The fingerprints let the importer recognise the story without keeping any of its words."""
 
     class RequestedBy(models.TextChoices):
         STORYTELLER = "storyteller", "The storyteller, through their private link"
@@ -135,15 +167,35 @@ class Withdrawal(models.Model):
     story_id_removed = models.PositiveBigIntegerField(help_text="The story's id; the story itself keeps no content.")
     story = models.ForeignKey(StoryPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="withdrawals")
     requested_by = models.CharField(max_length=20, choices=RequestedBy.choices)
-    participant = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    participant_role = models.CharField(
+        max_length=20,
+        choices=StoryParticipant.Role.choices,
+        blank=True,
+        help_text="The part in the story of the participant who asked; never their name.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(default=timezone.now)
     removed = models.JSONField(default=list, help_text="What was deleted, by kind and size; never the content.")
 
+    objects = WithdrawalQuerySet.as_manager()
+
     class Meta:
         ordering = ["-withdrawn_at"]
 
     def __str__(self):
         return f"Withdrawal of story {self.story_id_removed} on {self.withdrawn_at:%Y-%m-%d}"
+
+
+class WithdrawnStoryFingerprint(models.Model):
+    """One keyed hash of a withdrawn story's identity, so the importer refuses to bring the story back."""
+
+    withdrawal = models.ForeignKey(Withdrawal, on_delete=models.CASCADE, related_name="fingerprints")
+    value = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["withdrawal", "value"], name="one_fingerprint_per_withdrawal")]
+
+    def __str__(self):
+        return self.value

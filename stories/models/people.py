@@ -72,7 +72,8 @@ class Consent(models.Model):
         RESEARCH = "research", "Research only"
 
     story = models.ForeignKey("stories.StoryPage", on_delete=models.CASCADE, related_name="consents")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="consents")
+    # Empty only once the story is withdrawn: the record then keeps no one, just that consent was withdrawn and when.
+    person = models.ForeignKey(Person, null=True, on_delete=models.PROTECT, related_name="consents")
     given_by = models.CharField(max_length=200, help_text="Who gave it: the person, or who signed for them.")
     given_at = models.DateTimeField(default=timezone.now)
     method = models.CharField(max_length=20, choices=Method.choices)
@@ -97,6 +98,8 @@ class Consent(models.Model):
         ordering = ["-given_at"]
 
     def __str__(self):
+        if self.person is None:
+            return f"Withdrawn consent for “{self.story}”"
         return f"{self.person} for “{self.story}”"
 
     def clean(self):

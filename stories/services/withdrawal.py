@@ -2,10 +2,13 @@
 
 import logging
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
-from wagtail.models import PageLogEntry, Revision, WorkflowState
+from wagtail.models import Comment, ModelLogEntry, PageLogEntry, Revision, WorkflowState
+from wagtail.search.index import insert_or_update_object
 
 from ..media import recording_delete_files
 from ..models import (
@@ -13,7 +16,11 @@ from ..models import (
     Person,
     StoryMedia,
     StoryPage,
+    StoryParticipant,
+    StorySubmission,
     Withdrawal,
+    WithdrawnStoryFingerprint,
+    withdrawn_story_fingerprints,
 )
 from ..signals import story_visibility_changed, story_withdrawn
 
@@ -21,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 WITHDRAWN_TITLE = "Withdrawn story"
+WITHDRAWN_PERSON = "Someone whose story was withdrawn"
 
 
 @transaction.atomic
@@ -31,7 +39,8 @@ def story_withdraw(
     user=None,
     participant: Person | None = None,
 ) -> Withdrawal:
-    """Take a story back: unpublish it, withdraw every consent, delete its recording, copies, transcripts and text.
+    """Take a story back: unpublish it, withdraw every consent, delete its recording, copies, transcripts and text,
+    and forget its people: only a note that the story was withdrawn, and when, is kept.
 
     Idempotent: a second call removes anything left over and returns the first audit entry.
     """
@@ -39,6 +48,11 @@ def story_withdraw(
     previous = story.withdrawals.order_by("withdrawn_at").first()
     now = timezone.now()
     removed: list[dict] = []
+    # Taken before the story is emptied: what an import would match it by, and the asker's part in it.
+    fingerprints = _fingerprints(story)
+    participant_role = (
+        story.participants.filter(person=participant).values_list("role", flat=True).first() if participant else None
+    )
 
     for state in WorkflowState.objects.for_instance(story).filter(
         status__in=[WorkflowState.STATUS_IN_PROGRESS, WorkflowState.STATUS_NEEDS_CHANGES]
@@ -52,6 +66,7 @@ def story_withdraw(
     consents = Consent.objects.filter(story=story, withdrawn_at__isnull=True).update(withdrawn_at=now)
     if consents:
         removed.append({"kind": "consent", "count": consents})
+    removed.extend(_forget_people(story=story))
 
     media = story.recording
     if media is not None:
@@ -79,8 +94,12 @@ def story_withdraw(
     story.summary = ""
     story.body = []
     story.recording = None
+    story.cover_image = None
+    story.keywords.clear()
     story.withdrawn_at = story.withdrawn_at or now
     story.save()
+    # The admin's search index holds the title and text too: replace them now rather than when a worker gets to it.
+    insert_or_update_object(story)
     # Renaming the slug makes Wagtail remember the old path (on commit), which holds the title's words: forget it
     # too, in a callback that runs after Wagtail's.
     Redirect.objects.filter(redirect_page_id=story.pk).delete()
@@ -89,7 +108,11 @@ def story_withdraw(
     if revisions.exists():
         revisions.delete()
         removed.append({"kind": "saved drafts"})
-    PageLogEntry.objects.filter(page_id=story.pk).update(label=WITHDRAWN_TITLE)
+    # The history keeps what happened and when; the labels and details held old titles and comments.
+    PageLogEntry.objects.filter(page_id=story.pk).update(label=WITHDRAWN_TITLE, data={})
+    comments, _ = Comment.objects.filter(page_id=story.pk).delete()
+    if comments:
+        removed.append({"kind": "comments"})
 
     media_id = media.id if media is not None else None
     if media is not None:
@@ -104,15 +127,82 @@ def story_withdraw(
         if removed:
             previous.removed = previous.removed + removed
             previous.save(update_fields=["removed"])
+        _keep_fingerprints(withdrawal=previous, fingerprints=fingerprints)
         return previous
     withdrawal = Withdrawal.objects.create(
         story_id_removed=story.pk,
         story=story,
         requested_by=requested_by,
-        participant=participant,
+        participant_role=participant_role or "",
         recorded_by=user if user is not None and user.is_authenticated else None,
         withdrawn_at=now,
         removed=removed,
     )
+    _keep_fingerprints(withdrawal=withdrawal, fingerprints=fingerprints)
     logger.info("story %s withdrawn (%s)", story.pk, requested_by)
     return withdrawal
+
+
+def _fingerprints(story: StoryPage) -> set[str]:
+    """Every title the story went by (saved drafts included) with its community, and its recording."""
+    if story.community_id is None:
+        titles = set()
+    else:
+        titles = {story.title, story.draft_title} - {WITHDRAWN_TITLE}
+        for content in Revision.page_revisions.filter(object_id=str(story.pk)).values_list("content", flat=True):
+            if isinstance(content, dict) and content.get("title"):
+                titles.add(content["title"])
+    return withdrawn_story_fingerprints(
+        community=story.community.name if story.community_id else "",
+        titles=titles,
+        recording_sha256=story.recording.sha256 if story.recording_id else None,
+    )
+
+
+def _keep_fingerprints(*, withdrawal: Withdrawal, fingerprints: set[str]) -> None:
+    kept = set(withdrawal.fingerprints.values_list("value", flat=True))
+    WithdrawnStoryFingerprint.objects.bulk_create(
+        [WithdrawnStoryFingerprint(withdrawal=withdrawal, value=value) for value in sorted(fingerprints - kept)]
+    )
+
+
+def _forget_people(*, story: StoryPage) -> list[dict]:
+    """Keep of the story's people only that consent was withdrawn and when.
+
+    Consent records lose the person, who gave it and the guardian; the storyteller's e-mail goes; a person no other
+    story names is deleted."""
+    removed = []
+    people = set(story.participants.values_list("person_id", flat=True)) | set(
+        Consent.objects.filter(story=story, person__isnull=False).values_list("person_id", flat=True)
+    )
+    consents = Consent.objects.filter(story=story).filter(
+        Q(person__isnull=False) | ~Q(given_by="") | ~Q(guardian_name="") | Q(guardian_consented_on__isnull=False)
+    )
+    consent_ids = list(consents.values_list("pk", flat=True))
+    if consent_ids:
+        Consent.objects.filter(pk__in=consent_ids).update(
+            person=None, given_by="", guardian_name="", guardian_consented_on=None
+        )
+        _forget_log_labels(Consent, consent_ids, label=f"Withdrawn consent for “{WITHDRAWN_TITLE}”")
+        removed.append({"kind": "names on consent records", "count": len(consent_ids)})
+    participants, _ = StoryParticipant.objects.filter(page=story).delete()
+    if participants:
+        removed.append({"kind": "participants", "count": participants})
+    if StorySubmission.objects.filter(story=story).exclude(email="").update(email=""):
+        removed.append({"kind": "e-mail address"})
+    unused = Person.objects.filter(pk__in=people).exclude(participations__isnull=False).exclude(consents__isnull=False)
+    unused_ids = list(unused.values_list("pk", flat=True))
+    if unused_ids:
+        _forget_log_labels(Person, unused_ids, label=WITHDRAWN_PERSON)
+        # One by one, so the admin's search index forgets each name (it listens to each row's deletion).
+        for person in Person.objects.filter(pk__in=unused_ids):
+            person.delete()
+        removed.append({"kind": "people", "count": len(unused_ids)})
+    return removed
+
+
+def _forget_log_labels(model, ids, *, label: str) -> None:
+    """The admin's history names each record by its title (a person's name); keep the entries, not the names."""
+    ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in ids]
+    ).update(label=label, data={})
