@@ -26,6 +26,8 @@ from .models import (
     StoryParticipant,
     Theme,
     Visibility,
+    Withdrawal,
+    withdrawn_story_fingerprints,
 )
 from .validators import validate_birth_year, validate_language_code
 
@@ -63,6 +65,10 @@ class RowError(ValueError):
     """One row cannot be imported; the message says what to fix."""
 
 
+class RowWithdrawn(RowError):
+    """The row's story, or a consent on it, was withdrawn: an import never brings it back."""
+
+
 @dataclass
 class Storyteller:
     display_name: str
@@ -92,6 +98,7 @@ class ImportOutcome:
     created: int = 0
     updated: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
+    withdrawn: list[tuple[int, str]] = field(default_factory=list)
 
 
 def read_manifest(path: Path) -> tuple[list[tuple[int, dict]], int]:
@@ -227,10 +234,13 @@ def _body_from_text(text: str) -> list[dict]:
 
 
 def story_import_row(*, row: StoryRow, publish: bool) -> bool:
-    """Create or update one story from a manifest row; True if created. All or nothing."""
+    """Create or update one story from a manifest row; True if created. All or nothing.
+
+    A story that was withdrawn, or one with a withdrawn consent, is refused (RowWithdrawn) and left as it is."""
     stored = None
     try:
         with transaction.atomic():
+            _refuse_withdrawn(row)
             community = Community.objects.filter(name__iexact=row.community).first()
             if community is None:
                 community = Community.objects.create(name=row.community, slug=_unique_slug(Community, row.community))
@@ -242,6 +252,8 @@ def story_import_row(*, row: StoryRow, publish: bool) -> bool:
 
             story = StoryPage.objects.filter(title=row.title, community=community).first()
             created = story is None
+            if not created:
+                _refuse_withdrawn_consent(row, story)
             if created:
                 story = StoryPage(title=row.title, slug=_unique_page_slug(row.title), community=community)
             story.summary = row.summary
@@ -303,17 +315,55 @@ def _record_consent(*, story: StoryPage, people: list[Person], mode: str) -> Non
                 "scope": Consent.Scope.PUBLIC,
                 "guardian_name": GUARDIAN_ON_FORM if minor else "",
                 "guardian_consented_on": (story.recorded_on or timezone.localdate()) if minor else None,
-                "withdrawn_at": None,
             },
         )
 
 
-def _same_file(media, path: Path) -> bool:
+def _refuse_withdrawn(row: StoryRow) -> None:
+    """Withdrawal keeps only keyed hashes of what a row would match; a row that matches one is never imported."""
+    by_story = withdrawn_story_fingerprints(community=row.community, titles=[row.title])
+    withdrawal = Withdrawal.objects.recognising(by_story).order_by("withdrawn_at").first()
+    if withdrawal is not None:
+        raise RowWithdrawn(
+            f"“{row.title}” was withdrawn on {withdrawal.withdrawn_at:%Y-%m-%d}; "
+            "a withdrawn story is never imported again"
+        )
+    if row.file is not None:
+        by_recording = withdrawn_story_fingerprints(community="", titles=[], recording_sha256=_sha256(row.file))
+        withdrawal = Withdrawal.objects.recognising(by_recording).order_by("withdrawn_at").first()
+        if withdrawal is not None:
+            raise RowWithdrawn(
+                f"the file “{row.file.name}” is the recording of a story withdrawn on "
+                f"{withdrawal.withdrawn_at:%Y-%m-%d}; a withdrawn story is never imported again"
+            )
+
+
+def _refuse_withdrawn_consent(row: StoryRow, story: StoryPage) -> None:
+    if story.withdrawn_at is not None:
+        raise RowWithdrawn(
+            f"“{row.title}” was withdrawn on {story.withdrawn_at:%Y-%m-%d}; a withdrawn story is never imported again"
+        )
+    consent = (
+        story.consents.filter(withdrawn_at__isnull=False).select_related("person").order_by("withdrawn_at").first()
+    )
+    if consent is not None:
+        who = consent.person.display_name if consent.person else "a participant"
+        raise RowWithdrawn(
+            f"{who} withdrew their consent to “{row.title}” on {consent.withdrawn_at:%Y-%m-%d}; an import never "
+            "gives it back. If they agree again, record their new consent in the admin"
+        )
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
-    return digest.hexdigest() == media.sha256
+    return digest.hexdigest()
+
+
+def _same_file(media, path: Path) -> bool:
+    return _sha256(path) == media.sha256
 
 
 def _unique_slug(model, name: str) -> str:
@@ -347,6 +397,8 @@ def import_manifest(
                 outcome.created += 1
             else:
                 outcome.updated += 1
+        except RowWithdrawn as refusal:
+            outcome.withdrawn.append((line, str(refusal)))
         except RowError as error:
             outcome.failed.append((line, str(error)))
     return outcome

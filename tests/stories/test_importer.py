@@ -136,3 +136,120 @@ def test_manifest_without_title_column_is_refused(tmp_path):
     manifest.write_text("name,community\nA story,Riverside\n")
     with pytest.raises(CommandError, match="has no title column"):
         call_command("import_stories", str(manifest))
+
+
+# Withdrawn stories stay withdrawn --------------------------------------------------------------------------------------
+
+
+def withdraw(title: str):
+    """Withdraw as a facilitator would, running what waits for the commit (the files' deletion)."""
+    from django.test import TestCase
+
+    from stories.models import Withdrawal
+    from stories.services import story_withdraw
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return story_withdraw(story=StoryPage.objects.get(title=title), requested_by=Withdrawal.RequestedBy.FACILITATOR)
+
+
+def test_reimporting_never_brings_back_a_withdrawn_story(event_folder, capsys):
+    manifest = write_manifest(event_folder, GOOD_AUDIO, GOOD_TEXT.replace(",adults,", ",yes,"))
+    call_command("import_stories", str(manifest), "--publish")
+    garden = StoryPage.objects.get(title="The garden")
+    assert garden.is_visible_to_public(), "control: the import made the story public"
+    withdraw("The garden")
+    capsys.readouterr()
+    files = private_files()
+
+    with pytest.raises(CommandError, match="0 created, 1 updated, 0 failed, 1 refused because they were withdrawn"):
+        call_command("import_stories", str(manifest), "--publish")
+
+    errors = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("line 2: refused: “The garden” was withdrawn on ") for line in errors), errors
+    garden.refresh_from_db()
+    assert garden.withdrawn_at is not None and not garden.is_visible_to_public()
+    assert not StoryPage.objects.filter(title="The garden").exists()
+    assert [story.title for story in StoryPage.objects.visible_to_public()] == ["The bus"]
+    assert not Person.objects.filter(display_name__in=["Rosa M.", "Jay T."]).exists()
+    assert StoryMedia.objects.count() == 0 and private_files() == files, "no recording was stored again"
+
+
+def test_the_recording_of_a_withdrawn_story_is_refused_under_another_title(event_folder, capsys):
+    call_command("import_stories", str(write_manifest(event_folder, GOOD_AUDIO)), "--publish")
+    withdraw("The garden")
+    capsys.readouterr()
+    files = private_files()
+    renamed = write_manifest(event_folder, GOOD_AUDIO.replace("The garden", "Our garden again"))
+
+    with pytest.raises(CommandError, match="0 created, 0 updated, 0 failed, 1 refused"):
+        call_command("import_stories", str(renamed), "--publish")
+
+    assert "line 2: refused: the file “garden.ogg” is the recording of a story withdrawn on" in capsys.readouterr().err
+    assert not StoryPage.objects.filter(title="Our garden again").exists()
+    assert StoryMedia.objects.count() == 0 and private_files() == files, "no recording was stored again"
+
+
+def test_an_import_never_gives_back_a_withdrawn_consent(event_folder, capsys):
+    from django.utils import timezone
+
+    manifest = write_manifest(event_folder, GOOD_AUDIO)
+    call_command("import_stories", str(manifest), "--publish")
+    consent = Consent.objects.get(person__display_name="Rosa M.")
+    consent.withdrawn_at = timezone.now()
+    consent.save()
+    garden = StoryPage.objects.get(title="The garden")
+    assert not garden.is_visible_to_public()
+    capsys.readouterr()
+
+    with pytest.raises(CommandError, match="0 created, 0 updated, 0 failed, 1 refused"):
+        call_command("import_stories", str(manifest), "--publish")
+
+    assert "line 2: refused: Rosa M. withdrew their consent to “The garden” on" in capsys.readouterr().err
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is not None
+    assert not StoryPage.objects.visible_to_public().exists()
+
+
+def test_a_manifest_cannot_bring_back_a_shared_story_that_was_withdrawn(client, event_folder, capsys):
+    from stories.factories import CommunityFactory
+
+    from .test_intake_support import make_invite, share_data, share_url
+
+    invite = make_invite(community=CommunityFactory(name="Riverside"))
+    assert client.post(share_url(invite), share_data()).status_code == 302
+    withdraw("The garden on Elm Street")
+    row = 'The garden on  Elm street,,RIVERSIDE,,,en,,,"My grandmother planted the garden.",Grandma Rose|1948|,yes,'
+    with pytest.raises(CommandError, match="1 refused"):
+        call_command("import_stories", str(write_manifest(event_folder, row)), "--publish")
+    assert "“The garden on  Elm street” was withdrawn on" in capsys.readouterr().err
+    assert not StoryPage.objects.visible_to_public().exists()
+
+
+def test_a_withdrawal_keeps_its_story_only_as_keyed_hashes(event_folder, settings):
+    from stories.models import WithdrawnStoryFingerprint, withdrawn_story_fingerprints
+
+    call_command("import_stories", str(write_manifest(event_folder, GOOD_AUDIO)), "--publish")
+    sha256 = StoryPage.objects.get(title="The garden").recording.sha256
+    withdraw("The garden")
+    kept = set(WithdrawnStoryFingerprint.objects.values_list("value", flat=True))
+    assert kept == withdrawn_story_fingerprints(
+        community="Riverside Commons", titles=["The garden"], recording_sha256=sha256
+    )
+    assert all(len(value) == 64 and "garden" not in value and sha256 not in value for value in kept)
+    settings.SECRET_KEY = "another-key-entirely"
+    assert not kept & withdrawn_story_fingerprints(
+        community="Riverside Commons", titles=["The garden"], recording_sha256=sha256
+    ), "without the secret key nobody can tell which story they stand for"
+
+
+def test_the_demo_seeder_leaves_a_withdrawn_demo_story_withdrawn(capsys):
+    call_command("seed_demo")
+    first = StoryPage.objects.visible_to_public().order_by("pk").first()
+    title, public = first.title, StoryPage.objects.visible_to_public().count()
+    withdraw(title)
+
+    call_command("seed_demo")
+
+    assert "left out: “" in capsys.readouterr().err
+    assert not StoryPage.objects.filter(title=title).exists()
+    assert StoryPage.objects.visible_to_public().count() == public - 1

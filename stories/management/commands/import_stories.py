@@ -26,7 +26,12 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         for line, message in outcome.failed:
             self.stderr.write(f"line {line}: {message}")
-        summary = f"{outcome.created} created, {outcome.updated} updated, {len(outcome.failed)} failed."
-        if outcome.failed:
+        for line, message in outcome.withdrawn:
+            self.stderr.write(f"line {line}: refused: {message}")
+        summary = (
+            f"{outcome.created} created, {outcome.updated} updated, {len(outcome.failed)} failed, "
+            f"{len(outcome.withdrawn)} refused because they were withdrawn."
+        )
+        if outcome.failed or outcome.withdrawn:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
