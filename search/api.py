@@ -6,10 +6,10 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from stories.api import GenerationOut, NamedRef
+from stories.api import ERROR_RESPONSES, GenerationOut, NamedRef
 
 from .backends import get_search_backend
-from .query import FACETS, QueryError, StoryQuery, StorySearchResults
+from .query import DEFAULT_PAGE_SIZE, FACETS, MAX_PAGE, MAX_PAGE_SIZE, QueryError, StoryQuery, StorySearchResults
 
 router = Router(tags=["search"])
 
@@ -61,10 +61,6 @@ class SuggestOut(Schema):
     suggestions: list[str]
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 def results_as_json(request, results: StorySearchResults) -> dict:
     hits = []
     for hit in results.hits:
@@ -106,13 +102,18 @@ class SearchParams(Schema):
     recorded_from: datetime.date | None = Field(None, description="Recorded on or after this date (YYYY-MM-DD).")
     recorded_to: datetime.date | None = Field(None, description="Recorded on or before this date (YYYY-MM-DD).")
     sort: Literal["relevance", "newest", "oldest"] = "relevance"
-    page: int = 1
-    page_size: int = 20
+    # Bounds stated here and kept by StoryQuery, which answers the search page and this API with the same message.
+    page: int = Field(
+        1, description="Which page of results, from 1.", json_schema_extra={"minimum": 1, "maximum": MAX_PAGE}
+    )
+    page_size: int = Field(
+        DEFAULT_PAGE_SIZE, description="Hits a page.", json_schema_extra={"minimum": 1, "maximum": MAX_PAGE_SIZE}
+    )
 
 
 @router.get(
     "",
-    response={200: SearchOut, 400: ErrorOut},
+    response={200: SearchOut, **ERROR_RESPONSES},
     summary="Search public stories: hits with time-coded moments, and facet counts",
 )
 def search_stories(request, params: Query[SearchParams]):
@@ -138,7 +139,7 @@ def search_stories(request, params: Query[SearchParams]):
 
 @router.get(
     "/suggest",
-    response=SuggestOut,
+    response={200: SuggestOut, **ERROR_RESPONSES},
     url_name="search_suggest",
     summary="Words in public stories that start with what was typed",
 )

@@ -3,12 +3,43 @@
 import datetime
 
 from django.db.models import Prefetch
-from ninja import Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from .models import StoryPage, StoryParticipant
 
 router = Router(tags=["stories"])
+
+# Story ids are Wagtail page ids, a 32-bit integer column in every database Wagtail supports.
+MAX_STORY_ID = 2**31 - 1
+# 20 stories a page by default; ten thousand pages reach further than any archive this serves.
+MAX_PAGE = 10_000
+MAX_PAGE_SIZE = 100
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="What went wrong, in words a person can act on.")
+
+
+class ValidationProblem(Schema):
+    type: str
+    loc: list[str | int] = Field(description="Where the value was: query or path, then the parameter's name.")
+    msg: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[ValidationProblem]
+
+
+# Every operation may answer these: 400 for a character no database can store (storyarchive.middleware) or a
+# parameter the operation refuses, 422 for a value outside the bounds this schema states.
+ERROR_RESPONSES = {400: ErrorOut, 422: ValidationErrorOut}
+
+
+class StoryPagination(PageNumberPagination):
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE, description="Which page of results, from 1.")
+        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE, description="Stories a page (20 unless set).")
 
 
 class NamedRef(Schema):
@@ -73,9 +104,11 @@ def public_stories():
     )
 
 
-@router.get("", response=list[StoryOut], summary="Public stories, newest first")
-@paginate(PageNumberPagination, page_size=20)
-def list_stories(request, community: str | None = None):
+@router.get("", response={200: list[StoryOut], **ERROR_RESPONSES}, summary="Public stories, newest first")
+@paginate(StoryPagination, page_size=20, max_page_size=MAX_PAGE_SIZE)
+def list_stories(
+    request, community: str | None = Query(None, description="Only stories from this community (a slug).")
+):
     stories = public_stories().order_by("-first_published_at", "-pk")
     if community:
         stories = stories.filter(community__slug=community)

@@ -1,4 +1,14 @@
+import re
+
+from django.conf import settings
+from django.http import JsonResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.gzip import GZipMiddleware
+from django.shortcuts import render
+
+# NUL, which PostgreSQL text cannot hold, and lone surrogates, which UTF-8 cannot encode.
+UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class TextGZipMiddleware(GZipMiddleware):
@@ -9,3 +19,63 @@ class TextGZipMiddleware(GZipMiddleware):
         if response.streaming or not content_type.startswith(("text/", "application/json")):
             return response
         return super().process_response(request, response)
+
+
+def holds_unstorable_character(text: str) -> bool:
+    """True when no database column could keep this text as it is."""
+    return bool(UNSTORABLE_CHARACTER.search(text))
+
+
+class UnstorableCharactersMiddleware:
+    """Answer 400, with what to fix, to an address, query or form field holding a character no database can store.
+
+    Left to reach a query, such a character is a server error on PostgreSQL (and a lone surrogate on any database),
+    whichever view reads it; one check in front of every view closes all of those doors at once.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        problem = self.problem(request)
+        if problem is None:
+            return self.get_response(request)
+        message = f"{problem} holds a character the archive cannot read (a NUL byte or a broken character)."
+        from .urls import API_PREFIX
+
+        if request.path_info.startswith(f"/{API_PREFIX}"):
+            return JsonResponse({"detail": message}, status=400)
+        return render(request, "400.html", {"message": message}, status=400)
+
+    def problem(self, request) -> str | None:
+        """Which part of the request cannot be stored, in words for the visitor; None when every part can."""
+        if holds_unstorable_character(request.path_info):
+            return "The address"
+        for name, values in request.GET.lists():
+            if holds_unstorable_character(name) or any(holds_unstorable_character(v) for v in values):
+                return f"The query parameter “{_printable(name)}”"
+        for name, values in self._form_fields(request):
+            if holds_unstorable_character(name) or any(holds_unstorable_character(v) for v in values):
+                return f"The form field “{_printable(name)}”"
+        return None
+
+    @staticmethod
+    def _form_fields(request):
+        # Only a form body small enough to be held in memory anyway: a large upload is refused or streamed by its
+        # view before it is read, and the form fields that come with it are checked by Django's forms.
+        if request.method != "POST" or request.content_type not in FORM_CONTENT_TYPES:
+            return []
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return []
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return []
+        try:
+            return request.POST.lists()
+        except (MultiPartParserError, UnreadablePostError):
+            return []  # the view answers a body it cannot read, as it always has
+
+
+def _printable(name: str) -> str:
+    return UNSTORABLE_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", name)

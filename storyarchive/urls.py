@@ -8,6 +8,8 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from .api import api
 
+API_PREFIX = "api/"
+
 handler404 = "stories.views.page_not_found"
 handler500 = "stories.views.server_error"
 
@@ -15,7 +17,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("api/", api.urls),
+    path(API_PREFIX, api.urls),
     path("sitemap.xml", sitemap),
     path("", include("stories.urls")),
     path("search/", include("search.urls")),

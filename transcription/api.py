@@ -1,9 +1,9 @@
 """GET /api/stories/{id}: one public story with its participants and the transcript people read."""
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Path, Router, Schema
 
-from stories.api import ParticipantOut, StoryOut, public_stories
+from stories.api import ERROR_RESPONSES, MAX_STORY_ID, ErrorOut, ParticipantOut, StoryOut, public_stories
 
 from .selectors import current_transcript, latest_transcript
 
@@ -54,6 +54,10 @@ class StoryDetailOut(StoryOut):
         return transcript_out(story)
 
 
-@router.get("/{story_id}", response=StoryDetailOut, summary="One public story, with its participants and transcript")
-def get_story(request, story_id: int):
+@router.get(
+    "/{story_id}",
+    response={200: StoryDetailOut, 404: ErrorOut, **ERROR_RESPONSES},
+    summary="One public story, with its participants and transcript",
+)
+def get_story(request, story_id: int = Path(..., ge=1, le=MAX_STORY_ID, description="A story's id, as listed.")):
     return get_object_or_404(public_stories(), pk=story_id)

@@ -21,6 +21,7 @@ from ..generations import ADULT_AGE
 from ..media import (
     RecordingRefused,
     RecordingTooLarge,
+    original_name_as_text,
     recording_delete_files,
     recording_process,
     recording_store_file,
@@ -107,7 +108,9 @@ def share_upload_create(*, invite: Invite, length: int, original_filename: str) 
         raise RecordingTooLarge(f"This file is larger than the archive accepts ({limit / 1024**3:g} GB at most).")
     if length <= 0:
         raise RecordingRefused("This file is empty.")
-    upload = ShareUpload.objects.create(invite=invite, length=length, original_filename=original_filename[:255])
+    upload = ShareUpload.objects.create(
+        invite=invite, length=length, original_filename=original_name_as_text(original_filename)
+    )
     path = share_upload_path(upload)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()

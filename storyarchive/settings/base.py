@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the address or the parameters: a NUL byte there is a 400, never a database error.
+    "storyarchive.middleware.UnstorableCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A long transcript is most of a story page's weight, and compresses to a fraction (Django pads against BREACH).
     "storyarchive.middleware.TextGZipMiddleware",
