@@ -56,7 +56,9 @@ class ElasticsearchBackend:
         if self._client is None:
             from elasticsearch import Elasticsearch
 
-            self._client = Elasticsearch(self.url, request_timeout=10)
+            # Every node named is tried: a request that fails on one node (gone, timed out, overloaded) is retried
+            # on another before a visitor would see an error.
+            self._client = Elasticsearch(node_urls(self.url), request_timeout=10, max_retries=3, retry_on_timeout=True)
         return self._client
 
     @property
@@ -110,9 +112,15 @@ class ElasticsearchBackend:
         return {int(hit["_id"]) for hit in hits}
 
     def rebuild(self, stories) -> int:
-        """Fill a fresh index, then point the alias at it in one atomic step, then drop the old indices."""
+        """Fill a fresh index with bulk requests, then point the alias at it in one atomic step, then drop the old
+        indices. Searches read the old index until the swap and the new one after it, never neither. The new index
+        loads with no refresh and no replicas, then gets the replicas the live index had and is refreshed before
+        the swap."""
         name = self.new_index_name()
-        self.index_definition(name).create(using=self.client)
+        replicas = self._replicas_in_use()
+        definition = self.index_definition(name)
+        definition.settings(refresh_interval="-1", number_of_replicas=0)
+        definition.create(using=self.client)
         indexed = 0
 
         def actions():
@@ -122,12 +130,35 @@ class ElasticsearchBackend:
                 yield {"_index": name, "_id": str(story.id), "_source": story_document(story)}
 
         bulk(self.client, actions(), chunk_size=500)
+        # None puts the index's default refresh interval back.
+        self.client.indices.put_settings(
+            index=name, settings={"index": {"refresh_interval": None, "number_of_replicas": replicas}}
+        )
         self.client.indices.refresh(index=name)
+        self._wait_for_copies(name, replicas)
         old = list(self.client.indices.get_alias(name=self.alias).keys()) if self._alias_exists() else []
         self.client.indices.update_aliases(actions=alias_swap(self.alias, old, name))
         for stale in old:
             self.client.indices.delete(index=stale)
         return indexed
+
+    def _replicas_in_use(self) -> int:
+        """The replicas an operator gave the live index (kept across rebuilds); none before the first index."""
+        if not self._alias_exists():
+            return 0
+        found = _body(self.client.indices.get_settings(index=self.alias, name="index.number_of_replicas"))
+        return max(int(index["settings"]["index"]["number_of_replicas"]) for index in found.values())
+
+    def _wait_for_copies(self, name: str, replicas: int) -> None:
+        """Before the swap, let every copy the cluster has room for start, so the new index is as safe as the old."""
+        if not replicas:
+            return
+        nodes = _body(self.client.cluster.health())["number_of_data_nodes"]
+        # One shard (index_definition): a copy on each node, up to the replicas asked for.
+        copies = 1 + min(replicas, nodes - 1)
+        health = _body(self.client.cluster.health(index=name, wait_for_active_shards=str(copies), timeout="60s"))
+        if health["timed_out"]:
+            logger.warning("index %s: %s of %s copies started before the swap", name, health["active_shards"], copies)
 
     def _alias_exists(self) -> bool:
         return bool(self.client.indices.exists_alias(name=self.alias))
@@ -187,6 +218,11 @@ class ElasticsearchBackend:
 
         status["public_stories"] = StoryPage.objects.visible_to_public().count()
         return status
+
+
+def node_urls(url: str) -> list[str]:
+    """ELASTICSEARCH_URL names one node or several, separated by commas."""
+    return [node.strip() for node in url.split(",") if node.strip()]
 
 
 def alias_swap(alias: str, old_indices: list[str], new_index: str) -> list[dict]:
