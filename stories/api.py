@@ -6,7 +6,8 @@ from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from .models import StoryPage, StoryParticipant
+from .models import StoryPage
+from .models.pages import participants_as_listed
 
 router = Router(tags=["stories"])
 
@@ -88,19 +89,14 @@ class StoryOut(Schema):
 
     @staticmethod
     def resolve_generations(story):
-        seen = {}
-        for participant in story.participants.all():
-            seen.setdefault(participant.person.generation.slug, participant.person.generation)
-        return list(seen.values())
+        return story.generations
 
 
 def public_stories():
     return (
         StoryPage.objects.visible_to_public()
         .select_related("community", "recording")
-        .prefetch_related(
-            "themes", Prefetch("participants", queryset=StoryParticipant.objects.select_related("person"))
-        )
+        .prefetch_related("themes", Prefetch("participants", queryset=participants_as_listed()))
     )
 
 

@@ -1,6 +1,11 @@
 """Generations are derived from a birth year; nobody types one in."""
 
+import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, ExtractYear
 
 ADULT_AGE = 18
 
@@ -44,11 +49,31 @@ def birth_years_for(slug: str) -> tuple[int | None, int | None] | None:
     return generation.first_year, generation.last_year
 
 
-def could_be_minor(birth_year: int | None, recorded_year: int) -> bool:
-    """True when the birth year alone cannot rule out being under 18 in the recording year.
+def earliest_minor_birth_year(recorded_year):
+    """The earliest birth year of someone who may have been a minor in recorded_year: an int, or a database expression
+    for the visibility rule's SQL.
 
-    Without a month we cannot tell a 17-year-old from an 18-year-old born the same year, so we take the careful side.
+    Without a month we cannot tell a 17-year-old from an 18-year-old born the same year, so we take the careful side:
+    anyone who may have been 18 or younger needs a guardian.
     """
-    if birth_year is None:
-        return False
-    return recorded_year - birth_year <= ADULT_AGE
+    return recorded_year - ADULT_AGE
+
+
+def could_be_minor(birth_year: int | None, recorded_year: int) -> bool:
+    """True when the birth year alone cannot rule out being under 18 in the recording year; False without one."""
+    return birth_year is not None and birth_year >= earliest_minor_birth_year(recorded_year)
+
+
+def could_be_minor_condition(*, birth_year: str, recorded_on: str, today: datetime.date) -> Q:
+    """could_be_minor as a database condition on two fields; a story with no recorded date counts as recorded today."""
+    recorded_year = Coalesce(ExtractYear(recorded_on), Value(today.year))
+    return Q(**{f"{birth_year}__gte": earliest_minor_birth_year(recorded_year)})
+
+
+def generations_of(birth_years: Iterable[int | None]) -> list[Generation]:
+    """The generations of a story's participants, in the order the participants are listed, each once."""
+    found = {}
+    for birth_year in birth_years:
+        generation = generation_for(birth_year)
+        found.setdefault(generation.slug, generation)
+    return list(found.values())

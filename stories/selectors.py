@@ -2,7 +2,8 @@
 
 from django.db.models import Prefetch, Q
 
-from .models import StoryPage, StoryParticipant
+from .models import StoryPage
+from .models.pages import participants_as_listed
 
 RELATED_CANDIDATES = 24
 
@@ -27,7 +28,7 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
         .distinct()
         .select_related("community", "recording")
         .prefetch_related(
-            Prefetch("participants", queryset=StoryParticipant.objects.select_related("person")),
+            Prefetch("participants", queryset=participants_as_listed()),
             "themes",
         )
         .order_by("-first_published_at", "pk")[:RELATED_CANDIDATES]
@@ -35,7 +36,7 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
     shared_theme = {c.pk for c in candidates if any(t.pk in theme_ids for t in c.themes.all())}
     candidates.sort(key=lambda c: c.pk not in shared_theme)  # stable: newest first within each group
 
-    heard = {person.generation.slug for person in story.people}
+    heard = _generations(story)
     chosen = []
     while candidates and len(chosen) < limit:
         best = max(candidates, key=lambda c: (len(_generations(c) - heard), -candidates.index(c)))
@@ -46,4 +47,4 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
 
 
 def _generations(story: StoryPage) -> set[str]:
-    return {participant.person.generation.slug for participant in story.participants.all()}
+    return {generation.slug for generation in story.generations}

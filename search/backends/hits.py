@@ -9,8 +9,9 @@ from django.core.cache import cache
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
-from stories.generations import BY_SLUG, generation_for
-from stories.models import Community, StoryKind, StoryPage, StoryParticipant, Theme
+from stories.generations import BY_SLUG, generations_of
+from stories.models import Community, StoryKind, StoryPage, Theme
+from stories.models.pages import participants_as_listed
 from stories.validators import language_label
 
 from ..analysis import SearchText, highlight, stemmed_text
@@ -74,14 +75,11 @@ def visible_stories(story_ids) -> dict[int, ShownStory]:
         .values_list("storypage_id", "theme__slug", "theme__name")
     ):
         themes[story_id].append(Named(slug, name))
-    generations = defaultdict(dict)
+    birth_years = defaultdict(list)
     for story_id, birth_year in (
-        StoryParticipant.objects.filter(page_id__in=shown_ids)
-        .order_by("sort_order", "pk")
-        .values_list("page_id", "person__birth_year")
+        participants_as_listed().filter(page_id__in=shown_ids).values_list("page_id", "person__birth_year")
     ):
-        generation = generation_for(birth_year)
-        generations[story_id].setdefault(generation.slug, generation)
+        birth_years[story_id].append(birth_year)
     stories = {}
     for row in rows:
         pk, title, url_path, summary, language, recorded_on, recording_id, video_codec, community, community_name = row
@@ -96,7 +94,7 @@ def visible_stories(story_ids) -> dict[int, ShownStory]:
             recorded_on=recorded_on,
             community=Named(community, community_name) if community else None,
             themes=tuple(themes[pk]),
-            generations=tuple(generations[pk].values()),
+            generations=tuple(generations_of(birth_years[pk])),
         )
     forget_stale({pk for pk in story_ids if pk not in stories})
     return stories

@@ -6,8 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -22,7 +21,7 @@ from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
 from ..blocks import StoryBodyBlock
-from ..generations import ADULT_AGE
+from ..generations import could_be_minor_condition, generations_of
 from ..routes import story_routes
 from ..validators import language_label, validate_language_code
 from .catalogue import Community, Dialogue, Theme
@@ -56,9 +55,9 @@ class StoryPageQuerySet(PageQuerySet):
             withdrawn_at__isnull=True,
         )
         without_consent = participants.filter(~Exists(public_consent))
-        possible_minors = participants.annotate(
-            recorded_year=Coalesce(ExtractYear("page__recorded_on"), Value(today.year))
-        ).filter(person__birth_year__gte=F("recorded_year") - ADULT_AGE)
+        possible_minors = participants.filter(
+            could_be_minor_condition(birth_year="person__birth_year", recorded_on="page__recorded_on", today=today)
+        )
         minors_without_guardian = possible_minors.filter(
             ~Exists(public_consent.exclude(guardian_name="").filter(guardian_consented_on__isnull=False))
         )
@@ -74,6 +73,15 @@ class StoryPageQuerySet(PageQuerySet):
 
 
 StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
+
+# The order a story lists its participants in: their place in the list, then the order they were added.
+PARTICIPANT_ORDER = ("sort_order", "pk")
+
+
+def participants_as_listed():
+    """Participants with their people in the order their story lists them; prefetch it as "participants" to read
+    many stories' people and generations in one query."""
+    return StoryParticipant.objects.select_related("person").order_by(*PARTICIPANT_ORDER)
 
 
 class StoryIndexPage(Page):
@@ -168,15 +176,17 @@ class StoryPage(Page):
 
     @cached_property
     def people(self):
-        return [p.person for p in self.participants.select_related("person")]
+        """The participants' people in the participants' order, read from a prefetch when there is one."""
+        if "participants" in getattr(self, "_prefetched_objects_cache", {}):
+            participants = self.participants.all()
+        else:
+            participants = self.participants.select_related("person").order_by(*PARTICIPANT_ORDER)
+        return [participant.person for participant in participants]
 
     @property
     def generations(self):
-        """The generations among the participants, oldest first, without repeats."""
-        seen = {}
-        for person in self.people:
-            seen.setdefault(person.generation.slug, person.generation)
-        return list(seen.values())
+        """The generations among the participants, in the participants' order, each once."""
+        return generations_of(person.birth_year for person in self.people)
 
     def is_visible_to_public(self) -> bool:
         return StoryPage.objects.visible_to_public().filter(pk=self.pk).exists()
@@ -194,7 +204,7 @@ class StoryPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["participants"] = self.participants.select_related("person")
+        context["participants"] = self.participants.select_related("person").order_by(*PARTICIPANT_ORDER)
         return context
 
     def serve(self, request, *args, subview: str | None = None, **kwargs):

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.text import slugify
 
-from ..generations import ADULT_AGE
 from ..media import (
     RecordingRefused,
     RecordingTooLarge,
@@ -71,11 +70,6 @@ class StorytellerEntry:
     birth_year: int | None = None
     guardian_name: str = ""
     guardian_agreed: bool = False
-
-
-def is_possible_minor(*, birth_year: int | None, year: int) -> bool:
-    """The same test the visibility rule applies: anyone who may have been 18 or younger needs a guardian."""
-    return birth_year is not None and year - birth_year <= ADULT_AGE
 
 
 def invite_create(

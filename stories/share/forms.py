@@ -4,8 +4,9 @@ from django import forms
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ..generations import could_be_minor
 from ..models import Consent, StoryParticipant, Theme
-from ..services import StorytellerEntry, is_possible_minor
+from ..services import StorytellerEntry
 from ..validators import validate_birth_year
 
 # The languages people pick most often here; a facilitator can set any BCP 47 code afterwards.
@@ -93,9 +94,7 @@ class StorytellerForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        minor = cleaned.get("under_18") or is_possible_minor(
-            birth_year=cleaned.get("birth_year"), year=timezone.localdate().year
-        )
+        minor = cleaned.get("under_18") or could_be_minor(cleaned.get("birth_year"), timezone.localdate().year)
         if minor:
             if not (cleaned.get("guardian_name") or "").strip():
                 self.add_error("guardian_name", "Someone under 18 needs a parent or guardian to agree. Their name:")

@@ -2,7 +2,11 @@
 
 import pytest
 
-from stories.models import StoryMedia, StoryPage
+from search.selectors import indexed_story
+from search.services import story_index_refresh
+from stories.factories import PersonFactory, public_story
+from stories.models import StoryMedia, StoryPage, StoryParticipant
+from tests.search.conftest import ELDER_YEAR, MIDDLE_YEAR, YOUTH_YEAR
 
 
 def test_search_returns_the_documented_shape(client, archive):
@@ -50,6 +54,34 @@ def test_each_hit_shows_what_its_story_page_shows(client, archive):
     StoryMedia.objects.filter(pk=archive["housing"].recording_id).update(video_codec="h264")
     hits = {hit["id"]: hit for hit in client.get("/api/search").json()["results"]}
     assert hits[archive["housing"].pk]["kind"] == "video"
+
+
+def test_a_storys_generations_follow_its_participants_order_on_every_path(client, archive):
+    """StoryPage.generations, the story API (list and detail), the search index and search hits list a story's
+    generations in the order its participants are listed (not by age, nor by when they were added), each once."""
+    elder, youth, middle, second_youth = (
+        PersonFactory(birth_year=ELDER_YEAR),
+        PersonFactory(birth_year=YOUTH_YEAR),
+        PersonFactory(birth_year=MIDDLE_YEAR),
+        PersonFactory(birth_year=YOUTH_YEAR + 1),
+    )
+    story = public_story(title="Three generations at the table", people=[elder, youth, middle, second_youth])
+    listed_order = {youth: 0, second_youth: 1, elder: 2, middle: 3}  # a facilitator reordered them in the admin
+    for person, place in listed_order.items():
+        StoryParticipant.objects.filter(page=story, person=person).update(sort_order=place)
+    story_index_refresh(story_id=story.pk)
+    expected = ["gen-z", "boomers", "gen-x"]
+
+    page = StoryPage.objects.get(pk=story.pk)
+    assert [g.slug for g in page.generations] == expected
+    listed = next(s for s in client.get("/api/stories", {"page_size": 100}).json()["items"] if s["id"] == story.pk)
+    assert [g["slug"] for g in listed["generations"]] == expected
+    detail = client.get(f"/api/stories/{story.pk}").json()
+    assert [g["slug"] for g in detail["generations"]] == expected
+    assert [p["generation"]["slug"] for p in detail["participants"]] == ["gen-z", "gen-z", "boomers", "gen-x"]
+    assert [slug for slug, _ in indexed_story(story.pk).generations] == expected
+    [hit] = client.get("/api/search", {"q": "Three generations"}).json()["results"]
+    assert [g["slug"] for g in hit["generations"]] == expected
 
 
 def test_repeatable_slug_parameters(client, archive):

@@ -6,7 +6,9 @@ import pytest
 from django.utils import timezone
 
 from stories.factories import ConsentFactory, PersonFactory, StoryPageFactory, public_story
+from stories.generations import could_be_minor
 from stories.models import Consent, StoryPage, Visibility
+from stories.share.forms import StorytellerForm
 
 TODAY = datetime.date(2026, 11, 27)
 
@@ -123,3 +125,34 @@ def test_minor_status_follows_the_recording_date_not_today():
 def test_adult_without_birth_year_needs_only_their_own_consent():
     public_story(title="Quiet elder", people=[PersonFactory(birth_year=None)])
     assert "Quiet elder" in visible_titles()
+
+
+@pytest.mark.parametrize(
+    "recorded_on", [datetime.date(2020, 6, 1), None], ids=["recorded in 2020", "no recorded date: this year"]
+)
+def test_the_rule_and_could_be_minor_agree_at_the_boundary_years(recorded_on):
+    """Born 17, exactly 18 or 19 years before the recording year, or no birth year: the rule's SQL hides a story
+    without a guardian's consent exactly for those could_be_minor counts as possible minors (the careful side: 18)."""
+    year = (recorded_on or TODAY).year
+    ages = {"17": year - 17, "18": year - 18, "19": year - 19, "no birth year": None}
+    for age, birth_year in ages.items():
+        person = PersonFactory(birth_year=birth_year)
+        story = StoryPageFactory(title=f"Aged {age}", participants=[person], recorded_on=recorded_on)
+        ConsentFactory(story=story, person=person)  # their own consent, no guardian's
+
+    hidden = {age for age in ages if f"Aged {age}" not in visible_titles()}
+    assert hidden == {age for age, birth_year in ages.items() if could_be_minor(birth_year, year)}
+    assert hidden == {"17", "18"}
+
+
+@pytest.mark.parametrize("age", [17, 18, 19])
+def test_the_share_form_asks_for_a_guardian_exactly_where_the_rule_would_hide_the_story(age):
+    today = timezone.localdate()
+    birth_year = today.year - age
+    form = StorytellerForm(data={"display_name": "Sam", "birth_year": str(birth_year), "role": "storyteller"})
+    person = PersonFactory(birth_year=birth_year)
+    story = StoryPageFactory(title="Told today", participants=[person], recorded_on=None)
+    ConsentFactory(story=story, person=person)
+    visible = StoryPage.objects.visible_to_public(today=today).filter(pk=story.pk).exists()
+    assert form.is_valid() is visible
+    assert visible is (age == 19)
