@@ -10,9 +10,11 @@ from django.db.models import Prefetch
 from django.utils.html import strip_tags
 
 from stories.generations import NOT_SHARED
-from stories.models import StoryPage, StoryParticipant
+from stories.models import StoryPage
+from stories.models.pages import participants_as_listed
 from stories.validators import language_label
-from transcription.models import Segment, Transcript
+from transcription.models import Segment
+from transcription.selectors import readable_transcripts
 
 from .analysis import analyzer_for, primary_language
 
@@ -58,9 +60,7 @@ def public_stories_to_index():
     return (
         StoryPage.objects.visible_to_public()
         .select_related("community", "recording")
-        .prefetch_related(
-            "themes", Prefetch("participants", queryset=StoryParticipant.objects.select_related("person"))
-        )
+        .prefetch_related("themes", Prefetch("participants", queryset=participants_as_listed()))
         .order_by("pk")
     )
 
@@ -84,10 +84,6 @@ def indexed_stories(chunk_size: int = 500) -> Iterator[IndexedStory]:
 def story_for_index(story: StoryPage, *, segments: list[IndexedSegment] | None = None) -> IndexedStory:
     if segments is None:
         segments = current_segments_of([story.recording_id]).get(story.recording_id, [])
-    generations = {}
-    for participant in story.participants.all():
-        generation = participant.person.generation
-        generations.setdefault(generation.slug, generation.label)
     body_parts = [strip_tags(str(part)) for part in story.body.stream_block.get_searchable_content(story.body)]
     community = story.community
     return IndexedStory(
@@ -102,7 +98,7 @@ def story_for_index(story: StoryPage, *, segments: list[IndexedSegment] | None =
         community=community.slug if community else "",
         community_name=community.name if community else "",
         themes=[(theme.slug, theme.name) for theme in story.themes.all()],
-        generations=list(generations.items()),
+        generations=[(generation.slug, generation.label) for generation in story.generations],
         recorded_on=story.recorded_on,
         published_at=story.first_published_at,
         segments=segments,
@@ -110,17 +106,13 @@ def story_for_index(story: StoryPage, *, segments: list[IndexedSegment] | None =
 
 
 def current_segments_of(media_ids: list) -> dict[object, list[IndexedSegment]]:
-    """The finished current transcript's segments of each recording, in order, in one query."""
+    """The segments of the transcript people read for each recording, in order, in one query."""
     found = defaultdict(list)
     media_ids = [media_id for media_id in media_ids if media_id]
     if not media_ids:
         return found
     rows = (
-        Segment.objects.filter(
-            transcript__media_id__in=media_ids,
-            transcript__is_current=True,
-            transcript__status=Transcript.Status.DONE,
-        )
+        Segment.objects.filter(transcript__in=readable_transcripts().filter(media_id__in=media_ids))
         .order_by("transcript_id", "index")
         .values_list("transcript__media_id", "index", "start", "end", "text")
     )

@@ -3,6 +3,18 @@
 from django.db import models
 
 
+class TranscriptQuerySet(models.QuerySet):
+    def readable(self):
+        """The transcript the public and storytellers read, at most one per recording: the current one.
+
+        Only a finished transcript is made current: the newest finished one, unless a facilitator's corrected one is
+        kept or a facilitator chose another. Asked to run again, it stays current and keeps its words while queued,
+        running or failed, until the new words replace them in the transaction that finishes it; so the old words
+        stay readable everywhere until the new ones are done.
+        """
+        return self.filter(is_current=True)
+
+
 class Transcript(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -14,7 +26,7 @@ class Transcript(models.Model):
     model_name = models.CharField(max_length=200, help_text="The Whisper model that made it, e.g. tiny.en or base.")
     engine = models.CharField(max_length=50, default="faster-whisper")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
-    # The transcript the public reads for this recording; exactly one per recording is current.
+    # The transcript people read for this recording (Transcript.objects.readable()); at most one per recording.
     is_current = models.BooleanField(default=False, db_index=True)
     language = models.CharField(max_length=35, blank=True)
     language_probability = models.FloatField(null=True, blank=True)
@@ -36,6 +48,8 @@ class Transcript(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TranscriptQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -10,14 +10,18 @@ def story_withdrawn(*, media_id) -> bool:
     return StoryPage.objects.filter(recording_id=media_id, withdrawn_at__isnull=False).exists()
 
 
-def current_transcript(*, media_id) -> Transcript | None:
-    """The transcript people read for a recording, or None.
+def readable_transcripts():
+    """The transcript the public and storytellers read for each recording: on the story page, in its caption files,
+    on the storyteller's own page, in the API and in the search index. The newest finished one (or the one a
+    facilitator chose); while another is made, the previous one stays readable. See TranscriptQuerySet.readable."""
+    return Transcript.objects.readable()
 
-    Only a finished transcript becomes current, and it stays readable while the same model runs again.
-    """
+
+def current_transcript(*, media_id) -> Transcript | None:
+    """The transcript people read for a recording, or None."""
     if media_id is None:
         return None
-    return Transcript.objects.filter(media_id=media_id, is_current=True).first()
+    return readable_transcripts().filter(media_id=media_id).first()
 
 
 def latest_transcript(*, media_id) -> Transcript | None:

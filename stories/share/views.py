@@ -334,11 +334,12 @@ def my_story_recording(request, token):
 
 
 def _current_transcript(story):
+    """The transcript people read (transcription's Transcript.objects.readable()), reached through the recording."""
     media = story.recording
     transcripts = getattr(media, "transcripts", None) if media else None
     if transcripts is None:
         return None
-    return transcripts.filter(is_current=True, status="done").first()
+    return transcripts.readable().first()
 
 
 @require_http_methods(["GET"])

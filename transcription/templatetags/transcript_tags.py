@@ -8,6 +8,7 @@ from stories.models import CollectionEntry, CollectionPage, StoryPage
 from stories.timecodes import TimedSpan
 
 from ..models import Segment, Transcript
+from ..selectors import readable_transcripts
 
 register = template.Library()
 
@@ -34,7 +35,7 @@ class StoryTranscript:
 
 
 def _current(media_ids):
-    return Transcript.objects.filter(media_id__in=media_ids, is_current=True, status=Transcript.Status.DONE)
+    return readable_transcripts().filter(media_id__in=media_ids)
 
 
 @register.simple_tag
