@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from stories.models import StoryMedia
 from tests.transcription.recordings import finished_transcript, samples, store, write_audio
 from transcription import services
 from transcription.engine import model_directory
@@ -106,3 +107,28 @@ def test_the_reaper_gives_up_on_a_recording_that_kills_its_worker_every_time(dat
     transcript.refresh_from_db()
     assert job.status == TaskResultStatus.FAILED
     assert transcript.status == Transcript.Status.FAILED and "stopped" in transcript.error
+
+
+def test_the_reaper_drops_a_job_whose_transcript_was_deleted_while_its_worker_still_runs_it(database_tasks):
+    """The recording (and with it the transcript) is deleted mid-run: nothing is left to make, so the job ends,
+    failed with that reason, instead of going back to the queue for another worker to pick up."""
+    gone = finished_transcript([], status=Transcript.Status.QUEUED, is_current=False)
+    dropped = _running_job(gone, started_ago=600, heartbeat_ago=5)
+    control = _running_job(
+        finished_transcript([], status=Transcript.Status.QUEUED, is_current=False), started_ago=600, heartbeat_ago=600
+    )
+    StoryMedia.objects.filter(pk=gone.media_id).delete()
+    assert not Transcript.objects.filter(pk=gone.pk).exists()
+
+    assert stale_jobs_requeue(lease=60) == 1, "only the control, whose transcript exists, goes back to the queue"
+    dropped.refresh_from_db()
+    control.refresh_from_db()
+    assert dropped.status == TaskResultStatus.FAILED and dropped.finished_at
+    assert "transcript was deleted" in dropped.traceback
+    assert dropped.exception_class_path == "transcription.reaper.TranscriptGone"
+    assert not DBTaskResult.objects.ready().filter(pk=dropped.pk).exists()
+    assert control.status == TaskResultStatus.READY
+
+    assert stale_jobs_requeue(lease=60) == 0, "a dropped job is not taken back later either"
+    dropped.refresh_from_db()
+    assert dropped.status == TaskResultStatus.FAILED
