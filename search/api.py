@@ -3,15 +3,25 @@
 import datetime
 from typing import Literal
 
+from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from stories.api import ERROR_RESPONSES, GenerationOut, NamedRef
+from stories.api import ERROR_RESPONSES, ErrorOut, GenerationOut, NamedRef
 
-from .backends import get_search_backend
+from .backends import SearchUnavailable, get_search_backend
 from .query import DEFAULT_PAGE_SIZE, FACETS, MAX_PAGE, MAX_PAGE_SIZE, QueryError, StoryQuery, StorySearchResults
+from .views import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
 
 router = Router(tags=["search"])
+# Both operations may answer 503 with a Retry-After while the search backend cannot be reached.
+SEARCH_RESPONSES = {**ERROR_RESPONSES, 503: ErrorOut}
+
+
+def search_unavailable() -> JsonResponse:
+    response = JsonResponse({"detail": UNAVAILABLE_MESSAGE}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class MomentOut(Schema):
@@ -113,7 +123,7 @@ class SearchParams(Schema):
 
 @router.get(
     "",
-    response={200: SearchOut, **ERROR_RESPONSES},
+    response={200: SearchOut, **SEARCH_RESPONSES},
     summary="Search public stories: hits with time-coded moments, and facet counts",
 )
 def search_stories(request, params: Query[SearchParams]):
@@ -134,14 +144,20 @@ def search_stories(request, params: Query[SearchParams]):
         )
     except QueryError as error:
         raise HttpError(400, str(error)) from None
-    return results_as_json(request, get_search_backend().search(query))
+    try:
+        return results_as_json(request, get_search_backend().search(query))
+    except SearchUnavailable:
+        return search_unavailable()
 
 
 @router.get(
     "/suggest",
-    response={200: SuggestOut, **ERROR_RESPONSES},
+    response={200: SuggestOut, **SEARCH_RESPONSES},
     url_name="search_suggest",
     summary="Words in public stories that start with what was typed",
 )
 def suggest(request, q: str = ""):
-    return {"query": q[:100], "suggestions": get_search_backend().suggest(q)}
+    try:
+        return {"query": q[:100], "suggestions": get_search_backend().suggest(q)}
+    except SearchUnavailable:
+        return search_unavailable()

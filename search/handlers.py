@@ -2,10 +2,11 @@
 
 import logging
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from stories.models import StoryPage
 
+from .backends import SearchUnavailable
 from .models import StoryDocument, StoryFacetValue
 from .services import story_index_forget
 from .tasks import refresh_story_index
@@ -26,12 +27,12 @@ def stories_hidden(sender, story_ids, **kwargs):
     """Sent inside the transaction that hid the stories: the index forgets them before the response."""
     try:
         story_index_forget(story_ids=story_ids)
-    except DatabaseError:
-        raise
-    except Exception:
+    except SearchUnavailable as error:
         # An external index that cannot be reached must not undo a withdrawal. The refresh queued on commit removes
         # the stories once it answers, and until then every search runs the rule again on the hits it shows.
-        logger.exception("the search index could not forget stories %s now; their refresh is queued", sorted(story_ids))
+        logger.error(
+            "the search index could not forget stories %s now (%s); their refresh is queued", sorted(story_ids), error
+        )
 
 
 def transcript_ready(sender, transcript_id, media_id, **kwargs):

@@ -62,6 +62,13 @@ def _refresh_pending() -> set[int]:
     return {int(args["args"][0]) for args in queued if args.get("args")}
 
 
+def search_index_status() -> dict:
+    """The backend's own report (health, counts, whether its index needs a rebuild) and the index work queued."""
+    status = get_search_backend().status()
+    status["pending_index_work"] = len(_refresh_pending())
+    return status
+
+
 def search_index_verify(*, repair: bool = True) -> IndexCheck:
     """Compare the index with the visibility rule both ways, repair what differs, and record the result.
 

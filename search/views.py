@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from stories.generations import BY_SLUG
 
-from .backends import get_search_backend
+from .backends import SearchUnavailable, get_search_backend
 from .query import FACETS, QueryError, StoryQuery, StorySearchResults
 
 FACET_HEADINGS = {
@@ -24,6 +24,10 @@ FACET_FIELDS = {
     "language": "languages",
     "kind": "kinds",
 }
+
+# What a visitor reads, on the page and from the API, while the search backend cannot answer.
+UNAVAILABLE_MESSAGE = "Search is unavailable just now. The stories are all still here: please try again in a minute."
+RETRY_AFTER_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -42,14 +46,25 @@ def search_page(request):
             request, "search/search_page.html", {"error": str(error), "q": request.GET.get("q", "")}, status=400
         )
     backend = get_search_backend()
-    results = backend.search(query)
+    try:
+        results = backend.search(query)
+        drop_suggestions = _drop_suggestions(request, backend, results) if results.total == 0 else []
+    except SearchUnavailable:
+        response = render(
+            request,
+            "search/search_page.html",
+            {"error": UNAVAILABLE_MESSAGE, "unavailable": True, "q": query.text},
+            status=503,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     context = {
         "query": query,
         "q": query.text,
         "results": results,
         "facet_groups": _facet_groups(request, results),
         "active_filters": _active_filters(request, results),
-        "drop_suggestions": _drop_suggestions(request, backend, results) if results.total == 0 else [],
+        "drop_suggestions": drop_suggestions,
         "previous_url": _with(request, page=query.page - 1) if query.page > 1 else "",
         "next_url": _with(request, page=query.page + 1) if query.page < results.page_count else "",
         "sorts": [

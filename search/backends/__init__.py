@@ -9,6 +9,10 @@ from ..query import StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 
 
+class SearchUnavailable(Exception):
+    """The search backend cannot answer now (its cluster is unreachable or failing); retrying later may succeed."""
+
+
 class StorySearchBackend(Protocol):
     name: str
 

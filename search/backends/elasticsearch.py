@@ -4,17 +4,23 @@ Hits, facet counts, moments and highlighting are the database backend's: the sam
 the same rules for moments and snippets (search/backends/hits.py). Scores, and so the order of a ranked page, are
 Elasticsearch's own BM25."""
 
+import contextlib
 import datetime
+import functools
+import hashlib
+import json
 import logging
 import re
+import urllib.parse
 
-from elasticsearch.dsl import A, Index, Q, Search
+from elasticsearch.dsl import A, Index, Mapping, Q, Search
 from elasticsearch.helpers import bulk, scan
 
 from ..analysis import DEFAULT_ANALYZER, QUERY_ANALYZERS, SearchText, fold, stem, words
 from ..documents import StoryIndexDocument, story_document
 from ..postings import BODY_WEIGHT, TITLE_WEIGHT
 from ..query import FACETS, MAX_PAGE, MAX_PAGE_SIZE, MOMENTS_PER_HIT, FacetValue, StoryQuery, StorySearchResults
+from . import SearchUnavailable
 from .database import SUGGESTION_DOCUMENTS
 from .hits import (
     best_moments,
@@ -41,6 +47,59 @@ STORY_FIELDS = [f"title_stems^{TITLE_WEIGHT:g}", f"body_stems^{BODY_WEIGHT:g}"]
 # Segments where the words come up, read for each hit on a page; the moments are chosen among them. Elasticsearch
 # returns at most this many inner hits unless an index allows more.
 MOMENT_CANDIDATES = 100
+# Settings an operator may change on a live index without rebuilding it; everything else is the definition.
+LIVE_SETTINGS = {"number_of_replicas", "refresh_interval"}
+
+
+def _where(url: str) -> str:
+    """The node URLs without any user name or password, for messages."""
+    shown = []
+    for node in url.split(","):
+        parts = urllib.parse.urlsplit(node.strip())
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+        shown.append(parts._replace(netloc=host).geturl() if parts.hostname else node.strip())
+    return ", ".join(shown)
+
+
+@contextlib.contextmanager
+def _reaching(url: str):
+    """Turn "the cluster cannot answer now" into SearchUnavailable; a request the cluster refuses stays an error."""
+    from elasticsearch import ApiError, NotFoundError, TransportError, UnsupportedProductError
+
+    try:
+        yield
+    except UnsupportedProductError as error:
+        raise SearchUnavailable(f"{_where(url)} does not answer as Elasticsearch") from error
+    except NotFoundError as error:
+        if error.error != "index_not_found_exception":
+            raise
+        raise SearchUnavailable("the story index does not exist: run `search_index rebuild`") from error
+    except ApiError as error:
+        if error.status_code < 500 and error.status_code not in (401, 403):
+            raise
+        raise SearchUnavailable(
+            f"Elasticsearch at {_where(url)} answered {error.status_code}: {error.error}"
+        ) from error
+    except TransportError as error:
+        raise SearchUnavailable(f"cannot reach Elasticsearch at {_where(url)}: {error}") from error
+
+
+def _unavailable_when_unreachable(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with _reaching(self.url):
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def definition_hash(index: Index) -> str:
+    """A fingerprint of the mappings and settings the code builds; an index built from other ones needs a rebuild."""
+    definition = index.to_dict()
+    settings = {k: v for k, v in definition.get("settings", {}).items() if k not in LIVE_SETTINGS}
+    mappings = {k: v for k, v in definition.get("mappings", {}).items() if k != "_meta"}
+    text = json.dumps({"settings": settings, "mappings": mappings}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class ElasticsearchBackend:
@@ -78,6 +137,9 @@ class ElasticsearchBackend:
             max_inner_result_window=max(MOMENT_CANDIDATES, MOMENTS_PER_HIT),
         )
         index.document(StoryIndexDocument)
+        stamp = Mapping()
+        stamp.meta("_meta", {"definition": definition_hash(index)})
+        index.mapping(stamp)
         return index
 
     # Writing ---------------------------------------------------------------------------------------------------
@@ -90,14 +152,17 @@ class ElasticsearchBackend:
 
     # Each write is refreshed at once: hiding a story must reach the next search, and the archive writes a few
     # stories an hour, so the forced refresh costs nothing a visitor would notice.
+    @_unavailable_when_unreachable
     def index_story(self, story) -> None:
         self._ensure_alias()
         self.client.index(index=self.alias, id=str(story.id), document=story_document(story), refresh=True)
 
+    @_unavailable_when_unreachable
     def remove_story(self, story_id: int) -> None:
         if self.client.indices.exists_alias(name=self.alias):
             self.client.options(ignore_status=404).delete(index=self.alias, id=str(story_id), refresh=True)
 
+    @_unavailable_when_unreachable
     def indexed_ids(self, among=None) -> set[int]:
         """The ids of the stories in the index: all of them, or those among `among`."""
         if not self._alias_exists():
@@ -111,6 +176,7 @@ class ElasticsearchBackend:
         hits = scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)
         return {int(hit["_id"]) for hit in hits}
 
+    @_unavailable_when_unreachable
     def rebuild(self, stories) -> int:
         """Fill a fresh index with bulk requests, then point the alias at it in one atomic step, then drop the old
         indices. Searches read the old index until the swap and the new one after it, never neither. The new index
@@ -160,11 +226,26 @@ class ElasticsearchBackend:
         if health["timed_out"]:
             logger.warning("index %s: %s of %s copies started before the swap", name, health["active_shards"], copies)
 
+    def _mapping_state(self, indices: list[str]) -> tuple[bool, str]:
+        """Whether the index behind the alias was built from the definition this code builds."""
+        if not indices:
+            return True, "no index yet: run `search_index rebuild`"
+        wanted = definition_hash(self.index_definition(self.alias))
+        found = _body(self.client.indices.get_mapping(index=self.alias))
+        built = {index["mappings"].get("_meta", {}).get("definition") for index in found.values()}
+        if built == {wanted}:
+            return False, f"current (definition {wanted})"
+        return True, (
+            f"rebuild needed: the index was built from definition {', '.join(sorted(map(str, built)))}, "
+            f"the code builds {wanted} (run `search_index rebuild`)"
+        )
+
     def _alias_exists(self) -> bool:
         return bool(self.client.indices.exists_alias(name=self.alias))
 
     # Reading ---------------------------------------------------------------------------------------------------
 
+    @_unavailable_when_unreachable
     def search(self, query: StoryQuery) -> StorySearchResults:
         # The index holds only stories that were public when indexed; the rule runs again on the page about to be
         # shown, and a story that has left public view is taken out of this answer (hits, count and facets).
@@ -180,6 +261,7 @@ class ElasticsearchBackend:
             stale |= newly_stale
         return parse_response(response, query, stories=stories)
 
+    @_unavailable_when_unreachable
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         start = suggestion_start(prefix)
         if start is None or not self._alias_exists():
@@ -202,16 +284,19 @@ class ElasticsearchBackend:
         return parse_suggestions(response)
 
     def status(self) -> dict:
-        status = {"backend": self.name, "url": self.url, "alias": self.alias}
+        status = {"backend": self.name, "url": _where(self.url), "alias": self.alias}
         try:
-            health = self.client.cluster.health()
-            status["cluster_status"] = health["status"]
-            status["indexed_stories"] = self.client.count(index=self.alias)["count"] if self._alias_exists() else 0
-            status["indices"] = (
-                list(self.client.indices.get_alias(name=self.alias).keys()) if self._alias_exists() else []
-            )
-            status["healthy"] = health["status"] in ("green", "yellow")
-        except Exception as error:  # noqa: BLE001 - status reports any failure to reach the cluster as unhealthy
+            with _reaching(self.url):
+                health = _body(self.client.cluster.health())
+                status["cluster_status"] = health["status"]
+                indices = list(self.client.indices.get_alias(name=self.alias).keys()) if self._alias_exists() else []
+                status["indices"] = indices
+                status["indexed_stories"] = self.client.count(index=self.alias)["count"] if indices else 0
+                status["rebuild_needed"], status["mapping"] = self._mapping_state(indices)
+                status["healthy"] = health["status"] in ("green", "yellow")
+                if not status["healthy"]:
+                    status["error"] = f"the cluster is {health['status']}: some of its shards have no active copy"
+        except SearchUnavailable as error:
             status["healthy"] = False
             status["error"] = str(error)
         from stories.models import StoryPage

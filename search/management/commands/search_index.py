@@ -5,7 +5,7 @@ from tqdm import tqdm
 
 from search.backends import get_search_backend
 from search.models import IndexCheck
-from search.services import search_index_rebuild, search_index_verify
+from search.services import search_index_rebuild, search_index_status, search_index_verify
 
 
 class Command(BaseCommand):
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         )
 
     def status(self):
-        status = get_search_backend().status()
+        status = search_index_status()
         for key, value in status.items():
             self.stdout.write(f"{key.replace('_', ' ')}: {value}")
         check = IndexCheck.objects.first()
@@ -69,7 +69,11 @@ class Command(BaseCommand):
         else:
             self.write_check(check)
         if not status.get("healthy"):
-            self.stderr.write(self.style.ERROR("The search backend is not healthy."))
+            self.stderr.write(
+                self.style.ERROR(f"The search backend is not healthy: {status.get('error', 'no answer')}.")
+            )
+        elif status.get("rebuild_needed"):
+            self.stderr.write(self.style.ERROR("The story index needs a rebuild: run `search_index rebuild`."))
         elif status.get("indexed_stories") != status.get("public_stories"):
             self.stdout.write(
                 self.style.WARNING(
