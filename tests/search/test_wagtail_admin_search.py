@@ -1,20 +1,33 @@
 """The Wagtail admin's search on a live Elasticsearch 9 node, through the archive's subclass of Wagtail's backend. The
-tests need a cluster at ELASTICSEARCH_URL (`scripts/services elasticsearch`) and are skipped otherwise."""
+live tests need a cluster at ELASTICSEARCH_URL (`scripts/services elasticsearch`) and are skipped otherwise."""
 
 import os
 
 import pytest
 from django.core.management import call_command
+from modelsearch.backends.elasticsearch9 import Elasticsearch9SearchBackend
 
 from search.wagtail_backend import ArchiveElasticsearchSearchBackend
 from stories.factories import PersonFactory, public_story
 
 LIVE_CLUSTER = os.environ.get("ELASTICSEARCH_URL", "")
 
-pytestmark = [
-    pytest.mark.elasticsearch,
-    pytest.mark.skipif(not LIVE_CLUSTER, reason="needs a live Elasticsearch 9 cluster: set ELASTICSEARCH_URL"),
-]
+
+needs_cluster = pytest.mark.skipif(
+    not LIVE_CLUSTER, reason="needs a live Elasticsearch 9 cluster: set ELASTICSEARCH_URL"
+)
+
+
+def test_a_cluster_with_analysis_common_gets_wagtails_own_index_settings():
+    """Only a cluster without the module gets the built-in analyzers; a full Elasticsearch keeps ngram autocomplete."""
+    backend = ArchiveElasticsearchSearchBackend({"URLS": ["http://es.invalid:9200"]})
+    backend.has_analysis_module = True
+    assert backend.index_settings() == Elasticsearch9SearchBackend({"URLS": ["http://es.invalid:9200"]}).settings
+
+    backend.has_analysis_module = False
+    analysis = backend.index_settings()["settings"]["analysis"]
+    assert set(analysis) == {"analyzer"}
+    assert {analyzer["tokenizer"] for analyzer in analysis["analyzer"].values()} == {"standard"}
 
 
 @pytest.fixture
@@ -30,7 +43,9 @@ def admin_search_on_elasticsearch(settings):
         client.indices.delete(index=",".join(made))
 
 
-def test_the_admin_finds_a_story_by_a_word_of_its_title(client, admin_user, settings, admin_search_on_elasticsearch):
+@pytest.mark.elasticsearch
+@needs_cluster
+def test_the_admin_finds_a_story_by_a_word_of_its_title(client, admin_user, admin_search_on_elasticsearch):
     public_story(title="Salmon run at the river mouth")
     public_story(title="Harvest festival on the mesa")
     call_command("wagtail_update_index", stdout=open(os.devnull, "w"))
@@ -44,6 +59,8 @@ def test_the_admin_finds_a_story_by_a_word_of_its_title(client, admin_user, sett
     assert "Harvest festival on the mesa" not in page
 
 
+@pytest.mark.elasticsearch
+@needs_cluster
 def test_the_stories_are_in_the_elasticsearch_index_wagtail_searched(settings, admin_search_on_elasticsearch):
     """Proves the admin's answers came from the node: the story's document is in the index under the test's prefix."""
     public_story(title="Salmon run at the river mouth")
@@ -55,6 +72,8 @@ def test_the_stories_are_in_the_elasticsearch_index_wagtail_searched(settings, a
     assert found["hits"]["total"]["value"] == 1
 
 
+@pytest.mark.elasticsearch
+@needs_cluster
 def test_a_facilitator_finds_a_person_in_the_snippet_listing(client, facilitator, admin_search_on_elasticsearch):
     PersonFactory(display_name="Marisol Quintero")
     PersonFactory(display_name="Tobias Wren")
