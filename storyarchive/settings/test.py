@@ -24,3 +24,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Wagtail's own (admin) search stays on the database in tests, so a run with ELASTICSEARCH_URL set writes no test
+# pages into a node's admin indices; the admin search tests switch to Elasticsearch under a prefix of their own.
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
