@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 ELASTICSEARCH_TEST_URL ?= http://127.0.0.1:9200
+ELASTICSEARCH_CLUSTER_URLS ?= http://127.0.0.1:9201,http://127.0.0.1:9202,http://127.0.0.1:9203
 
-.PHONY: install run test test-postgres test-elasticsearch services elasticsearch elasticsearch-cluster lint format bench \
+.PHONY: install run test test-postgres test-elasticsearch drill services elasticsearch elasticsearch-cluster lint format bench \
 	check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
@@ -40,6 +41,12 @@ test-postgres: install
 # The Elasticsearch half of the search tests, against the node `make elasticsearch` starts.
 test-elasticsearch: install
 	ELASTICSEARCH_URL=$(ELASTICSEARCH_TEST_URL) $(BIN)/pytest tests/search -m elasticsearch
+
+# The failure drill: starts the three-node cluster, kills one node under searches, and stops the cluster again.
+drill: install
+	scripts/services elasticsearch-cluster
+	ELASTICSEARCH_CLUSTER_URLS=$(ELASTICSEARCH_CLUSTER_URLS) $(BIN)/pytest tests/search -m drill; \
+		status=$$?; scripts/services stop-elasticsearch-cluster; exit $$status
 
 lint: install
 	$(BIN)/ruff check .

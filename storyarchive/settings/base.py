@@ -178,7 +178,8 @@ if ELASTICSEARCH_URL:
     WAGTAILSEARCH_BACKENDS = {
         "default": {
             "BACKEND": "search.wagtail_backend",
-            "URLS": [ELASTICSEARCH_URL],
+            # One node's URL, or several separated by commas.
+            "URLS": [node.strip() for node in ELASTICSEARCH_URL.split(",") if node.strip()],
             "INDEX_PREFIX": f"{ELASTICSEARCH_INDEX_PREFIX}-wagtail-",
         }
     }

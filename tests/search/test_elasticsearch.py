@@ -53,6 +53,12 @@ def test_index_names_follow_the_configured_prefix():
     assert backend.new_index_name().startswith("museum-stories-")
 
 
+def test_every_node_named_in_the_url_is_given_to_the_client():
+    backend = ElasticsearchBackend(url="http://127.0.0.1:9201, http://127.0.0.1:9202,http://127.0.0.1:9203,")
+    nodes = backend.client.transport.node_pool.all()
+    assert sorted(node.config.port for node in nodes) == [9201, 9202, 9203]
+
+
 def test_alias_swap_is_one_atomic_update():
     assert alias_swap("p-stories", ["p-stories-1"], "p-stories-2") == [
         {"remove": {"index": "p-stories-1", "alias": "p-stories"}},

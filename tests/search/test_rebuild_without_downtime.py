@@ -26,8 +26,9 @@ class SearchLoop(threading.Thread):
     """Sends the backend's own search request for `query` to the alias, over and over, as visitors would, and keeps
     every answer's count and every failure. Reads Elasticsearch only, so it needs no database connection."""
 
-    def __init__(self, backend, query: StoryQuery, *, max_searches: int):
+    def __init__(self, backend, query: StoryQuery, *, max_searches: int, pause: float = 0.0):
         super().__init__(daemon=True)
+        self.pause = pause
         self.backend = backend
         self.body = search_body(query, backend.alias).to_dict()
         self.max_searches = max_searches
@@ -42,9 +43,18 @@ class SearchLoop(threading.Thread):
                 self.totals.append(response["hits"]["total"]["value"])
             except Exception as error:  # noqa: BLE001 - any failure is what the test counts
                 self.failures.append(repr(error))
+            self.stop.wait(self.pause)
 
     def searches(self) -> int:
         return len(self.totals) + len(self.failures)
+
+    def wait_for(self, searches: int, *, timeout: float) -> None:
+        """Until this many searches have been sent (or the loop or the timeout ends)."""
+        finished = threading.Event()
+        for _ in range(int(timeout * 20)):
+            if self.searches() >= searches or not self.is_alive():
+                return
+            finished.wait(0.05)
 
 
 @pytest.fixture
