@@ -32,6 +32,30 @@ def _database_for_every_test(db):
 
     for cache in caches.all():
         cache.clear()
+    _seed_again_after_a_flush()
+
+
+def _seed_again_after_a_flush():
+    """What migrations seed (Wagtail's roots, home, story index, themes, review workflow), made again when a
+    transactional test before this one flushed the database: pytest-django runs those last, in any order."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from wagtail.models import Collection, Locale, Page
+
+    from stories.models import HomePage
+    from stories.roles import ensure_facilitators_group
+
+    if HomePage.objects.exists():
+        return
+    Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)
+    import_module("stories.migrations.0004_facilitator_review_workflow").create_workflow(apps, None)
+    ensure_facilitators_group()
 
 
 @pytest.fixture

@@ -89,29 +89,6 @@ def browser_page(request, chromium, live_server):
     context.close()
 
 
-@pytest.fixture(autouse=True)
-def archive_seed(live_server):
-    """What migrations seed (Wagtail's roots, home, story index, themes, review workflow), made again after a flush."""
-    from importlib import import_module
-
-    from django.apps import apps
-    from wagtail.models import Collection, Locale, Page
-
-    from stories.models import HomePage
-    from stories.roles import ensure_facilitators_group
-
-    if HomePage.objects.exists():
-        return
-    Locale.objects.get_or_create(language_code="en")
-    if not Collection.objects.exists():
-        Collection.add_root(name="Root")
-    if not Page.objects.filter(depth=1).exists():
-        Page.add_root(instance=Page(title="Root", slug="root", live=True))
-    import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)
-    import_module("stories.migrations.0004_facilitator_review_workflow").create_workflow(apps, None)
-    ensure_facilitators_group()
-
-
 CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "garden.ogg"  # 5.5 seconds of speech
 LINES = [
     (0.0, 1.8, "My grandmother kept a vegetable garden"),

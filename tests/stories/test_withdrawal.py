@@ -1,5 +1,6 @@
 """Taking a story back: from the storyteller's private link or recorded by a facilitator, at once and for good."""
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -332,7 +333,7 @@ def test_withdrawal_keeps_only_what_the_consent_text_promises(client, facilitato
     assert "withdrawn" in page and TITLE_WORD not in page
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_withdrawn_words_leave_the_sqlite_file(client, facilitator):
     """FTS5 deletes lazily and SQLite leaves freed bytes in place: the file itself must lose the words.
 
@@ -359,16 +360,19 @@ def test_withdrawn_words_leave_the_sqlite_file(client, facilitator):
 
 
 def database_bytes() -> bytes:
-    """The SQLite database as it lies on disk (the write-ahead log too), or the in-memory test database's pages."""
+    """The SQLite database as it lies on disk (the write-ahead log too), or the in-memory test database's pages.
+
+    Read by another process: closing any descriptor of the file releases every POSIX lock this process holds on it,
+    SQLite's included, and the next connection to close then believes it is the last, deletes the write-ahead log
+    under this process's open connections, and leaves them reading a stale copy."""
     from django.db import connection
 
     connection.ensure_connection()
     name = str(connection.settings_dict["NAME"])
     if connection.is_in_memory_db():
         return connection.connection.serialize()
-    path = Path(name)
-    wal = path.with_name(path.name + "-wal")
-    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    files = [name] + [wal for wal in (f"{name}-wal",) if Path(wal).exists()]
+    return subprocess.run(["cat", *files], capture_output=True, check=True).stdout
 
 
 def test_the_admin_still_shows_a_withdrawn_story_and_its_audit(client, facilitator, admin_client):

@@ -18,8 +18,9 @@ from tests.transcription.recordings import RATE, bad_media_set, damaged_recordin
 from transcription import services
 from transcription.models import Transcript
 
-# Serialized rollback brings back the seeded pages and groups the flush between these tests removes.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Committed for real, so the worker processes see the queue; the flush after each test empties the database, and the
+# root conftest seeds it again.
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 WAIT_SECONDS = 180
 
 
