@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 # openai-whisper does, so quiet but real speech survives.
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOG_PROBABILITY = -1.0
+# Whisper decodes again, sampling ever more freely, while a reading's average log probability stays under
+# LOW_LOG_PROBABILITY. A segment still under it at the last temperature is the least bad of random draws, not what
+# was said: on 0.6 s of noisy speech tiny.en wrote "I'm going to follow them there." on one run and "Hello, I'm
+# Eric." on another.
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 # A segment whose text repeats a phrase this many times in a row is a decoding loop, not what was said.
 REPEATS_BEFORE_LOOP = 3
 # People speak two or three words a second and a fast talker reaches four, so more words than this for each second
@@ -303,6 +308,9 @@ class FasterWhisperEngine:
                 samples,
                 language=language,
                 beam_size=5,
+                temperature=TEMPERATURES,
+                log_prob_threshold=LOW_LOG_PROBABILITY,
+                no_speech_threshold=NO_SPEECH_PROBABILITY,
                 # The window's speech was found already; the pieces are nothing but speech.
                 vad_filter=False,
                 word_timestamps=True,
@@ -392,8 +400,10 @@ def believable_segments(segments: list[HeardSegment], *, speech, rate: int) -> l
 
 
 def _spoken_segment(segment, *, offset: float) -> SpokenSegment | None:
-    """One of Whisper's segments on the recording's clock, or None when it is silence or nothing but a loop."""
-    if segment.no_speech_prob > NO_SPEECH_PROBABILITY and segment.avg_logprob < LOW_LOG_PROBABILITY:
+    """One of Whisper's segments on the recording's clock, or None when it is silence, a guess or nothing but a loop."""
+    if segment.avg_logprob < LOW_LOG_PROBABILITY and (
+        segment.no_speech_prob > NO_SPEECH_PROBABILITY or segment.temperature >= TEMPERATURES[-1]
+    ):
         return None
     text = collapse_repetition(segment.text.strip())
     if not text:

@@ -10,9 +10,11 @@ import pytest
 
 from tests.transcription.recordings import AUDIO, KNOWN_TEXT, RATE, samples, word_error_rate, write_audio
 from transcription.engine import (
+    TEMPERATURES,
     EngineUnavailable,
     SpokenSegment,
     _is_whisper_model,
+    _spoken_segment,
     believable_segments,
     collapse_repetition,
     engine_for,
@@ -57,6 +59,22 @@ def test_a_segment_with_more_words_than_its_voiced_sound_can_carry_is_dropped():
 
     assert said(believable_segments([dense, real], speech=speech, rate=RATE)) == ["And so my fellow Americans,"]
     assert said(believable_segments([believable, real], speech=speech, rate=RATE)) == [invented, real.text]
+
+
+def test_a_reading_no_temperature_made_likely_is_dropped_as_a_guess():
+    """Three words in 0.6 s pass the bound; what gives "Hello, I'm Eric." away is that Whisper found it unlikely at
+    every temperature it tried. The same text read with confidence is kept."""
+    from faster_whisper.transcribe import Segment
+
+    def heard(avg_logprob: float, temperature: float) -> Segment:
+        return Segment(
+            id=1, seek=0, start=0.0, end=0.6, text=" Hello, I'm Eric.", tokens=[], avg_logprob=avg_logprob,
+            compression_ratio=0.8, no_speech_prob=0.55, words=None, temperature=temperature,
+        )  # fmt: skip
+
+    assert _spoken_segment(heard(-1.07, TEMPERATURES[-1]), offset=0.0) is None
+    assert _spoken_segment(heard(-0.9, TEMPERATURES[-1]), offset=2.0).text == "Hello, I'm Eric."
+    assert _spoken_segment(heard(-0.9, TEMPERATURES[0]), offset=2.0).start == 2.0
 
 
 def test_a_scrap_of_speech_whose_text_altogether_is_too_much_keeps_none_of_it():
