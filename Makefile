@@ -38,9 +38,9 @@ elasticsearch-cluster:
 test-postgres: install
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
 
-# The Elasticsearch half of the search tests, against the node `make elasticsearch` starts.
+# The Elasticsearch half of the search and property tests, against the node `make elasticsearch` starts.
 test-elasticsearch: install
-	ELASTICSEARCH_URL=$(ELASTICSEARCH_TEST_URL) $(BIN)/pytest tests/search -m elasticsearch
+	ELASTICSEARCH_URL=$(ELASTICSEARCH_TEST_URL) $(BIN)/pytest tests/search tests/properties -m elasticsearch
 
 # The failure drill: starts the three-node cluster, kills one node under searches, and stops the cluster again.
 drill: install

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import transaction
@@ -40,6 +41,7 @@ from stories.importer import import_manifest
 from stories.models import CollectionPage, Consent, Person, StoryIndexPage, StoryMedia, StoryPage
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
+from tests.live_cluster import BOTH_BACKENDS, live_search_backend
 
 pytestmark = pytest.mark.property
 
@@ -304,6 +306,9 @@ class ConsentMachine(RuleBasedStateMachine):
             cache.clear()
         self._savepoint = transaction.atomic()
         self._savepoint.__enter__()
+        if django_settings.ELASTICSEARCH_URL:
+            # The rollback after an example brings the database back, not an index outside it.
+            search_index_rebuild()
         self.traveller = None
         self.days_passed = 0
         self.public = Client()
@@ -601,6 +606,17 @@ class ConsentMachine(RuleBasedStateMachine):
 
 def machine_for(archive: list[int], admin_id: int) -> type[ConsentMachine]:
     return type("ArchiveConsentMachine", (ConsentMachine,), {"archive": archive, "admin_id": admin_id})
+
+
+@pytest.fixture(autouse=True, params=BOTH_BACKENDS)
+def search_engine(request, settings):
+    """The database's search always; Elasticsearch's too where a live cluster is configured."""
+    if request.param == "database":
+        settings.ELASTICSEARCH_URL = ""
+        yield request.param
+        return
+    with live_search_backend(settings, "property"):
+        yield request.param
 
 
 def test_no_sequence_of_what_people_do_lets_a_public_path_tell_of_a_hidden_story(admin_user):

@@ -7,7 +7,6 @@ scores (each engine scores in its own way). So these tests compare ranked hits a
 one story, and compare order only where no score decides it (newest, oldest)."""
 
 import datetime
-import os
 
 import pytest
 
@@ -16,41 +15,20 @@ from search.query import MAX_PAGE, MAX_PAGE_SIZE, StoryQuery
 from search.services import story_index_refresh
 from stories.factories import PersonFactory, public_story, theme
 from stories.models import StoryPage
+from tests.live_cluster import BOTH_BACKENDS, live_search_backend
 
 from .conftest import transcribe
 
-LIVE_CLUSTER = os.environ.get("ELASTICSEARCH_URL", "")
 
-
-@pytest.fixture(
-    autouse=True,
-    params=[
-        "database",
-        pytest.param(
-            "elasticsearch",
-            marks=[
-                pytest.mark.elasticsearch,
-                pytest.mark.skipif(
-                    not LIVE_CLUSTER,
-                    reason="needs a live Elasticsearch 9 cluster: set ELASTICSEARCH_URL to run this half",
-                ),
-            ],
-        ),
-    ],
-)
+@pytest.fixture(autouse=True, params=BOTH_BACKENDS)
 def which_backend(request, settings):
-    if request.param == "elasticsearch":
-        settings.ELASTICSEARCH_URL = LIVE_CLUSTER
-        settings.ELASTICSEARCH_INDEX_PREFIX = f"storyarchive-test-{os.getpid()}"
-    else:
+    if request.param == "database":
         settings.ELASTICSEARCH_URL = ""
-    yield request.param
-    if request.param == "elasticsearch":
-        # Each test fills its own index; the cluster keeps none of them.
-        client = get_search_backend().client
-        made = list(client.indices.get(index=f"{settings.ELASTICSEARCH_INDEX_PREFIX}-stories-*"))
-        if made:
-            client.indices.delete(index=",".join(made))
+        yield request.param
+        return
+    # Each test fills its own index; the cluster keeps none of them.
+    with live_search_backend(settings, "contract"):
+        yield request.param
 
 
 def search(**fields):

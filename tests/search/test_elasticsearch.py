@@ -1,23 +1,18 @@
 """The Elasticsearch backend: what it stores and sends, then what a live cluster makes of it. The live tests need a
 cluster at ELASTICSEARCH_URL (`scripts/services elasticsearch`) and are skipped otherwise; CI runs them."""
 
-import os
-
 import pytest
 from elasticsearch.dsl import Index
 
-from search.backends import get_search_backend
 from search.backends.elasticsearch import ElasticsearchBackend, alias_swap, search_body
 from search.documents import StoryIndexDocument, story_document
 from search.query import StoryQuery
 from search.selectors import indexed_story
 from search.services import search_index_rebuild
 from stories.factories import PersonFactory, public_story
+from tests.live_cluster import live, live_search_backend
 
 from .conftest import transcribe
-
-LIVE_CLUSTER = os.environ.get("ELASTICSEARCH_URL", "")
-live = pytest.mark.skipif(not LIVE_CLUSTER, reason="needs a live Elasticsearch 9 cluster: set ELASTICSEARCH_URL")
 
 
 def mapping():
@@ -109,13 +104,8 @@ def _multi_match_queries(node) -> list[str]:
 
 @pytest.fixture
 def live_backend(settings):
-    settings.ELASTICSEARCH_URL = LIVE_CLUSTER
-    settings.ELASTICSEARCH_INDEX_PREFIX = f"storyarchive-test-{os.getpid()}-direct"
-    backend = get_search_backend()
-    yield backend
-    made = list(backend.client.indices.get(index=f"{backend.alias}-*"))
-    if made:
-        backend.client.indices.delete(index=",".join(made))
+    with live_search_backend(settings, "direct") as backend:
+        yield backend
 
 
 @pytest.mark.elasticsearch

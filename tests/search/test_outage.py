@@ -19,9 +19,8 @@ from search.tasks import MAX_ATTEMPTS, refresh_story_index, retry_wait
 from stories.factories import public_story
 from stories.models import StoryPage, Withdrawal
 from stories.services.withdrawal import story_withdraw
+from tests.live_cluster import LIVE_CLUSTER, live, live_search_backend
 
-LIVE_CLUSTER = os.environ.get("ELASTICSEARCH_URL", "")
-live = pytest.mark.skipif(not LIVE_CLUSTER, reason="needs a live Elasticsearch 9 cluster: set ELASTICSEARCH_URL")
 # Nothing listens on the discard port: connections are refused at once.
 DOWN = "http://127.0.0.1:9"
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -154,15 +153,8 @@ def test_a_refresh_stops_after_its_last_attempt(elasticsearch_down, worker_queue
 
 @pytest.fixture
 def live_backend(settings):
-    settings.ELASTICSEARCH_URL = LIVE_CLUSTER
-    settings.ELASTICSEARCH_INDEX_PREFIX = f"storyarchive-test-{os.getpid()}-outage"
-    _backend_for.cache_clear()
-    backend = get_search_backend()
-    yield backend
-    made = list(backend.client.indices.get(index=f"{backend.alias}-*"))
-    if made:
-        backend.client.indices.delete(index=",".join(made))
-    _backend_for.cache_clear()
+    with live_search_backend(settings, "outage") as backend:
+        yield backend
 
 
 def _index_is_down(settings, down: bool):

@@ -1,18 +1,15 @@
 """`search_index rebuild` on a live Elasticsearch while visitors search: no search fails or comes back short, and the
 old index is gone afterwards. Needs a node at ELASTICSEARCH_URL (`scripts/services elasticsearch`)."""
 
-import os
 import threading
 
 import pytest
 from django.core.management import call_command
 
-from search.backends import get_search_backend
 from search.backends.elasticsearch import search_body
 from search.query import StoryQuery
 from stories.factories import public_story
-
-from .test_elasticsearch import LIVE_CLUSTER, live
+from tests.live_cluster import live, live_search_backend
 
 pytestmark = [pytest.mark.elasticsearch, live]
 
@@ -59,13 +56,8 @@ class SearchLoop(threading.Thread):
 
 @pytest.fixture
 def live_backend(settings):
-    settings.ELASTICSEARCH_URL = LIVE_CLUSTER
-    settings.ELASTICSEARCH_INDEX_PREFIX = f"storyarchive-test-{os.getpid()}-swap"
-    backend = get_search_backend()
-    yield backend
-    made = list(backend.client.indices.get(index=f"{backend.alias}-*"))
-    if made:
-        backend.client.indices.delete(index=",".join(made))
+    with live_search_backend(settings, "swap") as backend:
+        yield backend
 
 
 def test_searches_keep_answering_in_full_while_the_index_is_rebuilt(live_backend):

@@ -9,13 +9,7 @@ from modelsearch.backends.elasticsearch9 import Elasticsearch9SearchBackend
 
 from search.wagtail_backend import ArchiveElasticsearchSearchBackend
 from stories.factories import PersonFactory, public_story
-
-LIVE_CLUSTER = os.environ.get("ELASTICSEARCH_URL", "")
-
-
-needs_cluster = pytest.mark.skipif(
-    not LIVE_CLUSTER, reason="needs a live Elasticsearch 9 cluster: set ELASTICSEARCH_URL"
-)
+from tests.live_cluster import LIVE_CLUSTER, live
 
 
 def test_a_cluster_with_analysis_common_gets_wagtails_own_index_settings():
@@ -44,7 +38,7 @@ def admin_search_on_elasticsearch(settings):
 
 
 @pytest.mark.elasticsearch
-@needs_cluster
+@live
 def test_the_admin_finds_a_story_by_a_word_of_its_title(client, admin_user, admin_search_on_elasticsearch):
     public_story(title="Salmon run at the river mouth")
     public_story(title="Harvest festival on the mesa")
@@ -60,7 +54,7 @@ def test_the_admin_finds_a_story_by_a_word_of_its_title(client, admin_user, admi
 
 
 @pytest.mark.elasticsearch
-@needs_cluster
+@live
 def test_the_stories_are_in_the_elasticsearch_index_wagtail_searched(settings, admin_search_on_elasticsearch):
     """Proves the admin's answers came from the node: the story's document is in the index under the test's prefix."""
     public_story(title="Salmon run at the river mouth")
@@ -73,7 +67,7 @@ def test_the_stories_are_in_the_elasticsearch_index_wagtail_searched(settings, a
 
 
 @pytest.mark.elasticsearch
-@needs_cluster
+@live
 def test_a_facilitator_finds_a_person_in_the_snippet_listing(client, facilitator, admin_search_on_elasticsearch):
     PersonFactory(display_name="Marisol Quintero")
     PersonFactory(display_name="Tobias Wren")
