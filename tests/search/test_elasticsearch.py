@@ -133,3 +133,39 @@ def test_status_reports_a_healthy_cluster_and_the_counts(live_backend):
     assert status["healthy"] is True
     assert status["cluster_status"] in ("green", "yellow")
     assert status["indexed_stories"] == status["public_stories"] == 1
+
+
+@pytest.mark.elasticsearch
+@live
+def test_a_snapshot_brings_a_lost_index_back_with_its_alias(live_backend):
+    """The README's backup steps, run: register a shared-filesystem repository under the node's path.repo, snapshot
+    the index, lose it, restore it; the alias comes back with it and search answers as before."""
+    client = live_backend.client
+    repositories = client.nodes.info(metric="settings")["nodes"]
+    roots = {root for node in repositories.values() for root in node["settings"].get("path", {}).get("repo", [])}
+    if not roots:
+        pytest.skip("the node has no path.repo: start it again with scripts/services elasticsearch")
+    for title in ("Harvest festival", "Bus to school", "Garden letters"):
+        public_story(title=title)
+    search_index_rebuild()
+    repository = f"{live_backend.alias}-backup"
+    client.snapshot.create_repository(
+        name=repository, repository={"type": "fs", "settings": {"location": f"{sorted(roots)[0]}/{repository}"}}
+    )
+    try:
+        client.snapshot.create(
+            repository=repository, snapshot="nightly", indices=live_backend.alias, include_global_state=False,
+            wait_for_completion=True,
+        )  # fmt: skip
+        lost = list(client.indices.get_alias(name=live_backend.alias))
+        client.indices.delete(index=",".join(lost))
+        assert live_backend.status()["indexed_stories"] == 0, "control: the index is gone"
+
+        client.snapshot.restore(repository=repository, snapshot="nightly", wait_for_completion=True)
+
+        assert list(client.indices.get_alias(name=live_backend.alias)) == lost
+        assert live_backend.status()["indexed_stories"] == 3
+        assert [hit.story.title for hit in live_backend.search(StoryQuery(text="garden")).hits] == ["Garden letters"]
+    finally:
+        client.options(ignore_status=404).snapshot.delete(repository=repository, snapshot="nightly")
+        client.snapshot.delete_repository(name=repository)
