@@ -42,6 +42,7 @@ class SearchHitOut(Schema):
     language: str
     community: NamedRef | None
     themes: list[NamedRef]
+    content_notes: list[NamedRef]
     generations: list[GenerationOut]
     moments: list[MomentOut]
 
@@ -87,6 +88,7 @@ def results_as_json(request, results: StorySearchResults) -> dict:
                 "language": story.language,
                 "community": {"slug": story.community.slug, "name": story.community.name} if story.community else None,
                 "themes": [{"slug": theme.slug, "name": theme.name} for theme in story.themes],
+                "content_notes": [{"slug": note.slug, "name": note.name} for note in story.content_notes],
                 "generations": [{"slug": g.slug, "label": g.label} for g in story.generations],
                 "moments": [
                     {"start": float(m.start), "end": float(m.end), "text": m.text, "highlighted": str(m.highlighted)}

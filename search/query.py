@@ -155,6 +155,7 @@ class ShownStory:
     community: Named | None
     themes: tuple[Named, ...]
     generations: tuple[Generation, ...]  # of the participants, in their order, without repeats
+    content_notes: tuple[Named, ...] = ()
 
     @property
     def language_label(self) -> str:

@@ -74,6 +74,7 @@ class StoryOut(Schema):
     summary: str
     community: NamedRef | None
     themes: list[NamedRef]
+    content_notes: list[NamedRef] = Field(description="What a listener may meet in the story, told before it plays.")
     kind: str
     language: str
     recorded_on: datetime.date | None
@@ -88,6 +89,10 @@ class StoryOut(Schema):
         return list(story.themes.all())
 
     @staticmethod
+    def resolve_content_notes(story):
+        return list(story.content_notes.all())
+
+    @staticmethod
     def resolve_generations(story):
         return story.generations
 
@@ -95,7 +100,7 @@ class StoryOut(Schema):
 def public_stories():
     return (
         StoryPage.objects.visible_to_public()
-        .select_related("community", "recording")
+        .as_cards()
         .prefetch_related("themes", Prefetch("participants", queryset=participants_as_listed()))
     )
 

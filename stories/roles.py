@@ -10,6 +10,7 @@ FACILITATOR_MODEL_PERMISSIONS = [
     ("stories", "person", ("add", "change", "view")),
     ("stories", "consent", ("add", "change", "view")),
     ("stories", "community", ("view",)),
+    ("stories", "contentnote", ("view",)),
     ("stories", "invite", ("add", "change", "view")),
     ("stories", "correctionrequest", ("change", "view")),
     ("stories", "withdrawal", ("view",)),

@@ -26,7 +26,7 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
         .filter(near)
         .exclude(pk=story.pk)
         .distinct()
-        .select_related("community", "recording")
+        .as_cards()
         .prefetch_related(
             Prefetch("participants", queryset=participants_as_listed()),
             "themes",

@@ -7,14 +7,14 @@ from .models import Community, StoryPage, Theme
 def community_detail(request, slug):
     community = get_object_or_404(Community, slug=slug)
     stories = StoryPage.objects.visible_to_public().filter(community=community).order_by("-first_published_at")
-    page = Paginator(stories.select_related("community"), 20).get_page(request.GET.get("page"))
+    page = Paginator(stories.as_cards(), 20).get_page(request.GET.get("page"))
     return render(request, "stories/community_page.html", {"community": community, "stories": page})
 
 
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
     stories = StoryPage.objects.visible_to_public().filter(themes=theme).order_by("-first_published_at")
-    page = Paginator(stories.select_related("community"), 20).get_page(request.GET.get("page"))
+    page = Paginator(stories.as_cards(), 20).get_page(request.GET.get("page"))
     return render(request, "stories/theme_page.html", {"theme": theme, "stories": page})
 
 

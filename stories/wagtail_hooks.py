@@ -17,7 +17,18 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .documents import document_may_be_served
-from .models import Community, Consent, CorrectionRequest, Dialogue, Invite, Person, StoryPage, Theme, Withdrawal
+from .models import (
+    Community,
+    Consent,
+    ContentNote,
+    CorrectionRequest,
+    Dialogue,
+    Invite,
+    Person,
+    StoryPage,
+    Theme,
+    Withdrawal,
+)
 from .services import story_withdraw
 
 
@@ -90,6 +101,16 @@ class ThemeViewSet(SnippetViewSet):
     search_fields = ["name"]
 
 
+class ContentNoteViewSet(SnippetViewSet):
+    """Administrators keep the list; facilitators may only read it, and choose from it on each story."""
+
+    model = ContentNote
+    icon = "warning"
+    menu_label = "Content notes"
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+
+
 class CommunityViewSet(SnippetViewSet):
     model = Community
     icon = "site"
@@ -116,7 +137,7 @@ class PersonViewSet(SnippetViewSet):
 
 
 class ArchiveViewSetGroup(SnippetViewSetGroup):
-    items = (ThemeViewSet, CommunityViewSet, DialogueViewSet, PersonViewSet)
+    items = (ThemeViewSet, ContentNoteViewSet, CommunityViewSet, DialogueViewSet, PersonViewSet)
     menu_icon = "folder-inverse"
     menu_label = "Archive"
     menu_name = "archive"

@@ -55,6 +55,7 @@ def _seed_again_after_a_flush():
         Page.add_root(instance=Page(title="Root", slug="root", live=True))
     import_module("stories.migrations.0002_seed_themes_and_pages").seed(apps, None)
     import_module("stories.migrations.0004_facilitator_review_workflow").create_workflow(apps, None)
+    import_module("stories.migrations.0008_content_notes").seed(apps, None)
     ensure_facilitators_group()
 
 

@@ -75,6 +75,13 @@ def visible_stories(story_ids) -> dict[int, ShownStory]:
         .values_list("storypage_id", "theme__slug", "theme__name")
     ):
         themes[story_id].append(Named(slug, name))
+    notes = defaultdict(list)
+    for story_id, slug, name in (
+        StoryPage.content_notes.through.objects.filter(storypage_id__in=shown_ids)
+        .order_by("contentnote__name")
+        .values_list("storypage_id", "contentnote__slug", "contentnote__name")
+    ):
+        notes[story_id].append(Named(slug, name))
     birth_years = defaultdict(list)
     for story_id, birth_year in (
         participants_as_listed().filter(page_id__in=shown_ids).values_list("page_id", "person__birth_year")
@@ -95,6 +102,7 @@ def visible_stories(story_ids) -> dict[int, ShownStory]:
             community=Named(community, community_name) if community else None,
             themes=tuple(themes[pk]),
             generations=tuple(generations_of(birth_years[pk])),
+            content_notes=tuple(notes[pk]),
         )
     forget_stale({pk for pk in story_ids if pk not in stories})
     return stories

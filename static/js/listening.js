@@ -260,7 +260,13 @@
   }
 
   var story = document.querySelector("[data-listening]");
-  if (story) startStory(story);
+  // Behind content notes the story waits, and a ?t= link does not start it, until the visitor continues.
+  var behindNotes = document.querySelector("[data-story-content][hidden]");
+  if (story && behindNotes) {
+    document.addEventListener("storyarchive:continued", function () { startStory(story); }, { once: true });
+  } else if (story) {
+    startStory(story);
+  }
   var playlist = document.querySelector("[data-playlist]");
   if (playlist) startPlaylist(playlist);
 })();

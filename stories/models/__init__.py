@@ -1,6 +1,6 @@
 """The archive's content, by subject: catalogue, media, people and consent, pages, intake."""
 
-from .catalogue import Community, Dialogue, Theme
+from .catalogue import Community, ContentNote, Dialogue, Theme
 from .intake import (
     CorrectionRequest,
     Invite,
@@ -32,6 +32,7 @@ __all__ = [
     "CollectionPage",
     "Community",
     "Consent",
+    "ContentNote",
     "CorrectionRequest",
     "Dialogue",
     "HomePage",

@@ -1,4 +1,5 @@
-"""What stories are filed under: themes (the seven vital conditions), communities and the dialogues they hold."""
+"""What stories are filed under: themes (the seven vital conditions), communities and the dialogues they hold, and
+the content notes a story carries."""
 
 from django.db import models
 from wagtail.admin.panels import FieldPanel
@@ -79,3 +80,22 @@ class Dialogue(index.Indexed, models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.date:%Y-%m-%d})" if self.date else self.title
+
+
+class ContentNote(models.Model):
+    """What a visitor may meet in a story (grief, violence, discrimination), told before they listen or read. The list
+    is the administrators' to keep; facilitators choose from it for each story."""
+
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.CharField(
+        max_length=255, blank=True, help_text="One sentence a visitor reads before choosing to continue."
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -24,7 +24,7 @@ from ..blocks import StoryBodyBlock
 from ..generations import could_be_minor_condition, generations_of
 from ..routes import story_routes
 from ..validators import language_label, validate_language_code
-from .catalogue import Community, Dialogue, Theme
+from .catalogue import Community, ContentNote, Dialogue, Theme
 from .media import StoryKind, StoryMedia
 from .people import Consent, StoryParticipant
 
@@ -71,9 +71,15 @@ class StoryPageQuerySet(PageQuerySet):
             .exclude(Exists(minors_without_guardian))
         )
 
+    def as_cards(self):
+        """What a story card shows (community, kind, content notes), read for a whole list in three queries."""
+        return self.select_related("community", "recording").prefetch_related("content_notes")
+
 
 StoryPageManager = PageManager.from_queryset(StoryPageQuerySet)
 
+# The query parameter by which a visitor who has read a story's content notes continues to it, without JavaScript.
+CONTINUE_PARAMETER = "continue"
 # The order a story lists its participants in: their place in the list, then the order they were added.
 PARTICIPANT_ORDER = ("sort_order", "pk")
 
@@ -94,7 +100,7 @@ class StoryIndexPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         stories = StoryPage.objects.visible_to_public().child_of(self).order_by("-first_published_at")
-        context["stories"] = Paginator(stories.select_related("community"), 20).get_page(request.GET.get("page"))
+        context["stories"] = Paginator(stories.as_cards(), 20).get_page(request.GET.get("page"))
         return context
 
 
@@ -112,6 +118,12 @@ class StoryPage(Page):
     community = models.ForeignKey(Community, null=True, blank=False, on_delete=models.PROTECT, related_name="stories")
     dialogue = models.ForeignKey(Dialogue, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories")
     themes = ParentalManyToManyField(Theme, blank=True, related_name="stories")
+    content_notes = ParentalManyToManyField(
+        ContentNote,
+        blank=True,
+        related_name="stories",
+        help_text="Told before the story plays or is read, and beside its title in lists and search.",
+    )
     keywords = ClusterTaggableManager(through=StoryKeyword, blank=True)
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.PUBLIC)
     embargo_until = models.DateField(
@@ -133,6 +145,7 @@ class StoryPage(Page):
         MultiFieldPanel(
             [FieldPanel("themes", widget=forms.CheckboxSelectMultiple), FieldPanel("keywords")], heading="Themes"
         ),
+        FieldPanel("content_notes", widget=forms.CheckboxSelectMultiple),
         InlinePanel("participants", label="Participants", heading="Who tells and hears this story"),
         MultiFieldPanel(
             [
@@ -205,6 +218,12 @@ class StoryPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["participants"] = self.participants.select_related("person").order_by(*PARTICIPANT_ORDER)
+        # Read as objects, not rows: a preview holds its content notes in memory, unsaved.
+        context["content_notes"] = list(self.content_notes.all())
+        context["notes_heeded"] = not context["content_notes"] or request.GET.get(CONTINUE_PARAMETER) == "1"
+        query = request.GET.copy()
+        query[CONTINUE_PARAMETER] = "1"
+        context["continue_url"] = f"?{query.urlencode()}#story-content"
         return context
 
     def serve(self, request, *args, subview: str | None = None, **kwargs):
@@ -270,9 +289,7 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["recent_stories"] = (
-            StoryPage.objects.visible_to_public().select_related("community").order_by("-first_published_at")[:6]
-        )
+        context["recent_stories"] = StoryPage.objects.visible_to_public().as_cards().order_by("-first_published_at")[:6]
         context["themes"] = Theme.objects.all()
         context["featured_collection"] = self.public_featured_collection()
         return context

@@ -18,7 +18,7 @@ def test_search_returns_the_documented_shape(client, archive):
     hit = next(h for h in body["results"] if h["title"] == "The house on Elm Street")
     assert set(hit) == {
         "id", "title", "url", "summary", "snippet", "score", "kind", "language", "community", "themes",
-        "generations", "moments",
+        "content_notes", "generations", "moments",
     }  # fmt: skip
     assert hit["url"].startswith("http://testserver/")
     assert hit["community"] == {"slug": "riverside", "name": "Riverside"}

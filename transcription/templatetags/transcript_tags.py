@@ -66,10 +66,12 @@ class PlaylistEntry:
 
 @register.simple_tag
 def collection_playlist(collection: CollectionPage) -> list[PlaylistEntry]:
-    """A collection's public entries in order, with their recordings and whether captions exist: two queries."""
+    """A collection's public entries in order, with their recordings, content notes and whether captions exist: three
+    queries."""
     visible = StoryPage.objects.visible_to_public()
     entries = list(
         collection.entries.select_related("story", "story__community", "story__recording")
+        .prefetch_related("story__content_notes")
         .filter(story__in=visible)
         .order_by("sort_order")
     )
