@@ -21,6 +21,10 @@ def number(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def amount(value: float | None, unit: str) -> str:
+    return f"{number(value)} {unit}" if value is not None else number(value)
+
+
 def ratio_text(figure: Figure) -> str:
     if figure.ratio is None:
         return ""
@@ -39,8 +43,8 @@ def rows(result: PartResult) -> list[list[str]]:
         [
             figure.benchmark,
             figure.measure,
-            f"{number(figure.ours)} {figure.unit}",
-            f"{number(figure.peer)} {figure.unit} ({figure.peer_name})" if figure.peer is not None else "",
+            amount(figure.ours, figure.unit),
+            f"{amount(figure.peer, figure.unit)} ({figure.peer_name})" if figure.peer is not None else "",
             ratio_text(figure),
             str(figure.runs),
             goal_text(figure),
@@ -62,9 +66,28 @@ def print_table(result: PartResult) -> None:
         print(f"not measured: {item}")
 
 
+def kept_from_document(document: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each part's section and Goals rows as the document has them. Saved results live under var/, which a fresh
+    clone lacks: a part with none keeps what the document says, so a one-part run there drops no other part."""
+    sections: dict[str, list[str]] = {}
+    goal_rows: dict[str, list[str]] = {}
+    heading = None
+    for line in document.splitlines():
+        if line.startswith("## "):
+            heading = line[3:].strip().lower()
+            if heading in ORDER:
+                sections[heading] = []
+        if heading in sections:
+            sections[heading].append(line)
+        elif heading == "goals" and line.startswith("| ") and line.split(" | ")[0][2:] in ORDER:
+            goal_rows.setdefault(line.split(" | ")[0][2:], []).append(line)
+    return sections, goal_rows
+
+
 def write_document() -> Path:
     """Rebuild the whole document, so a one-part run keeps every other part's last figures."""
     machine = describe()
+    kept_sections, kept_goals = kept_from_document(DOCUMENT.read_text() if DOCUMENT.exists() else "")
     lines = [
         "# Benchmarks",
         "",
@@ -82,20 +105,26 @@ def write_document() -> Path:
         "",
     ]
     saved = {part: PartResult.load(RESULTS / f"{part}.json") for part in ORDER if (RESULTS / f"{part}.json").exists()}
-    goals = [(part, figure) for part, result in saved.items() for figure in result.figures if figure.goal]
+    goals = []
+    for part in ORDER:
+        if part not in saved:
+            goals += kept_goals.get(part, [])
+            continue
+        goals += [
+            f"| {part} | {figure.benchmark} | {figure.measure} | {amount(figure.ours, figure.unit)} | "
+            f"{ratio_text(figure)} | {goal_text(figure)} |"
+            for figure in saved[part].figures
+            if figure.goal
+        ]
     if goals:
         lines += [
             "## Goals",
             "",
             "| Part | Benchmark | Measure | Ours | Ours / peer | Goal |",
             "| --- | --- | --- | --- | --- | --- |",
+            *goals,
+            "",
         ]
-        lines += [
-            f"| {part} | {figure.benchmark} | {figure.measure} | {number(figure.ours)} {figure.unit} | "
-            f"{ratio_text(figure)} | {goal_text(figure)} |"
-            for part, figure in goals
-        ]
-        lines.append("")
     lines += [
         "Run it again with `make bench` (everything) or `.venv/bin/python -m bench transcription|search|pages|upload|"
         "sharing [--quick]`; a one-part run refreshes only that part's section below.",
@@ -103,6 +132,9 @@ def write_document() -> Path:
     ]
     for part in ORDER:
         path = RESULTS / f"{part}.json"
+        if not path.exists() and part in kept_sections:
+            lines += [*kept_sections[part]]
+            continue
         lines += [f"## {part.capitalize()}", ""]
         if not path.exists():
             lines += ["Not measured yet: run `python -m bench " + part + "`.", ""]
