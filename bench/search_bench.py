@@ -1,12 +1,16 @@
-"""Story search benchmark: a synthetic archive, our /api/search beside Wagtail's stock database search.
+"""Story search benchmark: a synthetic archive, /api/search on whichever backend the settings choose.
 
     DATABASE_URL=sqlite:///var/bench/search-10000.sqlite3 .venv/bin/python bench/search_bench.py --stories 10000
+    ELASTICSEARCH_URL=http://127.0.0.1:9200 ELASTICSEARCH_INDEX_PREFIX=storyarchive-bench DATABASE_URL=... \
+        .venv/bin/python bench/search_bench.py --stories 100000
 
 The archive is written with bulk inserts (page tree paths computed here), so 100,000 stories take minutes, not hours.
-Each story gets about 10 transcript segments. Each term is searched in turn by /api/search through Django's test
-client, by /api/search again just after an (untimed) index change, by Wagtail's stock database search, and (on SQLite)
-by a raw FTS5 MATCH ranked with bm25(). Not a test: it prints its figures, and bench/search.py turns the JSON it writes
-with --json into docs/benchmarks.md.
+Each story gets 10 transcript segments of 14 words (--segments). Each term is searched in turn by /api/search through
+Django's test client, by /api/search again just after an (untimed) index change, with --stock by Wagtail's stock
+search, and on SQLite's database backend by a raw FTS5 MATCH ranked with bm25(). bench/search.py runs the rebuild
+(--skip-searches) and the searches (--skip-rebuild) in two processes, so the second holds only what a web process
+would. Not a test: it prints its figures, and bench/search.py turns the JSON it writes with --json into
+docs/benchmarks.md.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import sqlite3
 import sys
 import time
 import uuid
+from collections import Counter
 from itertools import accumulate
 from pathlib import Path
 
@@ -39,7 +44,9 @@ from wagtail.models import Page  # noqa: E402
 
 from bench.common import median, percentile  # noqa: E402
 from search.analysis import SearchText  # noqa: E402
+from search.backends import get_search_backend  # noqa: E402
 from search.backends.database import BM25  # noqa: E402
+from search.query import StoryQuery  # noqa: E402
 from search.services import search_index_rebuild, story_index_refresh  # noqa: E402
 from stories.models import (  # noqa: E402
     Community,
@@ -86,6 +93,9 @@ QUERIES = [
     "hou",
 ]
 BROAD = ["the", "and", "we", "was", "they", "there", "when", "our"]
+# PostgreSQL's english configuration drops function words as stop words, so BROAD finds almost nothing there. The
+# commonest made-up content words come up in most stories too and no backend drops them: they are searched as well.
+FREQUENT_COUNT = 4
 
 
 class Vocabulary:
@@ -118,7 +128,8 @@ def pseudo_words(rnd: random.Random, count: int) -> set[str]:
     return found
 
 
-def build_archive(total: int, seed: int = 7) -> bool:
+def build_archive(total: int, *, segments: int = 10, seed: int = 7) -> bool:
+    """Add stories until the archive holds `total`, each with `segments` transcript segments of 14 words."""
     rnd = random.Random(seed)
     existing = StoryPage.objects.count()
     if existing >= total:
@@ -138,6 +149,9 @@ def build_archive(total: int, seed: int = 7) -> bool:
         "en": Vocabulary(rnd, ENGLISH, FUNCTION_WORDS["en"]),
         "es": Vocabulary(rnd, SPANISH, FUNCTION_WORDS["es"]),
     }
+    if existing:
+        # An archive grown in steps keeps its vocabulary but draws new stories, not its first ones again.
+        rnd.seed(seed + existing)
     content_type = ContentType.objects.get_for_model(StoryPage)
     now = timezone.now()
     batch = 2000
@@ -166,8 +180,10 @@ def build_archive(total: int, seed: int = 7) -> bool:
                     for n, language in zip(numbers, languages, strict=True)
                 ]
             )
-            media = StoryMedia.objects.bulk_create(
-                [StoryMedia(id=uuid.uuid4(), file="bench.wav", size=1, sha256="0" * 64, container="wav") for _ in pages]
+            media = [uuid.uuid4() for _ in pages]
+            insert_rows(
+                StoryMedia,
+                [{"id": m, "file": "bench.wav", "size": 1, "sha256": "0" * 64, "container": "wav"} for m in media],
             )
             with connection.cursor() as cursor:
                 rows = []
@@ -177,7 +193,7 @@ def build_archive(total: int, seed: int = 7) -> bool:
                             page.pk,
                             vocabularies[language].words(rnd, 30),
                             "[]",
-                            recording.pk.hex if connection.vendor == "sqlite" else str(recording.pk),
+                            recording.hex if connection.vendor == "sqlite" else str(recording),
                             f"{rnd.randint(1990, 2026)}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}",
                             language,
                             rnd.choice(communities).pk,
@@ -192,42 +208,79 @@ def build_archive(total: int, seed: int = 7) -> bool:
             participants, consents, tagged = [], [], []
             for page in pages:
                 for person in rnd.sample(people, rnd.choice((1, 2, 2, 3))):
-                    participants.append(StoryParticipant(page_id=page.pk, person=person, sort_order=0))
+                    participants.append({"page_id": page.pk, "person_id": person.pk, "sort_order": 0})
                     consents.append(
-                        Consent(
-                            story_id=page.pk,
-                            person=person,
-                            given_by="bench",
-                            method=Consent.Method.SIGNED_FORM,
-                            guardian_name="Guardian",
-                            guardian_consented_on=now.date(),
-                        )
+                        {
+                            "story_id": page.pk,
+                            "person_id": person.pk,
+                            "given_by": "bench",
+                            "method": Consent.Method.SIGNED_FORM,
+                            "guardian_name": "Guardian",
+                            "guardian_consented_on": now.date(),
+                        }
                     )
                 for theme in rnd.sample(themes, 2):
-                    tagged.append(StoryPage.themes.through(storypage_id=page.pk, theme_id=theme.pk))
-            StoryParticipant.objects.bulk_create(participants)
-            Consent.objects.bulk_create(consents)
-            StoryPage.themes.through.objects.bulk_create(tagged)
-            transcripts = Transcript.objects.bulk_create(
-                [Transcript(media=m, model_name="bench", status="done", is_current=True) for m in media]
+                    tagged.append({"storypage_id": page.pk, "theme_id": theme.pk})
+            insert_rows(StoryParticipant, participants)
+            insert_rows(Consent, consents)
+            insert_rows(StoryPage.themes.through, tagged)
+            insert_rows(
+                Transcript,
+                [{"media_id": m, "model_name": "bench", "status": "done", "is_current": True} for m in media],
             )
-            Segment.objects.bulk_create(
+            transcripts = dict(Transcript.objects.filter(media_id__in=media).values_list("media_id", "pk"))
+            insert_rows(
+                Segment,
                 [
-                    Segment(
-                        transcript=t,
-                        index=i,
-                        start=i * 12.5,
-                        end=i * 12.5 + 11,
-                        text=vocabularies[language].words(rnd, 14),
-                    )
-                    for t, language in zip(transcripts, languages, strict=True)
-                    for i in range(10)
-                ]
+                    {
+                        "transcript_id": transcripts[m],
+                        "index": i,
+                        "start": i * 12.5,
+                        "end": i * 12.5 + 11,
+                        "text": vocabularies[language].words(rnd, 14),
+                    }
+                    for m, language in zip(media, languages, strict=True)
+                    for i in range(segments)
+                ],
             )
         print(f"  {numbers[-1] + 1} stories", flush=True)
     type(index).objects.filter(pk=index.pk).update(numchild=total)
     print(f"built {total - existing} stories in {time.perf_counter() - started:.1f} s")
     return True
+
+
+def insert_rows(model, rows: list[dict]) -> None:
+    """Insert plain rows: bulk_create's model instances and per-field compiling cost more than the inserts here.
+    Every row names the same fields; each field left out takes its default, computed once for all the rows."""
+    if not rows:
+        return
+    sample = model()
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if field.attname in rows[0] or not (field.primary_key and getattr(sample, field.attname) is None)
+    ]
+    defaults = {
+        field.attname: field.get_db_prep_save(field.pre_save(sample, True), connection)
+        for field in fields
+        if field.attname not in rows[0]
+    }
+    given = {field.attname for field in fields if field.attname in rows[0]}
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({marks})",
+            [
+                tuple(
+                    field.get_db_prep_save(row[field.attname], connection)
+                    if field.attname in given
+                    else defaults[field.attname]
+                    for field in fields
+                )
+                for row in rows
+            ],
+        )
 
 
 def floor_search(database: str):
@@ -273,13 +326,18 @@ def stock_search(term: str) -> None:
             connection.connection.set_progress_handler(None, 0)
 
 
+def frequent_words(count: int = FREQUENT_COUNT, sample: int = 3000) -> list[str]:
+    """The content words found in the most story summaries among the first `sample` stories."""
+    stop_words = {*FUNCTION_WORDS["en"], *FUNCTION_WORDS["es"]}
+    found = Counter()
+    for summary in StoryPage.objects.order_by("pk").values_list("summary", flat=True)[:sample]:
+        found.update(set(summary.split()) - stop_words)
+    return [word for word, _ in found.most_common(count)]
+
+
 def matched(term: str) -> int:
-    text = SearchText.parse(term)
-    if not text:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM search_story_fts WHERE search_story_fts MATCH %s", [text.fts5_match()])
-        return cursor.fetchone()[0]
+    """How many stories the term finds, as the backend in use counts them."""
+    return get_search_backend().search(StoryQuery(text=term)).total
 
 
 def measure(terms, rounds, searches, before=None) -> dict[str, list[float]]:
@@ -308,78 +366,157 @@ def measure(terms, rounds, searches, before=None) -> dict[str, list[float]]:
     return samples
 
 
+def timed_rebuild() -> dict:
+    """`search_index rebuild`, timed, with the part of it spent reading the stories from the database and the CPU time
+    this process (and an Elasticsearch node) used, which say where the time went."""
+    reading = 0.0
+
+    def read_timed(records, total):
+        nonlocal reading
+        stories = iter(records)
+        while True:
+            started = time.perf_counter()
+            story = next(stories, None)
+            reading += time.perf_counter() - started
+            if story is None:
+                return
+            yield story
+
+    node_before = node_stats()
+    cpu_before, started = time.process_time(), time.perf_counter()
+    indexed = search_index_rebuild(progress=read_timed)
+    figures = {
+        "indexed": indexed,
+        "rebuild_s": time.perf_counter() - started,
+        "rebuild_cpu_s": time.process_time() - cpu_before,
+        "rebuild_reading_s": reading,
+    }
+    if node_before:
+        figures["rebuild_node_cpu_s"] = (node_stats()["cpu_ms"] - node_before["cpu_ms"]) / 1000
+    print(
+        f"search_index rebuild: {indexed} stories in {figures['rebuild_s']:.1f} s "
+        f"({figures['rebuild_reading_s']:.1f} s reading stories, {figures['rebuild_cpu_s']:.1f} s CPU here)",
+        flush=True,
+    )
+    return figures
+
+
+def node_stats() -> dict | None:
+    """The Elasticsearch node's heap and CPU time and the story index's size, or None on the database backend."""
+    backend = get_search_backend()
+    if backend.name != "elasticsearch":
+        return None
+    client = backend.client
+    node = next(iter(client.nodes.stats(metric="jvm,process")["nodes"].values()))
+    stats = {
+        "heap_used_mb": node["jvm"]["mem"]["heap_used_in_bytes"] / 2**20,
+        "heap_max_mb": node["jvm"]["mem"]["heap_max_in_bytes"] / 2**20,
+        "cpu_ms": node["process"]["cpu"]["total_in_millis"],
+    }
+    if client.indices.exists_alias(name=backend.alias):
+        primaries = client.indices.stats(index=backend.alias, metric="store,docs")["_all"]["primaries"]
+        stats["index_mb"] = primaries["store"]["size_in_bytes"] / 2**20
+        stats["lucene_documents"] = primaries["docs"]["count"]
+    return stats
+
+
+def process_memory_mb() -> dict[str, float]:
+    """This process's resident memory now (VmRSS) and at its peak (VmHWM), from the kernel."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": found["VmRSS"], "peak_mb": found["VmHWM"]}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--stories", type=int, default=10000)
+    parser.add_argument("--segments", type=int, default=10, help="transcript segments per story (14 words each)")
     parser.add_argument("--rounds", type=int, default=2, help="measured times through each term list")
     parser.add_argument("--json", help="write every sample here")
+    parser.add_argument("--stock", action="store_true", help="index and search with Wagtail's stock search too")
     parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument("--skip-searches", action="store_true", help="build the archive and rebuild the index only")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    figures = {"stories": args.stories, "database": connection.vendor}
+    backend = get_search_backend()
+    figures = {"stories": args.stories, "database": connection.vendor, "backend": backend.name}
     started = time.perf_counter()
-    figures["built_s"] = time.perf_counter() - started if build_archive(args.stories) else None
+    built = build_archive(args.stories, segments=args.segments)
+    figures["built_s"] = time.perf_counter() - started if built else None
 
     if not args.skip_rebuild:
-        started = time.perf_counter()
-        indexed = search_index_rebuild()
-        figures["rebuild_s"] = time.perf_counter() - started
-        print(f"search_index rebuild: {indexed} stories in {figures['rebuild_s']:.1f} s", flush=True)
-        from wagtail.search.backends import get_search_backend as wagtail_search_backend
+        figures.update(timed_rebuild())
+        if args.stock:
+            from wagtail.search.backends import get_search_backend as wagtail_search_backend
 
-        started = time.perf_counter()
-        wagtail_backend = wagtail_search_backend()
-        for first in range(0, StoryPage.objects.count(), 1000):
-            wagtail_backend.add_bulk(StoryPage, list(StoryPage.objects.order_by("pk")[first : first + 1000]))
-        figures["stock_index_s"] = time.perf_counter() - started
-        print(f"Wagtail stock index of the same stories: {figures['stock_index_s']:.1f} s", flush=True)
+            started = time.perf_counter()
+            wagtail_backend = wagtail_search_backend()
+            for first in range(0, StoryPage.objects.count(), 1000):
+                wagtail_backend.add_bulk(StoryPage, list(StoryPage.objects.order_by("pk")[first : first + 1000]))
+            figures["stock_index_s"] = time.perf_counter() - started
+            print(f"Wagtail stock index of the same stories: {figures['stock_index_s']:.1f} s", flush=True)
+    if not args.skip_searches:
+        figures.update(searches(args.rounds, stock=args.stock))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
+
+def searches(rounds: int, *, stock: bool) -> dict:
+    """Every term through /api/search (and the peers), with this process's memory and the node's heap afterwards."""
+    figures = {"memory_before_searches": process_memory_mb()}
     client = Client()
 
     def ours(term: str) -> None:
         response = client.get("/api/search", {"q": term})
         assert response.status_code == 200, response.content[:300]
 
-    # The first search after any index change: the process catches its columns up with the change and reads each
-    # word's postings afresh. One story is re-indexed, untimed, before each of these searches.
+    # The first search after any index change: on the database backend the process catches its columns up with the
+    # change and reads each word's postings afresh; on Elasticsearch the change is refreshed into a new searcher.
+    # One story is re-indexed, untimed, before each of these searches.
     refreshed = StoryPage.objects.order_by("pk").values_list("pk", flat=True).first()
 
     def index_changed() -> None:
         story_index_refresh(story_id=refreshed)
 
-    searches = {"ours": ours, "stock": stock_search}
-    if connection.vendor == "sqlite":
-        searches["floor"] = floor_search(connection.settings_dict["NAME"])
+    engines = {"ours": ours}
+    if connection.vendor == "sqlite" and get_search_backend().name == "database":
+        engines["floor"] = floor_search(connection.settings_dict["NAME"])
     total = StoryPage.objects.count()
-    for name, terms in (("selective", QUERIES), ("broad", BROAD)):
+    for name, terms in (("selective", QUERIES), ("broad", BROAD), ("frequent", frequent_words())):
         figures[name] = {
             "terms": terms,
             "matched": {term: matched(term) / total for term in terms},
             # The searches after an index change run in a pass of their own: each change empties what the process
             # keeps, so interleaved with the others they would make every other search a first one too.
             "ms": {
-                **measure(terms, args.rounds, {name: search for name, search in searches.items() if name != "stock"}),
+                **measure(terms, rounds, engines),
                 # Wagtail's stock search in its own pass too: a ten-second query left the next /api/search in the
                 # same process half as fast again (p50 28 -> 43 ms at 100,000 stories), which no served request sees.
-                **measure(terms, 1, {"stock": stock_search}),
+                **(measure(terms, 1, {"stock": stock_search}) if stock else {}),
                 "ours_after_change": measure(
-                    terms, args.rounds, {"ours_after_change": ours}, before={"ours_after_change": index_changed}
+                    terms, rounds, {"ours_after_change": ours}, before={"ours_after_change": index_changed}
                 )["ours_after_change"],
             },
         }
         shares = sorted(figures[name]["matched"].values())
         print(
-            f"\n{total} stories, {connection.vendor}, {name} terms: each in {shares[0]:.1%} to {shares[-1]:.1%} of "
-            f"the stories (median {median(shares):.1%})"
+            f"\n{total} stories, {connection.vendor}, {get_search_backend().name}, {name} terms: each in "
+            f"{shares[0]:.1%} to {shares[-1]:.1%} of the stories (median {median(shares):.1%})"
         )
         print("| search | p50 ms | p95 ms |\n|---|---|---|")
         for engine, samples in figures[name]["ms"].items():
             if engine == "capped":
-                print(f"stock searches stopped at {STOCK_CAP_SECONDS:g} s: {len(samples)}")
+                if stock:
+                    print(f"stock searches stopped at {STOCK_CAP_SECONDS:g} s: {len(samples)}")
                 continue
             print(f"| {engine} | {median(samples):.1f} | {percentile(samples, 0.95):.1f} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=1))
+    figures["memory_after_searches"] = process_memory_mb()
+    figures["node"] = node_stats()
+    print(f"memory: {figures['memory_after_searches']}; node: {figures['node']}")
+    return figures
 
 
 if __name__ == "__main__":
