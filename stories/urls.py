@@ -6,8 +6,11 @@ from .share import views as share
 app_name = "stories"
 
 urlpatterns = [
+    path("communities/", views.community_index, name="communities"),
     path("communities/<slug:slug>/", views.community_detail, name="community"),
+    path("themes/", views.theme_index, name="themes"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme"),
+    path("collections/", views.collection_index, name="collections"),
     path("recordings/<uuid:media_id>/<str:variant>", serving.recording_file, name="recording"),
     path("share/sent/", share.share_sent, name="share-sent"),
     path("share/<str:token>/", share.share, name="share"),

@@ -1,7 +1,31 @@
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
-from .models import Community, StoryPage, Theme
+from .models import CollectionPage, Community, StoryPage, Theme
+
+
+def public_story_count(relation: str) -> Count:
+    """How many stories the public may see through `relation`, counted in the same query as the rows it annotates."""
+    visible = StoryPage.objects.visible_to_public().values("pk")
+    return Count(relation, filter=Q(**{f"{relation}__in": visible}), distinct=True)
+
+
+def community_index(request):
+    communities = Community.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
+    return render(request, "stories/community_index.html", {"communities": communities})
+
+
+def theme_index(request):
+    themes = Theme.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
+    return render(request, "stories/theme_index.html", {"themes": themes})
+
+
+def collection_index(request):
+    collections = (
+        CollectionPage.open_to_public().annotate(public_stories=public_story_count("entries__story")).order_by("title")
+    )
+    return render(request, "stories/collection_index.html", {"collections": collections})
 
 
 def community_detail(request, slug):

@@ -254,6 +254,11 @@ class CollectionPage(Page):
     parent_page_types = ["stories.HomePage"]
     subpage_types = []
 
+    @staticmethod
+    def open_to_public():
+        """Collections the public may open: live, with no view restriction on them or above them."""
+        return CollectionPage.objects.live().public()
+
     def public_entries(self):
         """The entries whose stories the public may see, in order."""
         visible = StoryPage.objects.visible_to_public()
@@ -298,4 +303,4 @@ class HomePage(Page):
         """The featured collection if the public may open it: live, with no view restriction on it or above it."""
         if self.featured_collection_id is None:
             return None
-        return CollectionPage.objects.live().public().filter(pk=self.featured_collection_id).first()
+        return CollectionPage.open_to_public().filter(pk=self.featured_collection_id).first()

@@ -14,7 +14,7 @@ from .conftest import CLIP, recordings_not_transcribed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAGES = ["home", "story", "search", "collection", "community", "theme", "share"]
+PAGES = ["home", "story", "search", "collection", "community", "theme", "share", "communities", "themes", "collections"]
 
 
 @pytest.fixture
@@ -34,6 +34,9 @@ def public_pages(garden_story):
         "community": garden_story.community.get_absolute_url(),
         "theme": "/themes/thriving-natural-world/",
         "share": invite.get_absolute_url(),
+        "communities": "/communities/",
+        "themes": "/themes/",
+        "collections": "/collections/",
     }
 
 

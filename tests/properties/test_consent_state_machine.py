@@ -2,8 +2,8 @@
 the importer, embargo dates passing, view restrictions) never let a public path tell more than the rule allows.
 
 After every step, each public path (search totals, every facet value and count, pages past the end, suggestions,
-/api/stories, the sitemap, old addresses, the story index, theme, community and collection listings, the home page,
-story pages) must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the
+/api/stories, the sitemap, old addresses, the story index, theme, community and collection listings and the
+indexes that count their stories, the home page, story pages) must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the
 on-commit work runs, search must already count no story the step hid: hiding is synchronous, showing may wait.
 
 The archive holds more stories than one page of results, so a count or a facet that includes a hidden story shows
@@ -253,6 +253,13 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
         url = reverse("stories:theme", args=[theme_slug])
         wanted = by_theme.get(theme_slug, set())
         assert listed_over_pages(client, url, paths, len(wanted)) == wanted, url
+    for url, by_slug in ((reverse("stories:communities"), by_community), (reverse("stories:themes"), by_theme)):
+        counts = counts_listed(client.get(url).content.decode())
+        assert counts and all(count == len(by_slug.get(slug, ())) for slug, count in counts.items()), url
+    collections = counts_listed(client.get(reverse("stories:collections")).content.decode())
+    for collection in CollectionPage.open_to_public():
+        entries = set(collection.entries.values_list("story_id", flat=True))
+        assert collections[collection.slug] == len(entries & expected), "the collections page counts a hidden story"
 
     home = set(linked_story_ids(client.get("/").content.decode(), paths))
     assert home <= expected and len(home) == min(6, len(expected)), "the home page's recent stories"
@@ -284,6 +291,13 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
             assert response.status_code == 404 or urlparse(response["Location"]).path == paths[pk], old_path
         else:
             assert response.status_code == 404, f"the old address {old_path} of a hidden story answers {response}"
+
+
+def counts_listed(html: str) -> dict[str, int]:
+    """The story counts an index page (communities, themes, collections) shows for each of its cards."""
+    return {
+        slug: int(count) for slug, count in re.findall(r'data-slug="([^"]+)".*?data-story-count="(\d+)"', html, re.S)
+    }
 
 
 def as_posted(form_data) -> dict:
