@@ -1,4 +1,5 @@
-"""GET /api/stories: public stories only, never full names or birth years. transcription.api adds /{id}."""
+"""GET /api/stories: public stories only, never full names or birth years. transcription.api adds /{id}. And the
+ways in: /api/communities, /api/themes and /api/collections, counting public stories only."""
 
 import datetime
 
@@ -8,6 +9,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from .models import StoryPage
 from .models.pages import participants_as_listed
+from .selectors import collections_counted, communities_counted, themes_counted
 
 router = Router(tags=["stories"])
 
@@ -114,3 +116,56 @@ def list_stories(
     if community:
         stories = stories.filter(community__slug=community)
     return stories
+
+
+# The ways in: communities, themes and collections, each with how many stories the public may see ----------------
+
+communities_router = Router(tags=["communities"])
+themes_router = Router(tags=["themes"])
+collections_router = Router(tags=["collections"])
+
+
+class CountedOut(Schema):
+    slug: str
+    url: str
+    public_stories: int = Field(description="How many of its stories the public may see.")
+
+    @staticmethod
+    def resolve_url(item, context):
+        return context["request"].build_absolute_uri(item.get_absolute_url())
+
+
+class CommunityOut(CountedOut):
+    name: str
+    place: str
+
+
+class ThemeOut(CountedOut):
+    name: str
+    description: str
+
+
+class CollectionOut(CountedOut):
+    title: str
+    curator: str
+
+    @staticmethod
+    def resolve_url(item, context):
+        return context["request"].build_absolute_uri(item.url)
+
+
+@communities_router.get("", response={200: list[CommunityOut], **ERROR_RESPONSES}, summary="Every community, by name")
+def list_communities(request):
+    return communities_counted()
+
+
+@themes_router.get("", response={200: list[ThemeOut], **ERROR_RESPONSES}, summary="Every theme, by name")
+def list_themes(request):
+    return themes_counted()
+
+
+@collections_router.get(
+    "", response={200: list[CollectionOut], **ERROR_RESPONSES}, summary="Collections the public may open, by title"
+)
+def list_collections(request):
+    return collections_counted()

@@ -1,8 +1,8 @@
 """Reads the public pages reuse."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 
-from .models import StoryPage
+from .models import CollectionPage, Community, StoryPage, Theme
 from .models.pages import participants_as_listed
 
 RELATED_CANDIDATES = 24
@@ -48,3 +48,26 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
 
 def _generations(story: StoryPage) -> set[str]:
     return {generation.slug for generation in story.generations}
+
+
+def public_story_count(relation: str) -> Count:
+    """How many stories the public may see through `relation`, counted in the query that lists the rows."""
+    visible = StoryPage.objects.visible_to_public().values("pk")
+    return Count(relation, filter=Q(**{f"{relation}__in": visible}), distinct=True)
+
+
+def communities_counted():
+    """Every community, by name, with `public_stories`."""
+    return Community.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
+
+
+def themes_counted():
+    """Every theme, by name, with `public_stories`."""
+    return Theme.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
+
+
+def collections_counted():
+    """The collections the public may open, by title, with `public_stories` (entries whose stories it may see)."""
+    return (
+        CollectionPage.open_to_public().annotate(public_stories=public_story_count("entries__story")).order_by("title")
+    )

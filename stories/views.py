@@ -1,31 +1,20 @@
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
-from .models import CollectionPage, Community, StoryPage, Theme
-
-
-def public_story_count(relation: str) -> Count:
-    """How many stories the public may see through `relation`, counted in the same query as the rows it annotates."""
-    visible = StoryPage.objects.visible_to_public().values("pk")
-    return Count(relation, filter=Q(**{f"{relation}__in": visible}), distinct=True)
+from .models import Community, StoryPage, Theme
+from .selectors import collections_counted, communities_counted, themes_counted
 
 
 def community_index(request):
-    communities = Community.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
-    return render(request, "stories/community_index.html", {"communities": communities})
+    return render(request, "stories/community_index.html", {"communities": communities_counted()})
 
 
 def theme_index(request):
-    themes = Theme.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
-    return render(request, "stories/theme_index.html", {"themes": themes})
+    return render(request, "stories/theme_index.html", {"themes": themes_counted()})
 
 
 def collection_index(request):
-    collections = (
-        CollectionPage.open_to_public().annotate(public_stories=public_story_count("entries__story")).order_by("title")
-    )
-    return render(request, "stories/collection_index.html", {"collections": collections})
+    return render(request, "stories/collection_index.html", {"collections": collections_counted()})
 
 
 def community_detail(request, slug):

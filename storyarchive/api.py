@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from stories.api import collections_router, communities_router, themes_router
 from stories.api import router as stories_router
 from transcription.api import router as transcription_router
 
@@ -9,3 +10,6 @@ api = NinjaAPI(title="Story Archive API", version="1", urls_namespace="api")
 api.add_router("/stories", stories_router)
 api.add_router("/stories", transcription_router)
 api.add_router("/search", "search.api.router")
+api.add_router("/communities", communities_router)
+api.add_router("/themes", themes_router)
+api.add_router("/collections", collections_router)

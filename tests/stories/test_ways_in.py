@@ -79,3 +79,24 @@ def test_the_main_navigation_leads_to_every_way_in(client, archive):
     for url in ("/stories/", "/communities/", "/themes/", "/collections/", "/search/"):
         assert f'href="{url}"' in nav
         assert client.get(url).status_code == 200, url
+
+
+def test_the_api_lists_the_same_ways_in_with_the_same_counts(client, archive):
+    communities = {c["slug"]: c for c in client.get("/api/communities").json()}
+    themes = {t["slug"]: t["public_stories"] for t in client.get("/api/themes").json()}
+    collections = {c["slug"]: c for c in client.get("/api/collections").json()}
+
+    assert communities["mill-creek"] == {
+        "slug": "mill-creek", "name": "Mill Creek", "place": "Ohio", "public_stories": PUBLIC,
+        "url": "http://testserver/communities/mill-creek/",
+    }  # fmt: skip
+    assert themes["humane-housing"] == PUBLIC
+    assert collections["homes"]["public_stories"] == 3
+    assert collections["homes"]["url"] == "http://testserver/homes/"
+
+
+def test_the_api_leaves_out_a_collection_the_public_may_not_open(client, archive):
+    _community, _housing, collection = archive
+    PageViewRestriction.objects.create(page=collection, restriction_type="password", password="elders")
+
+    assert client.get("/api/collections").json() == []
