@@ -13,6 +13,17 @@ BOTH_BACKENDS = ["database", pytest.param("elasticsearch", marks=[pytest.mark.el
 
 
 @contextmanager
+def search_backend(which: str, settings, name: str):
+    """The database's story search (ELASTICSEARCH_URL empty), or the live cluster's as `live_search_backend` gives it."""
+    if which == "database":
+        settings.ELASTICSEARCH_URL = ""
+        yield None
+        return
+    with live_search_backend(settings, name) as backend:
+        yield backend
+
+
+@contextmanager
 def live_search_backend(settings, name: str):
     """The story search on the live cluster, in indices of this test process's own, all deleted afterwards."""
     from search.backends import _backend_for, get_search_backend

@@ -63,25 +63,27 @@ def _displayable(today: datetime.date, restricted: tuple[str, ...]):
     return StoryPage.objects.visible_to_public(today=today).values_list(*SHOWN_FIELDS)
 
 
+def _named_by_story(relation: str, story_ids) -> dict[int, list[Named]]:
+    """Each story's themes or content notes (a many-to-many of named rows with slugs), by name, in one query."""
+    field = StoryPage._meta.get_field(relation)
+    target = field.m2m_reverse_field_name()
+    named = defaultdict(list)
+    for story_id, slug, name in (
+        field.remote_field.through.objects.filter(storypage_id__in=story_ids)
+        .order_by(f"{target}__name")
+        .values_list("storypage_id", f"{target}__slug", f"{target}__name")
+    ):
+        named[story_id].append(Named(slug, name))
+    return named
+
+
 def visible_stories(story_ids) -> dict[int, ShownStory]:
     """The stories behind the ids that the public may see now, read for display; queue the others' removal."""
     restricted = tuple(PageViewRestriction.objects.order_by("pk").values_list("page__path", flat=True))
     rows = list(_displayable(timezone.localdate(), restricted).filter(pk__in=list(story_ids)))
     shown_ids = [row[0] for row in rows]
-    themes = defaultdict(list)
-    for story_id, slug, name in (
-        StoryPage.themes.through.objects.filter(storypage_id__in=shown_ids)
-        .order_by("theme__name")
-        .values_list("storypage_id", "theme__slug", "theme__name")
-    ):
-        themes[story_id].append(Named(slug, name))
-    notes = defaultdict(list)
-    for story_id, slug, name in (
-        StoryPage.content_notes.through.objects.filter(storypage_id__in=shown_ids)
-        .order_by("contentnote__name")
-        .values_list("storypage_id", "contentnote__slug", "contentnote__name")
-    ):
-        notes[story_id].append(Named(slug, name))
+    themes = _named_by_story("themes", shown_ids)
+    notes = _named_by_story("content_notes", shown_ids)
     birth_years = defaultdict(list)
     for story_id, birth_year in (
         participants_as_listed().filter(page_id__in=shown_ids).values_list("page_id", "person__birth_year")

@@ -42,7 +42,7 @@ from stories.importer import import_manifest
 from stories.models import CollectionPage, Consent, Person, StoryIndexPage, StoryMedia, StoryPage
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
-from tests.live_cluster import BOTH_BACKENDS, live_search_backend
+from tests.live_cluster import BOTH_BACKENDS, search_backend
 
 pytestmark = pytest.mark.property
 
@@ -629,11 +629,7 @@ def machine_for(archive: list[int], admin_id: int) -> type[ConsentMachine]:
 @pytest.fixture(autouse=True, params=BOTH_BACKENDS)
 def search_engine(request, settings):
     """The database's search always; Elasticsearch's too where a live cluster is configured."""
-    if request.param == "database":
-        settings.ELASTICSEARCH_URL = ""
-        yield request.param
-        return
-    with live_search_backend(settings, "property"):
+    with search_backend(request.param, settings, "property"):
         yield request.param
 
 

@@ -15,19 +15,15 @@ from search.query import MAX_PAGE, MAX_PAGE_SIZE, StoryQuery
 from search.services import story_index_refresh
 from stories.factories import PersonFactory, public_story, theme
 from stories.models import StoryPage
-from tests.live_cluster import BOTH_BACKENDS, live_search_backend
+from tests.live_cluster import BOTH_BACKENDS, search_backend
 
 from .conftest import transcribe
 
 
 @pytest.fixture(autouse=True, params=BOTH_BACKENDS)
 def which_backend(request, settings):
-    if request.param == "database":
-        settings.ELASTICSEARCH_URL = ""
-        yield request.param
-        return
-    # Each test fills its own index; the cluster keeps none of them.
-    with live_search_backend(settings, "contract"):
+    # On Elasticsearch each test fills its own index; the cluster keeps none of them.
+    with search_backend(request.param, settings, "contract"):
         yield request.param
 
 
