@@ -34,6 +34,9 @@ class StoryMedia(models.Model):
         blank=True, help_text="Why the access copy could not be made; until it is, the public hears nothing."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Fixity: the original hashed again against the SHA-256 taken as it was uploaded (stories/services/fixity.py).
+    fixity_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    fixity_error = models.TextField(blank=True, editable=False, help_text="What the last fixity check found wrong.")
 
     class Meta:
         verbose_name = "recording"
