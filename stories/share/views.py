@@ -49,11 +49,10 @@ def _too_large(request):
 
 
 def _throttled(request, invite=None, *, scope="address") -> bool:
-    address = throttle.client_address(request)
-    limited = throttle.over_limit(scope=scope, key=address)
-    if invite is not None and scope == "address":
-        limited = throttle.over_limit(scope="invite", key=invite.token) or limited
-    return limited
+    if throttle.over_limit(scope=scope, key=throttle.client_address(request)):
+        # Refused before the invite is counted: one client over its own limit cannot spend a community's allowance.
+        return True
+    return invite is not None and scope == "address" and throttle.over_limit(scope="invite", key=invite.token)
 
 
 @csrf_exempt

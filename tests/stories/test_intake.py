@@ -209,6 +209,21 @@ def test_share_posts_are_rate_limited_per_invite(client, settings):
     assert other.status_code == 429
 
 
+@time_machine.travel(MID_HOUR, tick=False)
+def test_a_client_over_its_own_limit_does_not_use_up_its_communitys_invite(client, settings):
+    settings.STORY_SHARE_RATE_LIMITS = {"address": 2, "invite": 5}
+    invite = make_invite(max_uses=20)
+    answers = [
+        client.post(share_url(invite), share_data(title=f"Flood {n}"), REMOTE_ADDR="10.0.0.9") for n in range(12)
+    ]
+    assert [a.status_code for a in answers].count(429) == 10, "control: the flooding client is refused"
+
+    neighbour = client.post(share_url(invite), share_data(title="A neighbour's story"), REMOTE_ADDR="10.0.0.2")
+
+    assert neighbour.status_code == 302
+    assert StoryPage.objects.filter(title="A neighbour's story").exists()
+
+
 def test_csrf_is_enforced_on_the_share_form():
     from django.test import Client
 
