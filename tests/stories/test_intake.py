@@ -127,6 +127,29 @@ def test_the_form_needs_a_recording_or_written_text_and_consent(client):
     assert not StoryPage.objects.filter(title="The garden on Elm Street").exists()
 
 
+@pytest.mark.parametrize("backend", ["development", "console"])
+def test_in_development_the_manage_link_is_mailed_to_a_file_and_never_printed(
+    backend, client, settings, tmp_path, capsys, django_capture_on_commit_callbacks
+):
+    from storyarchive.settings import dev
+
+    settings.EMAIL_BACKEND = (
+        dev.EMAIL_BACKEND if backend == "development" else "django.core.mail.backends.console.EmailBackend"
+    )
+    settings.EMAIL_FILE_PATH = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(share_url(make_invite()), share_data(email="rose@example.org"))
+    token = manage_token_from(client)
+    printed = capsys.readouterr()
+
+    if backend == "console":
+        assert token in printed.out, "control: the console backend prints the private link"
+        return
+    assert token not in printed.out + printed.err
+    [written] = list(tmp_path.iterdir())
+    assert f"/my-story/{token}/" in written.read_text()
+
+
 def test_the_manage_link_is_shown_once_and_emailed(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         client.post(share_url(make_invite()), share_data(email="rose@example.org"))
