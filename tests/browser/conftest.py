@@ -2,14 +2,13 @@
 
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from stories.factories import PersonFactory, public_story, theme
 from stories.media import recording_store
-from stories.signals import recording_stored
+from tests.transcription.recordings import recordings_not_transcribed
 from transcription.models import Segment, Transcript
 from transcription.services import recording_prepare_playback
 
@@ -95,19 +94,6 @@ LINES = [
     (1.8, 3.6, "behind the house and every summer"),
     (3.6, 5.4, "we picked tomatoes together"),
 ]
-
-
-@contextmanager
-def recordings_not_transcribed():
-    """Recordings are kept as uploads are, but Whisper is not queued: these tests write their transcripts themselves."""
-    receivers = recording_stored.receivers[:]
-    recording_stored.receivers.clear()
-    recording_stored.sender_receivers_cache.clear()
-    try:
-        yield
-    finally:
-        recording_stored.receivers[:] = receivers
-        recording_stored.sender_receivers_cache.clear()
 
 
 @pytest.fixture

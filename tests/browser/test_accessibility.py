@@ -9,8 +9,9 @@ from django.utils import timezone
 from search.services import search_index_rebuild
 from stories.factories import CollectionEntryFactory, CollectionPageFactory
 from stories.models import Invite
+from tests.transcription.recordings import recordings_not_transcribed
 
-from .conftest import CLIP, recordings_not_transcribed
+from .conftest import CLIP
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

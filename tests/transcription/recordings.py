@@ -3,12 +3,14 @@
 import re
 import unicodedata
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from stories.media import recording_folder, recording_store
 from stories.models import StoryMedia, private_storage
+from stories.signals import recording_stored
 
 AUDIO = Path(__file__).resolve().parent.parent / "fixtures" / "audio"
 KNOWN_TEXT = {
@@ -133,3 +135,16 @@ def finished_transcript(segments: list[tuple[float, float, str]], *, media: Stor
     for index, (start, end, text) in enumerate(segments):
         Segment.objects.create(transcript=transcript, index=index, start=start, end=end, text=text)
     return transcript
+
+
+@contextmanager
+def recordings_not_transcribed():
+    """Recordings are kept as uploads are, but Whisper is not queued: the tests write their transcripts themselves."""
+    receivers = recording_stored.receivers[:]
+    recording_stored.receivers.clear()
+    recording_stored.sender_receivers_cache.clear()
+    try:
+        yield
+    finally:
+        recording_stored.receivers[:] = receivers
+        recording_stored.sender_receivers_cache.clear()

@@ -1,0 +1,151 @@
+"""Backups that come back: the database and both media roots in one folder, with a manifest of SHA-256 sums.
+
+A backup is taken media first, then the database, so every file the database names is in it (a file added in
+between is kept too, unused; one deleted in between belonged to a story the database already shows withdrawn).
+SQLite is copied with its online backup API, PostgreSQL with `pg_dump`, both a consistent snapshot while the archive
+runs. A restore checks every file against the manifest before it changes anything, then puts the database and the
+media back, and then withdraws again every story whose withdrawal the replaced database recorded and the backup
+does not know: a backup older than a withdrawal never brings a story back.
+"""
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection
+
+from ..models import StoryPage, Withdrawal, private_storage
+from .withdrawal import story_withdraw
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+MEDIA_ROOTS = {"private": private_storage, "media": lambda: default_storage}
+
+
+class BackupRefused(Exception):
+    """A backup or restore that cannot be done as asked; the message says why and what to do."""
+
+
+@dataclasses.dataclass
+class RestoreReport:
+    files: int
+    withdrawals_replayed: list[int]
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def _root(name: str) -> Path:
+    return Path(MEDIA_ROOTS[name]().location)
+
+
+def _postgres(command: str, *arguments: str) -> None:
+    """Run pg_dump or pg_restore on the configured database; its own words on failure."""
+    settings = connection.settings_dict
+    options = ["--host", settings.get("HOST") or "127.0.0.1", "--port", str(settings.get("PORT") or 5432)]
+    if settings.get("USER"):
+        options += ["--username", settings["USER"]]
+    env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
+    done = subprocess.run([command, *options, *arguments], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupRefused(f"{command} failed: {done.stderr.strip() or done.returncode}")
+
+
+def backup_create(*, destination: Path) -> Path:
+    """Write a backup folder under `destination` and return it."""
+    if connection.vendor not in DATABASE_FILES:
+        raise BackupRefused(f"Backups cover SQLite and PostgreSQL, not {connection.vendor}.")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = Path(destination) / f"storyarchive-{stamp}"
+    folder.mkdir(parents=True)
+    for name in MEDIA_ROOTS:
+        if _root(name).is_dir():
+            shutil.copytree(_root(name), folder / name)
+    database = folder / DATABASE_FILES[connection.vendor]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with sqlite3.connect(database) as copy:
+            connection.connection.backup(copy)
+        copy.close()
+    else:
+        _postgres("pg_dump", "--format=custom", "--no-owner", "--file", str(database), connection.settings_dict["NAME"])
+    files = {
+        str(path.relative_to(folder)): {"size": path.stat().st_size, "sha256": _sha256(path)}
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    manifest = {"created_at": stamp, "database": connection.vendor, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    logger.info("backup %s written: %s files", folder, len(files))
+    return folder
+
+
+def backup_check(*, source: Path) -> dict:
+    """The backup's manifest, once every file it lists is there with its size and SHA-256."""
+    source = Path(source)
+    try:
+        manifest = json.loads((source / MANIFEST).read_text())
+    except (OSError, ValueError) as error:
+        raise BackupRefused(
+            f"{source} is not a Story Archive backup: its {MANIFEST} cannot be read ({error})."
+        ) from None
+    for name, expected in manifest["files"].items():
+        path = source / name
+        if not path.is_file():
+            raise BackupRefused(f"The backup is missing {name}; nothing was restored.")
+        if path.stat().st_size != expected["size"] or _sha256(path) != expected["sha256"]:
+            raise BackupRefused(f"The backup's {name} is damaged (its SHA-256 differs); nothing was restored.")
+    if manifest["database"] != connection.vendor:
+        raise BackupRefused(
+            f"The backup holds a {manifest['database']} database and this archive runs on {connection.vendor}."
+        )
+    return manifest
+
+
+def backup_restore(*, source: Path) -> RestoreReport:
+    """Put the backup's database and media in place of this archive's, then replay later withdrawals."""
+    source = Path(source)
+    manifest = backup_check(source=source)
+    try:
+        withdrawn_since = dict(Withdrawal.objects.values_list("story_id_removed", "requested_by"))
+    except DatabaseError:  # an empty machine: no tables yet
+        withdrawn_since = {}
+    database = source / DATABASE_FILES[manifest["database"]]
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        with sqlite3.connect(database) as copy:
+            copy.backup(connection.connection)
+        copy.close()
+    else:
+        connection.close()
+        _postgres(
+            "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+            "--dbname", connection.settings_dict["NAME"], str(database),
+        )  # fmt: skip
+    for name in MEDIA_ROOTS:
+        root = _root(name)
+        shutil.rmtree(root, ignore_errors=True)
+        if (source / name).is_dir():
+            shutil.copytree(source / name, root)
+    replayed = []
+    known = set(Withdrawal.objects.values_list("story_id_removed", flat=True))
+    for story_id, requested_by in sorted(withdrawn_since.items()):
+        story = StoryPage.objects.filter(pk=story_id).first()
+        if story_id in known or story is None:
+            continue
+        story_withdraw(story=story, requested_by=requested_by)
+        replayed.append(story_id)
+    logger.info("restored %s from %s; withdrawals replayed: %s", manifest["database"], source, replayed)
+    return RestoreReport(files=len(manifest["files"]), withdrawals_replayed=replayed)
