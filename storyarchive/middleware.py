@@ -79,3 +79,22 @@ class UnstorableCharactersMiddleware:
 
 def _printable(name: str) -> str:
     return UNSTORABLE_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", name)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send settings.CONTENT_SECURITY_POLICY with every response outside the Wagtail and Django admins, whose own
+    pages rely on inline scripts and styles. The public site has none, so a script injected into a story's text
+    would not run."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            f"{name} {' '.join(sources)}" for name, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+        self.exempt = tuple(settings.CONTENT_SECURITY_POLICY_EXEMPT_PREFIXES)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy and not request.path.startswith(self.exempt):
+            response.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -62,8 +62,25 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "storyarchive.middleware.ContentSecurityPolicyMiddleware",
     "stories.redirects.PublicRedirectMiddleware",
 ]
+
+# Every public page, its player, transcript and the share form's recorder run on this: scripts, styles, media and
+# requests from this site only; recordings made in the browser play from blob: addresses before they are sent.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "media-src": ["'self'", "blob:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY_EXEMPT_PREFIXES = ["/admin/", "/django-admin/"]
 
 ROOT_URLCONF = "storyarchive.urls"
 

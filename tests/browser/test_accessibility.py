@@ -102,3 +102,23 @@ def test_the_share_form_takes_a_recording_and_confirms_it(browser_page, public_p
         page.get_by_role("heading", name="Thank you for sharing your story").wait_for()
 
     assert "/my-story/" in page.locator(".share-link").text_content()
+
+
+# Collected from the page's first moment: every script, style, image and media request the policy refused.
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_content_security_policy_refuses_nothing_the_page_needs(browser_page, public_pages, name):
+    page = browser_page
+    page.add_init_script(RECORD_VIOLATIONS)
+    response = page.goto(public_pages[name])
+    page.wait_for_load_state("load")
+
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert page.evaluate("window.__violations") == []
