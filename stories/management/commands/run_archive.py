@@ -14,20 +14,28 @@ from stories.services.intake import UPLOAD_SWEEP_INTERVAL
 WORKER_COMMAND = ["transcription_worker", "--queue-name", "*", "--no-reload"]
 HOUR_SECONDS = 3600
 DAY_SECONDS = 24 * HOUR_SECONDS
+# A worker that dies within this long of starting counts as dying again; each such death doubles the wait before the
+# next start, up to the longest wait.
+WORKER_STEADY_SECONDS = 600
+WORKER_LONGEST_WAIT_SECONDS = 60
 
 
 class Command(BaseCommand):
-    help = "Serve the archive and run its task worker together, on 127.0.0.1:$PORT. Ctrl-C stops both."
+    help = (
+        "Serve the archive and run its task worker together, on 127.0.0.1:$PORT; a worker that dies is started again. "
+        "Ctrl-C stops both."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args, port: str, **options):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        processes = {
-            "web": subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]),
-            "worker": subprocess.Popen([*manage, *WORKER_COMMAND]),
+        commands = {
+            "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": [*manage, *WORKER_COMMAND],
         }
+        processes = {name: subprocess.Popen(command) for name, command in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"Story Archive is at http://127.0.0.1:{port}/ (admin: /admin/)."))
         self.stdout.write("The worker transcribes and indexes in the background. Press Ctrl-C to stop.")
         # The main job stands in for cron: embargoes lift once a day; abandoned uploads go every quarter hour; the
@@ -38,15 +46,31 @@ class Command(BaseCommand):
             ("search_index", "verify", "--queue"): HOUR_SECONDS,
         }
         next_run = dict.fromkeys(schedule, time.monotonic())
+        worker_started, quick_deaths, restart_at = time.monotonic(), 0, None
         try:
-            while all(process.poll() is None for process in processes.values()):
+            while processes["web"].poll() is None:
+                worker = processes["worker"]
+                if restart_at is None and worker.poll() is not None:
+                    # A worker killed (out of memory, kill -9) or crashed: the site stays up and the worker comes
+                    # back; the jobs it held return to the queue once their lease runs out. One that keeps dying
+                    # waits longer each time, up to a minute.
+                    quick = time.monotonic() - worker_started < WORKER_STEADY_SECONDS
+                    quick_deaths = quick_deaths + 1 if quick else 0
+                    wait = min(2**quick_deaths, WORKER_LONGEST_WAIT_SECONDS)
+                    code = worker.returncode
+                    how = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+                    self.stderr.write(f"The worker stopped ({how}); starting it again in {wait} s.")
+                    restart_at = time.monotonic() + wait
+                if restart_at is not None and time.monotonic() >= restart_at:
+                    processes["worker"] = subprocess.Popen(commands["worker"])
+                    worker_started, restart_at = time.monotonic(), None
+                    self.stderr.write(f"The worker is running again (process {processes['worker'].pid}).")
                 for command, every in schedule.items():
                     if time.monotonic() >= next_run[command]:
                         subprocess.run([*manage, *command], check=False)
                         next_run[command] = time.monotonic() + every
                 time.sleep(0.5)
-            stopped = next(name for name, process in processes.items() if process.poll() is not None)
-            self.stderr.write(f"The {stopped} process stopped; stopping the rest.")
+            self.stderr.write("The web server stopped; stopping the worker.")
         except KeyboardInterrupt:
             self.stdout.write("Stopping…")
         finally:
