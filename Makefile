@@ -28,6 +28,7 @@ test: install
 
 services:
 	scripts/services postgres
+	scripts/services redis
 
 elasticsearch:
 	scripts/services elasticsearch

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("STORYARCHIVE_VAR_DIR", BASE_DIR / "var"))
@@ -157,8 +158,15 @@ STORY_UPLOAD_MAX_BYTES = env_int("STORY_UPLOAD_MAX_BYTES", 2 * 1024**3)
 STORY_MAX_DURATION_SECONDS = env_int("STORY_MAX_DURATION_SECONDS", 4 * 3600)
 # Resumable uploads from the share form go up in pieces of this size.
 STORY_UPLOAD_CHUNK_BYTES = env_int("STORY_UPLOAD_CHUNK_BYTES", 4 * 1024 * 1024)
+# The cache: each process's own memory unless CACHE_URL names a Redis server, which production needs so the rate
+# limits below are counted across every web process.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a Redis address (redis://host:6379/0), not {CACHE_URL!r}.")
 # Requests an hour on the share and manage pages, per client address, per invite, and for upload pieces. The counts
-# live in the cache: in production use a cache shared by every web process.
+# live in the cache: in production use a cache shared by every web process (CACHE_URL).
 STORY_SHARE_RATE_LIMITS = {
     "address": env_int("STORY_SHARE_LIMIT_ADDRESS", 60),
     "invite": env_int("STORY_SHARE_LIMIT_INVITE", 120),
