@@ -17,8 +17,15 @@ DEFAULT_LIMITS = {
 
 
 def client_address(request) -> str:
-    # REMOTE_ADDR only: a forwarded header is the client's to forge unless a trusted proxy sets it.
-    return request.META.get("REMOTE_ADDR", "")
+    """Who is asking: REMOTE_ADDR; behind the proxies named in STORY_TRUSTED_PROXIES, the address the nearest of them
+    saw, which it appended last to X-Forwarded-For. Whatever a client wrote into that header itself stays to the
+    left and is never read, and a request that did not come through a trusted proxy is judged by REMOTE_ADDR alone."""
+    address = request.META.get("REMOTE_ADDR", "")
+    trusted = settings.STORY_TRUSTED_PROXIES
+    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    while address in trusted and forwarded:
+        address = forwarded.pop()
+    return address
 
 
 def limit_for(scope: str) -> int:

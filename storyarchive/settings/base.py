@@ -158,6 +158,9 @@ STORY_UPLOAD_MAX_BYTES = env_int("STORY_UPLOAD_MAX_BYTES", 2 * 1024**3)
 STORY_MAX_DURATION_SECONDS = env_int("STORY_MAX_DURATION_SECONDS", 4 * 3600)
 # Resumable uploads from the share form go up in pieces of this size.
 STORY_UPLOAD_CHUNK_BYTES = env_int("STORY_UPLOAD_CHUNK_BYTES", 4 * 1024 * 1024)
+# The proxies in front of the web server (nginx on the same machine: 127.0.0.1): behind them, the rate limits read
+# the client's address from the X-Forwarded-For header they add. Empty: REMOTE_ADDR is the client.
+STORY_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("STORY_TRUSTED_PROXIES", "").split(",") if a.strip()]
 # The cache: each process's own memory unless CACHE_URL names a Redis server, which production needs so the rate
 # limits below are counted across every web process.
 CACHE_URL = os.environ.get("CACHE_URL", "")

@@ -247,6 +247,23 @@ def test_a_client_over_its_own_limit_does_not_use_up_its_communitys_invite(clien
     assert StoryPage.objects.filter(title="A neighbour's story").exists()
 
 
+@time_machine.travel(MID_HOUR, tick=False)
+def test_a_forged_forwarded_header_does_not_escape_the_limit(client, settings):
+    """Straight to the web server, X-Forwarded-For is the client's own invention and is ignored; through the trusted
+    proxy, only the address the proxy appended counts, whatever the client put before it."""
+    settings.STORY_SHARE_RATE_LIMITS = {"manage": 2}
+    settings.STORY_TRUSTED_PROXIES = ["127.0.0.1"]
+
+    def guess(n, **meta):
+        return client.get(reverse("stories:my-story", args=[f"guess-{n}"]), **meta).status_code
+
+    direct = [guess(n, REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}") for n in range(4)]
+    assert direct.count(429) == 2, "a direct client cannot pose as many"
+    forged = [guess(n, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 192.0.2.1") for n in range(4)]
+    assert forged.count(429) == 2, "through the proxy, the address it saw is the one counted"
+    assert guess(9, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="192.0.2.2") != 429, "control: another client is not"
+
+
 def test_csrf_is_enforced_on_the_share_form():
     from django.test import Client
 
