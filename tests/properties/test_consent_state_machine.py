@@ -2,10 +2,10 @@
 the importer, embargo dates passing, view restrictions) never let a public path tell more than the rule allows.
 
 After every step, each public path (search totals, every facet value and count, pages past the end, suggestions,
-/api/stories and the counts of /api/communities and /api/themes, the sitemap, old addresses, the story index, theme,
-community and collection listings and the indexes that count their stories, the home page, story pages) must say
-exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the on-commit work runs, search
-must already count no story the step hid: hiding is synchronous, showing may wait.
+/api/stories and the counts of /api/communities, /api/themes and /api/collections, the sitemap, old addresses, the
+story index, theme, community and collection listings and the indexes that count their stories, the home page, story
+pages) must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the on-commit
+work runs, search must already count no story the step hid: hiding is synchronous, showing may wait.
 
 The archive holds more stories than one page of results, so a count or a facet that includes a hidden story shows
 even when no hidden story is listed.
@@ -261,9 +261,11 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
         counted = {item["slug"]: item["public_stories"] for item in client.get(url).json()}
         assert all(count == len(by_slug.get(slug, ())) for slug, count in counted.items()), url
     collections = counts_listed(client.get(reverse("stories:collections")).content.decode())
+    collections_api = {item["slug"]: item["public_stories"] for item in client.get("/api/collections").json()}
     for collection in CollectionPage.open_to_public():
         entries = set(collection.entries.values_list("story_id", flat=True))
         assert collections[collection.slug] == len(entries & expected), "the collections page counts a hidden story"
+        assert collections_api[collection.slug] == len(entries & expected), "/api/collections counts a hidden story"
 
     home = set(linked_story_ids(client.get("/").content.decode(), paths))
     assert home <= expected and len(home) == min(6, len(expected)), "the home page's recent stories"
