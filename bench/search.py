@@ -30,8 +30,8 @@ ELASTICSEARCH_URL = os.environ.get("BENCH_ELASTICSEARCH_URL", "http://127.0.0.1:
 # The bench creates this database and drops it afterwards: its name must begin with "bench".
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_search")
 INDEX_PREFIX = "storyarchive-bench"
-# The largest archives get transcripts of 2 segments (28 words) instead of 10: the issue allows short transcripts for
-# the million, and building them takes half the time.
+# The largest archive gets transcripts of 2 segments (28 words) instead of 10: with 10, building a million stories
+# would take most of a bench run.
 SHORT_SEGMENTS = 2
 # The large archive is first built to this size and indexed once, to measure this machine's rates for it.
 CALIBRATION_STORIES = 20_000
@@ -594,7 +594,7 @@ def report_setup(result: PartResult, plan: Plan, setup: Setup, figures: dict, pe
 
 
 def report_goals(result: PartResult, plan: Plan, measured: dict, large: Setup | None) -> None:
-    """The issue's two goals for Elasticsearch at a million stories, judged on the largest archive measured."""
+    """The two goals for Elasticsearch at a million stories, judged on the largest archive measured."""
     figures = measured.get(large) if large else None
     label = f"Search, {GOAL_STORIES:,} stories, Elasticsearch"
     if figures and large.stories == GOAL_STORIES:
