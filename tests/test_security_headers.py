@@ -37,6 +37,7 @@ def test_production_settings_pass_the_deployment_checks():
         "ALLOWED_HOSTS": "stories.example.org",
     }
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright by the browser tests' conftest, never in production
     checked = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=False,

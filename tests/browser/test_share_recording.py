@@ -46,7 +46,7 @@ def test_a_chosen_file_goes_up_in_pieces_and_survives_a_dropped_piece(phone, set
     phone.route(re.compile(r".*/uploads/.*"), drop_the_third_piece_once)
     phone.goto(invite.get_absolute_url())
     phone.set_input_files("#id_recording", str(SPEECH_WAV))
-    phone.wait_for_function("document.querySelector('input[name=upload_id]').value !== ''")
+    phone.wait_for_function("() => document.querySelector('input[name=upload_id]').value !== ''")
     assert dropped, "the test meant to cut a piece off"
     manage_link = fill_and_share(phone)
     assert "/my-story/" in manage_link
@@ -62,9 +62,9 @@ def test_a_story_recorded_in_the_page_is_kept(phone):
     phone.goto(invite.get_absolute_url())
     phone.click("[data-record-start]")
     phone.wait_for_selector("[data-record-stop]:not([hidden])")
-    phone.wait_for_function("document.querySelector('[data-record-time]').textContent.includes('0:02')")
+    phone.wait_for_function("() => document.querySelector('[data-record-time]').textContent.includes('0:02')")
     phone.click("[data-record-stop]")
-    phone.wait_for_function("document.querySelector('input[name=upload_id]').value !== ''")
+    phone.wait_for_function("() => document.querySelector('input[name=upload_id]').value !== ''")
     fill_and_share(phone)
     media = StoryMedia.objects.get()
     assert media.container == "matroska,webm"
