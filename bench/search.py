@@ -732,11 +732,14 @@ def report_findings(result: PartResult, plan: Plan, measured: dict, large: Setup
             " of the time" + (f", the node {node:.0f} s of CPU" if node is not None else "")
         )
 
-    if sqlite and elastic:
-        lines = ", ".join(
-            f"{described} p95 {p95(elastic, term_set):g} ms against {p95(sqlite, term_set):g} ms"
+    def against(figures: dict, baseline: dict) -> str:
+        return ", ".join(
+            f"{described} p95 {p95(figures, term_set):g} ms against {p95(baseline, term_set):g} ms"
             for term_set, described in TERM_SETS.items()
         )
+
+    if sqlite and elastic:
+        lines = against(elastic, sqlite)
         result.findings.append(
             f"Elasticsearch against SQLite's database backend at {size}: {lines}; Elasticsearch is "
             f"{versus(p95(elastic), p95(sqlite))} the database backend on the themed words. The database backend "
@@ -768,10 +771,7 @@ def report_findings(result: PartResult, plan: Plan, measured: dict, large: Setup
             "rebuilding process mostly take turns."
         )
     if sqlite and postgres:
-        lines = ", ".join(
-            f"{described} p95 {p95(postgres, term_set):g} ms against {p95(sqlite, term_set):g} ms"
-            for term_set, described in TERM_SETS.items()
-        )
+        lines = against(postgres, sqlite)
         result.findings.append(
             f"PostgreSQL's database backend against SQLite's at {size}: {lines}; rebuild {rebuild(postgres)}. "
             "On PostgreSQL every search sends the match to the server, reads the id of every matching story back "
