@@ -119,7 +119,14 @@ def backup_restore(*, source: Path) -> RestoreReport:
     source = Path(source)
     manifest = backup_check(source=source)
     try:
-        withdrawn_since = dict(Withdrawal.objects.values_list("story_id_removed", "requested_by"))
+        # Each withdrawn story with the page's own identity (Wagtail's translation key, kept by a withdrawal), so a
+        # backup of another archive, whose ids mean other stories, is never touched.
+        withdrawn_since = {
+            story_id: (requested_by, key)
+            for story_id, requested_by, key in Withdrawal.objects.filter(story__isnull=False).values_list(
+                "story_id_removed", "requested_by", "story__translation_key"
+            )
+        }
     except DatabaseError:  # an empty machine: no tables yet
         withdrawn_since = {}
     database = source / DATABASE_FILES[manifest["database"]]
@@ -141,8 +148,8 @@ def backup_restore(*, source: Path) -> RestoreReport:
             shutil.copytree(source / name, root)
     replayed = []
     known = set(Withdrawal.objects.values_list("story_id_removed", flat=True))
-    for story_id, requested_by in sorted(withdrawn_since.items()):
-        story = StoryPage.objects.filter(pk=story_id).first()
+    for story_id, (requested_by, key) in sorted(withdrawn_since.items()):
+        story = StoryPage.objects.filter(pk=story_id, translation_key=key).first()
         if story_id in known or story is None:
             continue
         story_withdraw(story=story, requested_by=requested_by)

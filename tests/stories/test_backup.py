@@ -2,6 +2,7 @@
 a damaged backup is refused; a story withdrawn after the backup stays withdrawn."""
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,17 @@ def test_the_commands_back_up_and_restore_and_say_what_to_do_next(archive, tmp_p
     assert "search_index rebuild" in capsys.readouterr().out
     with pytest.raises(CommandError, match="not a Story Archive backup"):
         call_command("restore", str(tmp_path), "--yes")
+
+
+def test_withdrawals_are_replayed_only_onto_the_same_stories(archive, tmp_path):
+    """A withdrawal names a story by id and by the page's own identity: after restoring a backup in which that id is
+    another page, nothing is withdrawn."""
+    folder = backup_create(destination=tmp_path / "backups")
+    taken_back = archive[0]
+    story_withdraw(story=taken_back, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    StoryPage.objects.filter(pk=taken_back.pk).update(translation_key=uuid.uuid4())  # as if another archive's page
+
+    report = backup_restore(source=folder)
+
+    assert report.withdrawals_replayed == []
+    assert taken_back.pk in set(StoryPage.objects.visible_to_public().values_list("pk", flat=True))
