@@ -26,6 +26,11 @@ class FixityReport:
     failed: list[StoryMedia] = dataclasses.field(default_factory=list)
 
 
+def originals():
+    """The recordings that keep a preservation original: every one the fixity check reads."""
+    return StoryMedia.objects.exclude(file="")
+
+
 def original_problem(media: StoryMedia) -> str:
     """What is wrong with the stored original, or "" when its bytes are the ones uploaded."""
     try:
@@ -41,7 +46,7 @@ def original_problem(media: StoryMedia) -> str:
 def fixity_check(*, max_bytes: int | None = None, on_progress=None) -> FixityReport:
     """Check the originals checked longest ago, never-checked first, until `max_bytes` (None: every one)."""
     report = FixityReport()
-    due = StoryMedia.objects.exclude(file="").order_by(F("fixity_checked_at").asc(nulls_first=True), "created_at")
+    due = originals().order_by(F("fixity_checked_at").asc(nulls_first=True), "created_at")
     for media in due.iterator(chunk_size=100):
         if max_bytes is not None and report.checked and report.bytes_read + media.size > max_bytes:
             break

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from stories.models import StoryMedia
-from stories.services.fixity import fixity_check
+from stories.services.fixity import fixity_check, originals
 
 
 class Command(BaseCommand):
@@ -19,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, max_gb, **options):
         if max_gb is not None and max_gb <= 0:
             raise CommandError("--max-gb must be more than 0.")
-        total = StoryMedia.objects.exclude(file="").count()
+        total = originals().count()
         with tqdm(total=total, unit="recording", disable=options["verbosity"] == 0) as bar:
             report = fixity_check(
                 max_bytes=None if max_gb is None else int(max_gb * 1024**3), on_progress=lambda media: bar.update()
