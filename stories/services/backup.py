@@ -1,7 +1,8 @@
 """Backups that come back: the database and both media roots in one folder, with a manifest of SHA-256 sums.
 
-A backup is taken media first, then the database, so every file the database names is in it (a file added in
-between is kept too, unused; one deleted in between belonged to a story the database already shows withdrawn).
+A backup is taken media first, then the database: a file deleted in between belonged to a story the database already
+shows withdrawn. A recording stored in between is named by the database but not in the backup; after a restore,
+`fixity_check` reports it missing.
 SQLite is copied with its online backup API, PostgreSQL with `pg_dump`, both a consistent snapshot while the archive
 runs. A restore checks every file against the manifest before it changes anything, then puts the database and the
 media back, and then withdraws again every story whose withdrawal the replaced database recorded and the backup
