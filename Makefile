@@ -10,10 +10,11 @@ ELASTICSEARCH_CLUSTER_URLS ?= http://127.0.0.1:9201,http://127.0.0.1:9202,http:/
 .PHONY: install run test test-postgres test-elasticsearch drill services elasticsearch elasticsearch-cluster lint format bench \
 	check clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $@
 
 install: $(BIN)/.installed
