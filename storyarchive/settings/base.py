@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "stories",
     "transcription",
     "search",
+    "iiif",
+    "preservation",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

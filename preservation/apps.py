@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PreservationConfig(AppConfig):
+    """BagIt packages of stories, with their recordings, transcripts and consent records, for facilitators."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "preservation"
