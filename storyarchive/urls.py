@@ -20,6 +20,7 @@ urlpatterns = [
     path(API_PREFIX, api.urls),
     path("sitemap.xml", sitemap),
     path("", include("stories.urls")),
+    path("", include("iiif.urls")),
     path("search/", include("search.urls")),
 ]
 
