@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "search",
     "iiif",
     "preservation",
+    "oai",
+    "podcasts",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
