@@ -26,7 +26,7 @@ def _text(value: str, language: str = "none") -> dict:
 
 
 def _pair(label: str, values: list[str]) -> dict:
-    return {"label": _text(label, "en"), "value": _text("; ".join(values))}
+    return {"label": _text(label, "en"), "value": {"none": values}}
 
 
 def _absolute(request, path: str) -> str:

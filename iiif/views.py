@@ -4,6 +4,7 @@ revalidated (as StoryPage.serve answers), and a 404 is never stored."""
 
 import hashlib
 import json
+import re
 
 from django.http import HttpResponse, JsonResponse
 from django.utils.http import quote_etag
@@ -13,6 +14,13 @@ from stories.api import MAX_STORY_ID
 from stories.models import CollectionPage, StoryPage
 
 from .manifests import CONTENT_TYPE, collection_manifest, story_manifest
+
+
+def _page_id(text: str) -> int | None:
+    """A page id from the address, or None for anything else: every wrong id gets the same JSON 404."""
+    if re.fullmatch(r"[0-9]{1,10}", text) and 1 <= int(text) <= MAX_STORY_ID:
+        return int(text)
+    return None
 
 
 def _not_found() -> HttpResponse:
@@ -37,13 +45,14 @@ def _manifest_response(request, manifest: dict) -> HttpResponse:
 
 
 @require_safe
-def story_manifest_view(request, story_id: int):
+def story_manifest_view(request, story_id: str):
+    story_id = _page_id(story_id)
     story = (
         StoryPage.objects.visible_to_public()
         .filter(pk=story_id, recording__isnull=False)
         .select_related("community", "recording")
         .first()
-        if story_id <= MAX_STORY_ID
+        if story_id
         else None
     )
     if story is None:
@@ -52,10 +61,9 @@ def story_manifest_view(request, story_id: int):
 
 
 @require_safe
-def collection_manifest_view(request, collection_id: int):
-    collection = (
-        CollectionPage.open_to_public().filter(pk=collection_id).first() if collection_id <= MAX_STORY_ID else None
-    )
+def collection_manifest_view(request, collection_id: str):
+    collection_id = _page_id(collection_id)
+    collection = CollectionPage.open_to_public().filter(pk=collection_id).first() if collection_id else None
     if collection is None:
         return _not_found()
     entries = [entry for entry in collection.public_entries() if entry.story.recording_id]
