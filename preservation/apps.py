@@ -6,3 +6,6 @@ class PreservationConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "preservation"
+
+    def ready(self):
+        from . import receivers  # noqa: F401

@@ -329,3 +329,99 @@ def _human_size(size: int) -> str:
         size /= 1000
         if size < 1000 or unit == "TB":
             return f"{size:.1f} {unit}"
+
+
+# Bags facilitators ask for in the admin ------------------------------------------------------------------------------
+
+
+def bag_root() -> Path:
+    """Where the admin's bags are written: beside the private recordings, under no URL any server maps."""
+    return Path(settings.PRIVATE_MEDIA_ROOT).parent / "bags"
+
+
+def bag_export_request(*, user, story=None, collection=None, include_not_public: bool = False):
+    """Record a facilitator's request for a bag and queue the worker to write it, once the request is saved."""
+    from django.db import transaction
+
+    from .models import BagExport
+    from .tasks import write_bag
+
+    export = BagExport.objects.create(
+        story=story, collection=collection, include_not_public=include_not_public, requested_by=user
+    )
+    transaction.on_commit(lambda: write_bag.enqueue(export_id=export.pk))
+    return export
+
+
+def bag_export_run(*, export_id: int) -> None:
+    """Write a requested bag, saving progress as it goes; a failure is recorded with its reason."""
+    from django.db import transaction
+
+    from .models import BagExport
+    from .selectors import NothingToBag, bag_selection
+
+    with transaction.atomic():
+        export = BagExport.objects.select_for_update().filter(pk=export_id).first()
+        if export is None or export.status != BagExport.Status.QUEUED:
+            return
+        export.status = BagExport.Status.RUNNING
+        export.save(update_fields=["status"])
+    user = export.requested_by
+    try:
+        selection = bag_selection(
+            story_id=export.story_id if export.story_id else None,
+            collection_slug=export.collection.slug if export.collection_id else None,
+            include_not_public=export.include_not_public,
+        )
+        saved = 0
+
+        def progress(written: int, total: int) -> None:
+            nonlocal saved
+            # About a hundred small writes for a whole bag, however large.
+            if written == total or written - saved >= max(total // 100, 1):
+                saved = written
+                BagExport.objects.filter(pk=export_id).update(bytes_written=written, bytes_total=total)
+
+        path = bag_write(
+            selection=selection,
+            output_dir=bag_root(),
+            exported_by=f"{user.get_username()} ({user.email or 'no e-mail'}) in the admin" if user else "the admin",
+            on_progress=progress,
+        )
+    except (NothingToBag, FileNotFoundError, FileExistsError) as error:
+        BagExport.objects.filter(pk=export_id).update(
+            status=BagExport.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        logger.warning("bag %s failed: %s", export_id, error)
+        return
+    BagExport.objects.filter(pk=export_id).update(
+        status=BagExport.Status.DONE,
+        folder=path.name,
+        story_ids=[story.pk for story in selection.stories],
+        finished_at=timezone.now(),
+    )
+
+
+def bag_export_delete(*, export, reason: str = "") -> None:
+    """Delete a bag's files from the server and say so on its row."""
+    import shutil
+
+    from .models import BagExport
+
+    if export.folder:
+        shutil.rmtree(bag_root() / export.folder, ignore_errors=True)
+    BagExport.objects.filter(pk=export.pk).update(status=BagExport.Status.REMOVED, folder="", error=reason)
+
+
+def bags_forget_story(*, story_id: int) -> int:
+    """Delete every admin bag holding a story that was withdrawn; returns how many."""
+    from .models import BagExport
+
+    holding = [
+        export
+        for export in BagExport.objects.exclude(status=BagExport.Status.REMOVED)
+        if story_id in export.story_ids or export.story_id == story_id
+    ]
+    for export in holding:
+        bag_export_delete(export=export, reason="A story in this bag was withdrawn; the bag was deleted.")
+    return len(holding)
