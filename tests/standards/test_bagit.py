@@ -2,6 +2,7 @@
 at upload; withdrawn stories are never bagged and stories the public may not see only on purpose, which the bag says."""
 
 import io
+import itertools
 import json
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,6 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from wagtail.rich_text import RichText
 
+from preservation import services
+from preservation.selectors import bag_selection
 from stories.factories import CollectionEntryFactory, CollectionPageFactory, PersonFactory, public_story
 from stories.models import StoryPage, Visibility, Withdrawal
 from stories.services import story_withdraw
@@ -168,3 +171,22 @@ def test_a_community_bag_of_a_draft_needs_the_flag(tmp_path, shelf):
 
     assert set(story_folders(export(tmp_path, "--community", told.community.slug))) == {video.pk}
     assert told.pk in story_folders(export(tmp_path, "--community", told.community.slug, "--include-not-public"))
+
+
+def test_recordings_are_copied_in_chunks_behind_a_progress_bar(tmp_path, shelf, monkeypatch):
+    """A bag of gigabytes never holds a whole recording in memory: every copy step is one chunk at most."""
+    monkeypatch.setattr(services, "CHUNK_SIZE", 4096)
+    steps = []
+    services.bag_write(
+        selection=bag_selection(story_id=shelf["told"].pk),
+        output_dir=tmp_path / "bags",
+        exported_by="a test",
+        on_progress=lambda written, total: steps.append((written, total)),
+    )
+    written = [0] + [step[0] for step in steps]
+    assert max(after - before for before, after in itertools.pairwise(written)) <= 4096
+    assert len(steps) > shelf["told"].recording.size / 4096 and steps[-1][0] == steps[-1][1]
+
+    err = io.StringIO()
+    call_command("export_bag", "--story", str(shelf["told"].pk), "--output", str(tmp_path / "more"), stderr=err)
+    assert "Bagging: 100%" in err.getvalue()
