@@ -90,8 +90,9 @@ def record_page(selection: Selection, position: Position | None, *, with_metadat
     if selection.until_before:
         rows = rows.filter(changed_at__lt=selection.until_before)
     if position is not None:
-        rows = rows.filter(
-            Q(changed_at__gt=position.changed_at) | Q(changed_at=position.changed_at, story_id__gt=position.story_id)
+        # The first condition alone bounds the index range, so a late page starts where the last one stopped.
+        rows = rows.filter(changed_at__gte=position.changed_at).filter(
+            Q(changed_at__gt=position.changed_at) | Q(story_id__gt=position.story_id)
         )
     found = list(
         rows.order_by("changed_at", "story_id").values_list("story_id", "changed_at", "is_public")[: PAGE_SIZE + 1]
