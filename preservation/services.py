@@ -394,12 +394,15 @@ def bag_export_run(*, export_id: int) -> None:
         )
         logger.warning("bag %s failed: %s", export_id, error)
         return
+    story_ids = [story.pk for story in selection.stories]
     BagExport.objects.filter(pk=export_id).update(
-        status=BagExport.Status.DONE,
-        folder=path.name,
-        story_ids=[story.pk for story in selection.stories],
-        finished_at=timezone.now(),
+        status=BagExport.Status.DONE, folder=path.name, story_ids=story_ids, finished_at=timezone.now()
     )
+    # A story withdrawn while the bag was written: its withdrawal found no finished bag holding it, so look again
+    # now that this one is recorded (a withdrawal from here on finds it).
+    if StoryPage.objects.filter(pk__in=story_ids, withdrawn_at__isnull=False).exists():
+        export.folder = path.name
+        bag_export_delete(export=export, reason="A story in this bag was withdrawn; the bag was deleted.")
 
 
 def bag_export_delete(*, export, reason: str = "") -> None:

@@ -10,11 +10,12 @@ import bagit
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from preservation.models import BagExport
 from preservation.services import bag_root
 from stories.factories import CollectionEntryFactory, CollectionPageFactory
-from stories.models import Withdrawal
+from stories.models import StoryPage, Withdrawal
 from stories.services import story_withdraw
 
 
@@ -179,3 +180,23 @@ def test_no_public_url_reaches_a_bags_files(client, facilitator, told_aloud, dja
             f"{settings.MEDIA_URL}bags/{relative}",
         ):
             assert client.get(url).status_code == 404, url
+
+
+def test_a_story_withdrawn_while_its_bag_is_written_takes_the_bag_with_it(
+    client, facilitator, told_aloud, monkeypatch, django_capture_on_commit_callbacks
+):
+    from preservation import services
+
+    real_write = services.bag_write
+
+    def withdrawn_meanwhile(**kwargs):
+        path = real_write(**kwargs)
+        StoryPage.objects.filter(pk=told_aloud.pk).update(withdrawn_at=timezone.now())
+        return path
+
+    monkeypatch.setattr(services, "bag_write", withdrawn_meanwhile)
+    client.force_login(facilitator)
+    ask_for_bag(client, told_aloud, django_capture_on_commit_callbacks)
+
+    export = BagExport.objects.get()
+    assert export.status == BagExport.Status.REMOVED and not any(bag_root().iterdir())
