@@ -32,6 +32,9 @@ VERBS = {
 }
 VERBS["ListRecords"] = VERBS["ListIdentifiers"]
 
+# The protocol's own syntax for a metadata prefix and a set spec (OAI-PMH.xsd, metadataPrefixType and setSpecType).
+_PREFIX = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
+_SET_SPEC = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _TOKEN_SALT = "oai.resumption-token"
@@ -65,7 +68,10 @@ class Selection:
         if not self.until_text:
             return None
         step = datetime.timedelta(days=1) if _DAY.match(self.until_text) else datetime.timedelta(seconds=1)
-        return parse_datestamp(self.until_text) + step
+        try:
+            return parse_datestamp(self.until_text) + step
+        except OverflowError:  # until the last second of year 9999: no bound at all
+            return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +115,10 @@ def parse_request(query) -> OaiRequest:
     missing = [name for name, kind in allowed.items() if kind == REQUIRED and name not in arguments]
     if missing:
         raise ProtocolError("badArgument", f"{verb} needs the argument {missing[0]!r}.")
+    if "metadataPrefix" in arguments and not _PREFIX.match(arguments["metadataPrefix"]):
+        raise ProtocolError("badArgument", "metadataPrefix holds characters no metadata prefix may have.")
+    if "set" in arguments and not _SET_SPEC.match(arguments["set"]):
+        raise ProtocolError("badArgument", "set is not written as a setSpec (words joined by colons).")
     selection = None
     if verb in ("ListIdentifiers", "ListRecords"):
         selection = Selection(
