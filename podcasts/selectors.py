@@ -30,17 +30,17 @@ def _with_access_copy(rows):
 
 
 def community_story_ids(community) -> list[int]:
-    rows = _with_access_copy(PublicStory.objects.listed().filter(community_id=community.pk))
+    rows = _with_access_copy(PublicStory.objects.filter(is_public=True).filter(community_id=community.pk))
     return list(rows.order_by("-published_at", "-story_id").values_list("story_id", flat=True)[:FEED_SIZE])
 
 
 def theme_story_ids(theme) -> list[int]:
-    rows = _with_access_copy(PublicStory.objects.listed().filter(story__themes=theme))
+    rows = _with_access_copy(PublicStory.objects.filter(is_public=True).filter(story__themes=theme))
     return list(rows.order_by("-published_at", "-story_id").values_list("story_id", flat=True)[:FEED_SIZE])
 
 
 def collection_story_ids(collection) -> list[int]:
-    listed = _with_access_copy(PublicStory.objects.listed()).values("story_id")
+    listed = _with_access_copy(PublicStory.objects.filter(is_public=True)).values("story_id")
     entries = CollectionEntry.objects.filter(page=collection, story_id__in=listed).order_by("sort_order", "pk")
     ids = []
     for story_id in entries.values_list("story_id", flat=True):
