@@ -2,21 +2,27 @@
 ways in: /api/communities, /api/themes and /api/collections, counting public stories only."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.errors import HttpError
 
-from .models import StoryPage
+from .models import Community
 from .models.pages import participants_as_listed
-from .selectors import collections_counted, communities_counted, themes_counted
+from .selectors import (
+    PAGE_SIZE,
+    InvalidCursor,
+    collections_counted,
+    communities_counted,
+    public_stories_listed,
+    themes_counted,
+)
 
 router = Router(tags=["stories"])
 
 # Story ids are Wagtail page ids, a 32-bit integer column in every database Wagtail supports.
 MAX_STORY_ID = 2**31 - 1
-# 20 stories a page by default; ten thousand pages reach further than any archive this serves.
-MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 100
 
 
@@ -37,12 +43,6 @@ class ValidationErrorOut(Schema):
 # Every operation may answer these: 400 for a character no database can store (storyarchive.middleware) or a
 # parameter the operation refuses, 422 for a value outside the bounds this schema states.
 ERROR_RESPONSES = {400: ErrorOut, 422: ValidationErrorOut}
-
-
-class StoryPagination(PageNumberPagination):
-    class Input(Schema):
-        page: int = Field(1, ge=1, le=MAX_PAGE, description="Which page of results, from 1.")
-        page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE, description="Stories a page (20 unless set).")
 
 
 class NamedRef(Schema):
@@ -99,23 +99,55 @@ class StoryOut(Schema):
         return story.generations
 
 
-def public_stories():
-    return (
-        StoryPage.objects.visible_to_public()
-        .as_cards()
-        .prefetch_related("themes", Prefetch("participants", queryset=participants_as_listed()))
-    )
+def prepared_for_the_api(stories):
+    return stories.as_cards().prefetch_related("themes", Prefetch("participants", queryset=participants_as_listed()))
 
 
-@router.get("", response={200: list[StoryOut], **ERROR_RESPONSES}, summary="Public stories, newest first")
-@paginate(StoryPagination, page_size=20, max_page_size=MAX_PAGE_SIZE)
+class StoryListOut(Schema):
+    count: int = Field(description="How many stories the whole list holds, over all its pages.")
+    next: str | None = Field(description="The address of the next, older page; null on the last.")
+    previous: str | None = Field(description="The address of the previous, newer page; null on the first.")
+    items: list[StoryOut]
+
+
+@router.get("", response={200: StoryListOut, **ERROR_RESPONSES}, summary="Public stories, newest first")
 def list_stories(
-    request, community: str | None = Query(None, description="Only stories from this community (a slug).")
+    request,
+    community: str | None = Query(None, description="Only stories from this community (a slug)."),
+    after: str | None = Query(
+        None, max_length=40, description="The page after this place: take it from a response's `next`."
+    ),
+    before: str | None = Query(
+        None, max_length=40, description="The page before this place: take it from a response's `previous`."
+    ),
+    page_size: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Stories a page (20 unless set)."),
 ):
-    stories = public_stories().order_by("-first_published_at", "-pk")
+    """Pages are reached by the `next` and `previous` addresses each answer gives, so every page costs the same,
+    however deep; `count` is exact."""
+    if "page" in request.GET:
+        raise HttpError(400, "Pages are no longer numbered: follow each answer's `next` and `previous` addresses.")
+    narrowed = {}
     if community:
-        stories = stories.filter(community__slug=community)
-    return stories
+        narrowed["community"] = Community.objects.filter(slug=community).first()
+        if narrowed["community"] is None:
+            return {"count": 0, "next": None, "previous": None, "items": []}
+    try:
+        listed = public_stories_listed(
+            after=after, before=before, size=page_size, prepare=prepared_for_the_api, **narrowed
+        )
+    except InvalidCursor as error:
+        raise HttpError(400, str(error)) from None
+
+    def address(**place):
+        query = {key: value for key, value in request.GET.items() if key not in ("after", "before")}
+        return request.build_absolute_uri(f"{request.path}?{urlencode(query | place)}")
+
+    return {
+        "count": listed.count,
+        "next": address(after=listed.older) if listed.older else None,
+        "previous": address(before=listed.newer) if listed.newer else None,
+        "items": listed.stories,
+    }
 
 
 # The ways in: communities, themes and collections, each with how many stories the public may see ----------------

@@ -1,9 +1,10 @@
 """The visibility rule's inputs announce every change from the models themselves, so no writer can forget.
 
-Pages, consent, people, participants, view restrictions and moves all pass through `rule_inputs_changed`: a story
-the rule now hides is forgotten by every copy of the rule's answer in the same transaction, before the response
-(`stories_hidden`, sent at once); every story touched is announced again on commit (`story_visibility_changed`), so a
-story that may now be shown is queued for the copies to pick up. Hiding is synchronous; showing may wait.
+Pages, consent, people, participants, view restrictions and moves all pass through `rule_inputs_changed`: the rule's
+stored answer (stories/models/public.py) is written for the stories touched in the same transaction, and a story the
+rule now hides is forgotten by every other copy of the rule's answer before the response (`stories_hidden`, sent at
+once); every story touched is announced again on commit (`story_visibility_changed`), so a story that may now be shown
+is queued for the copies to pick up, the stored answer included. Hiding is synchronous; showing may wait.
 """
 
 from django.db import transaction
@@ -13,6 +14,7 @@ from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .models import Consent, Person, StoryPage, StoryParticipant
+from .services.public import public_stories_record
 from .signals import stories_hidden, story_visibility_changed
 
 
@@ -23,7 +25,7 @@ def rule_inputs_changed(story_ids) -> set[int]:
     story_ids = {int(pk) for pk in story_ids if pk is not None}
     if not story_ids:
         return set()
-    visible = set(StoryPage.objects.visible_to_public().filter(pk__in=story_ids).values_list("pk", flat=True))
+    visible = public_stories_record(story_ids=story_ids)
     hidden = story_ids - visible
     if hidden:
         _forget_redirects(hidden)
@@ -33,6 +35,12 @@ def rule_inputs_changed(story_ids) -> set[int]:
             lambda story_id=story_id: story_visibility_changed.send(sender=StoryPage, story_id=story_id)
         )
     return hidden
+
+
+def visibility_announced(sender, story_id, **kwargs):
+    """On commit, for every story whose rule inputs changed (an embargo's date coming included): the stored answer
+    catches up with what the rule allows now."""
+    public_stories_record(story_ids=[story_id], edited=False)
 
 
 def _forget_redirects(story_ids) -> None:
@@ -101,3 +109,4 @@ def connect() -> None:
         dispatch_uid="stories-rule-restriction-groups",
     )
     post_page_move.connect(page_moved, dispatch_uid="stories-rule-move")
+    story_visibility_changed.connect(visibility_announced, dispatch_uid="stories-public-answer")

@@ -1,37 +1,172 @@
-"""Reads the public pages reuse."""
+"""Reads the public pages reuse.
 
-from django.db.models import Count, Prefetch, Q
+Listings, counts and the sitemap read the rule's stored answer (stories/models/public.py) by index and page by keyset,
+so their cost does not grow with the archive or the page number; the stories a page shows are asked of the rule
+itself, as search does with its hits.
+"""
 
-from .models import CollectionPage, Community, StoryPage, Theme
+import datetime
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from .models import CollectionPage, Community, PublicCount, PublicStory, PublicStoryTheme, StoryPage, Theme
 from .models.pages import participants_as_listed
 
 RELATED_CANDIDATES = 24
+PAGE_SIZE = 20
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+class InvalidCursor(ValueError):
+    """A page address that no listing handed out."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in a listing, newest first: the first-published time and id of the story it is next to."""
+
+    published_at: datetime.datetime
+    story_id: int
+
+    FORMAT = re.compile(r"(\d{1,18})\.(\d{1,10})")
+
+    def __str__(self) -> str:
+        return f"{(self.published_at - EPOCH) // datetime.timedelta(microseconds=1)}.{self.story_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        match = cls.FORMAT.fullmatch(text)
+        if not match:
+            raise InvalidCursor(f"{text[:40]!r} is not a place in this list: follow the list's own links.")
+        try:
+            published_at = EPOCH + datetime.timedelta(microseconds=int(match[1]))
+        except OverflowError as error:
+            raise InvalidCursor("That place in the list is out of range: follow the list's own links.") from error
+        return cls(published_at=published_at, story_id=int(match[2]))
+
+
+@dataclass
+class StoryList:
+    """One page of a listing: its stories, how many the whole listing holds, and where the pages beside it start."""
+
+    stories: list[StoryPage]
+    count: int
+    newer: str | None = None
+    older: str | None = None
+    first: bool = field(default=True)
+
+    def __iter__(self) -> Iterator[StoryPage]:
+        return iter(self.stories)
+
+    def __len__(self) -> int:
+        return len(self.stories)
+
+    def __bool__(self) -> bool:
+        return bool(self.stories)
+
+
+def public_count(*, community: Community | None = None, theme: Theme | None = None) -> int:
+    """How many stories the public may see, in all or in a community or theme: one row of the stored counts."""
+    if theme is not None:
+        key = (PublicCount.Subject.THEME, theme.pk)
+    elif community is not None:
+        key = (PublicCount.Subject.COMMUNITY, community.pk)
+    else:
+        key = (PublicCount.Subject.ALL, 0)
+    stored = PublicCount.objects.filter(subject=key[0], subject_id=key[1]).values_list("stories", flat=True).first()
+    return stored or 0
+
+
+def public_stories_listed(
+    *,
+    community: Community | None = None,
+    theme: Theme | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = PAGE_SIZE,
+    prepare: Callable[[QuerySet], QuerySet] = lambda stories: stories.as_cards(),
+) -> StoryList:
+    """A page of public stories, newest first, from the stored answer's index: the first page, the page older than
+    `after`, or the page newer than `before` (cursors a StoryList handed out). Raises InvalidCursor."""
+    if theme is not None:
+        rows = PublicStoryTheme.objects.filter(theme=theme)
+    else:
+        rows = PublicStory.objects.listed()
+        if community is not None:
+            rows = rows.filter(community=community)
+    rows = rows.values_list("published_at", "story_id")
+    if before:
+        cursor = Cursor.parse(before)
+        newer_first = rows.filter(published_at__gte=cursor.published_at).exclude(
+            published_at=cursor.published_at, story_id__lte=cursor.story_id
+        )
+        page = list(newer_first.order_by("published_at", "story_id")[: size + 1])
+        more_newer = len(page) > size
+        page = page[:size][::-1]
+        if not page:  # the stories that were newer are gone: start again from the newest
+            return public_stories_listed(community=community, theme=theme, size=size, prepare=prepare)
+        newer = str(Cursor(*page[0])) if more_newer else None
+        older = str(Cursor(*page[-1]))
+    else:
+        older_first = rows
+        if after:
+            cursor = Cursor.parse(after)
+            older_first = rows.filter(published_at__lte=cursor.published_at).exclude(
+                published_at=cursor.published_at, story_id__gte=cursor.story_id
+            )
+        page = list(older_first.order_by("-published_at", "-story_id")[: size + 1])
+        older = str(Cursor(*page[size - 1])) if len(page) > size else None
+        page = page[:size]
+        newer = str(Cursor(*page[0])) if after and page else None
+    return StoryList(
+        stories=shown_in_order(prepare(StoryPage.objects.all()), [story_id for _, story_id in page]),
+        count=public_count(community=community, theme=theme),
+        newer=newer,
+        older=older,
+        first=newer is None,
+    )
+
+
+def shown_in_order(stories: QuerySet, story_ids: list[int]) -> list[StoryPage]:
+    """These stories in this order, each asked of the rule itself before it is shown: the stored answer chose them,
+    the rule has the last word."""
+    found = {story.pk: story for story in stories.filter(pk__in=story_ids).visible_to_public().order_by()}
+    return [found[pk] for pk in story_ids if pk in found]
 
 
 def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
     """Public stories that share a theme or the community with this one, chosen so several generations speak.
 
     Stories sharing a theme come before those that only share the community; among them, each pick favours a story
-    whose tellers add a generation not heard yet. A fixed number of queries.
+    whose tellers add a generation not heard yet. A fixed number of queries, each reading a bounded number of rows.
     """
     # Read the relation as objects, not as database rows: a preview holds its themes in memory, unsaved.
     theme_ids = [theme.pk for theme in story.themes.all()]
-    near = Q(community_id=story.community_id) if story.community_id else Q()
-    if theme_ids:
-        near |= Q(themes__in=theme_ids)
+    # The newest few of each theme and of the community, each read from its own index: a bounded number of rows,
+    # however many stories share them.
+    near = [
+        PublicStoryTheme.objects.filter(theme_id=theme_id).values_list("published_at", "story_id")
+        for theme_id in theme_ids
+    ]
+    if story.community_id:
+        near.append(
+            PublicStory.objects.listed().filter(community_id=story.community_id).values_list("published_at", "story_id")
+        )
     if not near:
         return []
-    candidates = list(
-        StoryPage.objects.visible_to_public()
-        .filter(near)
-        .exclude(pk=story.pk)
-        .distinct()
-        .as_cards()
-        .prefetch_related(
-            Prefetch("participants", queryset=participants_as_listed()),
-            "themes",
-        )
-        .order_by("-first_published_at", "pk")[:RELATED_CANDIDATES]
+    newest = set()
+    for rows in near:
+        newest.update(rows.exclude(story_id=story.pk).order_by("-published_at", "-story_id")[:RELATED_CANDIDATES])
+    chosen_ids = [pk for _, pk in sorted(newest, key=lambda row: (-row[0].timestamp(), row[1]))][:RELATED_CANDIDATES]
+    candidates = shown_in_order(
+        StoryPage.objects.as_cards().prefetch_related(
+            Prefetch("participants", queryset=participants_as_listed()), "themes"
+        ),
+        chosen_ids,
     )
     shared_theme = {c.pk for c in candidates if any(t.pk in theme_ids for t in c.themes.all())}
     candidates.sort(key=lambda c: c.pk not in shared_theme)  # stable: newest first within each group
@@ -50,24 +185,29 @@ def _generations(story: StoryPage) -> set[str]:
     return {generation.slug for generation in story.generations}
 
 
-def public_story_count(relation: str) -> Count:
-    """How many stories the public may see through `relation`, counted in the query that lists the rows."""
-    visible = StoryPage.objects.visible_to_public().values("pk")
-    return Count(relation, filter=Q(**{f"{relation}__in": visible}), distinct=True)
+def stored_count(subject: str):
+    """The stored count of public stories for each row of a community or theme listing, 0 when there is none."""
+    counted = PublicCount.objects.filter(subject=subject, subject_id=OuterRef("pk")).values("stories")[:1]
+    return Coalesce(Subquery(counted), 0)
 
 
 def communities_counted():
     """Every community, by name, with `public_stories`."""
-    return Community.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
+    return Community.objects.annotate(public_stories=stored_count(PublicCount.Subject.COMMUNITY)).order_by("name")
 
 
 def themes_counted():
     """Every theme, by name, with `public_stories`."""
-    return Theme.objects.annotate(public_stories=public_story_count("stories")).order_by("name")
+    return Theme.objects.annotate(public_stories=stored_count(PublicCount.Subject.THEME)).order_by("name")
 
 
 def collections_counted():
-    """The collections the public may open, by title, with `public_stories` (entries whose stories it may see)."""
+    """The collections the public may open, by title, with `public_stories` (entries whose stories it may see).
+
+    Counted from the stored answer over each collection's own entries: the cost follows the collections' size."""
+    listed = Q(entries__story__public_entry__is_public=True)
     return (
-        CollectionPage.open_to_public().annotate(public_stories=public_story_count("entries__story")).order_by("title")
+        CollectionPage.open_to_public()
+        .annotate(public_stories=Count("entries__story", filter=listed, distinct=True))
+        .order_by("title")
     )

@@ -1,8 +1,24 @@
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
-from .models import Community, StoryPage, Theme
-from .selectors import collections_counted, communities_counted, themes_counted
+from .models import Community, Theme
+from .selectors import (
+    InvalidCursor,
+    StoryList,
+    collections_counted,
+    communities_counted,
+    public_stories_listed,
+    themes_counted,
+)
+
+
+def story_list_for(request, **narrowed) -> StoryList:
+    """The page of public stories the request's `after` or `before` asks for (the first page without either).
+    Raises InvalidCursor for a place no list handed out."""
+    return public_stories_listed(after=request.GET.get("after"), before=request.GET.get("before"), **narrowed)
+
+
+def listing_refused(request, error: InvalidCursor):
+    return render(request, "400.html", {"message": str(error)}, status=400)
 
 
 def community_index(request):
@@ -19,16 +35,20 @@ def collection_index(request):
 
 def community_detail(request, slug):
     community = get_object_or_404(Community, slug=slug)
-    stories = StoryPage.objects.visible_to_public().filter(community=community).order_by("-first_published_at")
-    page = Paginator(stories.as_cards(), 20).get_page(request.GET.get("page"))
-    return render(request, "stories/community_page.html", {"community": community, "stories": page})
+    try:
+        stories = story_list_for(request, community=community)
+    except InvalidCursor as error:
+        return listing_refused(request, error)
+    return render(request, "stories/community_page.html", {"community": community, "stories": stories})
 
 
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
-    stories = StoryPage.objects.visible_to_public().filter(themes=theme).order_by("-first_published_at")
-    page = Paginator(stories.as_cards(), 20).get_page(request.GET.get("page"))
-    return render(request, "stories/theme_page.html", {"theme": theme, "stories": page})
+    try:
+        stories = story_list_for(request, theme=theme)
+    except InvalidCursor as error:
+        return listing_refused(request, error)
+    return render(request, "stories/theme_page.html", {"theme": theme, "stories": stories})
 
 
 def page_not_found(request, exception=None):

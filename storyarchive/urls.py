@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from .api import api
@@ -18,7 +17,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path(API_PREFIX, api.urls),
-    path("sitemap.xml", sitemap),
+    path("", include("stories.sitemaps")),
     path("", include("stories.urls")),
     path("", include("iiif.urls")),
     path("search/", include("search.urls")),

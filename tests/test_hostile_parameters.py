@@ -26,12 +26,14 @@ def archive():
     ]
 
 
-def test_a_page_number_of_forty_digits_is_refused_by_the_story_list(client, archive):
-    response = client.get(f"/api/stories?page={FORTY_DIGITS}")
+def test_a_place_of_forty_digits_is_refused_by_the_story_list(client, archive):
+    response = client.get(f"/api/stories?after={FORTY_DIGITS}.1")
 
     assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", "page"]
-    assert client.get("/api/stories?page=10000").json()["items"] == []  # the highest page the schema allows
+    assert response.json()["detail"][0]["loc"] == ["query", "after"]
+    response = client.get(f"/api/stories?after={FORTY_DIGITS[:30]}.1")
+    assert response.status_code == 400 and "place in this list" in response.json()["detail"]
+    assert client.get("/api/stories?page_size=2").json()["count"] == 3
 
 
 def test_a_page_size_past_the_bound_is_refused_by_the_story_list(client, archive):
@@ -194,7 +196,11 @@ def test_the_schema_states_the_bounds_and_the_error_responses(client):
         operation = schema["paths"][path]["get"]
         return next(p for p in operation["parameters"] if p["name"] == name)["schema"]
 
-    assert (parameter("/api/stories", "page")["minimum"], parameter("/api/stories", "page")["maximum"]) == (1, 10_000)
+    assert parameter("/api/stories", "after")["anyOf"][0]["maxLength"] == 40
+    assert (parameter("/api/stories", "page_size")["minimum"], parameter("/api/stories", "page_size")["maximum"]) == (
+        1,
+        100,
+    )
     assert parameter("/api/stories/{story_id}", "story_id")["maximum"] == 2**31 - 1
     assert parameter("/api/search", "page")["maximum"] == 500
     assert parameter("/api/search", "page_size")["maximum"] == 100

@@ -3,7 +3,8 @@
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Router, Schema
 
-from stories.api import ERROR_RESPONSES, MAX_STORY_ID, ErrorOut, ParticipantOut, StoryOut, public_stories
+from stories.api import ERROR_RESPONSES, MAX_STORY_ID, ErrorOut, ParticipantOut, StoryOut, prepared_for_the_api
+from stories.models import StoryPage
 
 from .selectors import current_transcript, latest_transcript
 
@@ -60,4 +61,4 @@ class StoryDetailOut(StoryOut):
     summary="One public story, with its participants and transcript",
 )
 def get_story(request, story_id: int = Path(..., ge=1, le=MAX_STORY_ID, description="A story's id, as listed.")):
-    return get_object_or_404(public_stories(), pk=story_id)
+    return get_object_or_404(prepared_for_the_api(StoryPage.objects.visible_to_public()), pk=story_id)

@@ -26,6 +26,7 @@ from .pages import (
     Visibility,
 )
 from .people import Consent, Person, StoryParticipant
+from .public import PublicCount, PublicStory, PublicStoryTheme
 
 __all__ = [
     "CollectionEntry",
@@ -39,6 +40,9 @@ __all__ = [
     "Invite",
     "InviteQuerySet",
     "Person",
+    "PublicCount",
+    "PublicStory",
+    "PublicStoryTheme",
     "ShareUpload",
     "StoryIndexPage",
     "StoryKeyword",

@@ -4,7 +4,6 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
@@ -97,10 +96,21 @@ class StoryIndexPage(Page):
     subpage_types = ["stories.StoryPage"]
     max_count = 1
 
+    def serve(self, request, *args, **kwargs):
+        from ..selectors import InvalidCursor
+        from ..views import listing_refused
+
+        try:
+            return super().serve(request, *args, **kwargs)
+        except InvalidCursor as error:
+            return listing_refused(request, error)
+
     def get_context(self, request, *args, **kwargs):
+        from ..views import story_list_for
+
         context = super().get_context(request, *args, **kwargs)
-        stories = StoryPage.objects.visible_to_public().child_of(self).order_by("-first_published_at")
-        context["stories"] = Paginator(stories.as_cards(), 20).get_page(request.GET.get("page"))
+        # Every story lives under the one story index (max_count = 1), so its listing is the whole stored answer.
+        context["stories"] = story_list_for(request)
         return context
 
 
@@ -239,6 +249,7 @@ class StoryPage(Page):
         return response
 
     def get_sitemap_urls(self, request=None):
+        # The sitemap lists stories from stories/sitemaps.py; anything else that asks a story is answered by the rule.
         return super().get_sitemap_urls(request) if self.is_visible_to_public() else []
 
 
@@ -261,8 +272,19 @@ class CollectionPage(Page):
 
     def public_entries(self):
         """The entries whose stories the public may see, in order."""
-        visible = StoryPage.objects.visible_to_public()
-        return list(self.entries.select_related("story", "story__community").filter(story__in=visible))
+        return list(self.entries_shown(self.entries.select_related("story", "story__community")))
+
+    @staticmethod
+    def entries_shown(entries):
+        """These entries, in order, with only the stories the stored answer lists and the rule, asked about each of
+        them, allows: the cost follows the collection, not the archive."""
+        entries = list(entries.filter(story__public_entry__is_public=True))
+        allowed = set(
+            StoryPage.objects.visible_to_public()
+            .filter(pk__in=[entry.story_id for entry in entries])
+            .values_list("pk", flat=True)
+        )
+        return [entry for entry in entries if entry.story_id in allowed]
 
 
 class CollectionEntry(Orderable):
@@ -294,7 +316,9 @@ class HomePage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["recent_stories"] = StoryPage.objects.visible_to_public().as_cards().order_by("-first_published_at")[:6]
+        from ..selectors import public_stories_listed
+
+        context["recent_stories"] = public_stories_listed(size=6).stories
         context["themes"] = Theme.objects.all()
         context["featured_collection"] = self.public_featured_collection()
         return context

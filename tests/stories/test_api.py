@@ -74,7 +74,16 @@ def test_schema_is_published(client):
     assert "/api/stories/{story_id}" in schema["paths"]
 
 
-def test_bad_page_number_gets_a_clear_answer(client):
-    response = client.get("/api/stories?page=abc")
-    assert response.status_code == 422
-    assert "page" in response.content.decode()
+def test_a_page_number_is_refused_with_the_way_to_page_now(client):
+    """Pages are reached by `next` and `previous`: a client still sending numbers is told, not given page 1 forever."""
+    for page in ("2", "abc"):
+        response = client.get("/api/stories", {"page": page})
+        assert response.status_code == 400
+        assert "follow each answer's `next`" in response.json()["detail"]
+
+
+def test_a_place_no_list_handed_out_gets_a_clear_answer(client):
+    for place in ("abc", "12", "1.2.3", "9" * 30 + ".1"):
+        response = client.get("/api/stories", {"after": place})
+        assert response.status_code in (400, 422), place
+        assert "after" in response.content.decode() or "place in this list" in response.json()["detail"]

@@ -116,6 +116,8 @@ def public_paths(hidden, open_story, collection):
         "/api/search?theme=humane-housing",
         f"/api/search/suggest?q={MARKER[:5]}",
         "/sitemap.xml",
+        "/sitemap-pages.xml",
+        "/sitemap-stories.xml",
         "/api/openapi.json",
     ]
     for story in [*hidden.values(), open_story]:
@@ -157,7 +159,13 @@ def test_a_marker_in_hidden_stories_is_absent_from_every_public_path(client, hid
 
 def test_the_open_story_is_on_the_same_paths_so_the_check_is_real(client, hidden_and_open):
     _hidden, open_story, _collection = hidden_and_open
-    for path in ["/stories/", "/api/stories", f"/search/?q={CONTROL}", f"/api/search?q={CONTROL}", "/sitemap.xml"]:
+    for path in [
+        "/stories/",
+        "/api/stories",
+        f"/search/?q={CONTROL}",
+        f"/api/search?q={CONTROL}",
+        "/sitemap-stories.xml",
+    ]:
         text = body_text(client.get(path))
         assert CONTROL in text or open_story.url in text, path
     assert CONTROL in body_text(client.get(open_story.url))

@@ -27,11 +27,23 @@ def archive():
     collection = CollectionPageFactory(title="Homes", slug="homes")
     stories = [public_story(title=f"Home {n}", community=community, themes=[housing]) for n in range(PUBLIC)]
     hidden = [public_story(title=f"Hidden {n}", community=community, themes=[housing]) for n in range(5)]
+    # Each hidden the way the archive's own writes hide a story, through the models that announce it.
     hidden[0].unpublish()
-    StoryPage.objects.filter(pk=hidden[1].pk).update(visibility=Visibility.PRIVATE)
-    StoryPage.objects.filter(pk=hidden[2].pk).update(embargo_until=timezone.localdate() + datetime.timedelta(days=9))
-    StoryPage.objects.filter(pk=hidden[3].pk).update(withdrawn_at=timezone.now())
-    Consent.objects.filter(story=hidden[4]).update(scope=Consent.Scope.RESEARCH)
+    for story, change in zip(
+        hidden[1:4],
+        [
+            {"visibility": Visibility.PRIVATE},
+            {"embargo_until": timezone.localdate() + datetime.timedelta(days=9)},
+            {"withdrawn_at": timezone.now()},
+        ],
+        strict=True,
+    ):
+        for name, value in change.items():
+            setattr(story, name, value)
+        story.save()
+    for consent in Consent.objects.filter(story=hidden[4]):
+        consent.scope = Consent.Scope.RESEARCH
+        consent.save()
     for order, story in enumerate(stories[:3] + hidden):
         CollectionEntryFactory(page=collection, story=story, sort_order=order)
     return community, housing, collection

@@ -66,13 +66,11 @@ class PlaylistEntry:
 
 @register.simple_tag
 def collection_playlist(collection: CollectionPage) -> list[PlaylistEntry]:
-    """A collection's public entries in order, with their recordings, content notes and whether captions exist: three
+    """A collection's public entries in order, with their recordings, content notes and whether captions exist: four
     queries."""
-    visible = StoryPage.objects.visible_to_public()
-    entries = list(
+    entries = collection.entries_shown(
         collection.entries.select_related("story", "story__community", "story__recording")
         .prefetch_related("story__content_notes")
-        .filter(story__in=visible)
         .order_by("sort_order")
     )
     media_ids = {entry.story.recording_id for entry in entries if entry.story.recording_id}
