@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("stories.sitemaps")),
     path("", include("stories.urls")),
     path("", include("iiif.urls")),
+    path("oai/", include("oai.urls")),
+    path("", include("podcasts.urls")),
     path("search/", include("search.urls")),
 ]
 
