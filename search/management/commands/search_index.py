@@ -6,6 +6,7 @@ from tqdm import tqdm
 from search.backends import get_search_backend
 from search.models import IndexCheck
 from search.services import search_index_rebuild, search_index_status, search_index_verify
+from stories.services.public import public_stories_verify
 
 
 class Command(BaseCommand):
@@ -44,8 +45,16 @@ class Command(BaseCommand):
             result = verify_search_index.enqueue()
             self.stdout.write(f"queued {verify_search_index.name} ({result.id})")
             return
+        stored = public_stories_verify(repair=repair)
+        self.stdout.write(
+            f"stored answer: {stored.public} public, {stored.shown_but_hidden} listed but hidden, "
+            f"{stored.hidden_but_allowed} allowed but not yet listed, {stored.themes_adrift} with other themes"
+        )
         check = search_index_verify(repair=repair)
         self.write_check(check)
+        if stored.drift:
+            done = "repaired" if repair else "not repaired (--no-repair)"
+            self.stderr.write(self.style.ERROR(f"{stored.drift} stories were out of place in the listings: {done}."))
         if check.drift:
             done = "repaired" if repair else "not repaired (--no-repair)"
             self.stderr.write(self.style.ERROR(f"{check.drift} stories were out of place: {done}."))
