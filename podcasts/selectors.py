@@ -11,7 +11,7 @@ import datetime
 
 from django.db.models import Max, Prefetch
 
-from stories.models import CollectionEntry, PublicStory, StoryPage, private_storage
+from stories.models import CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
 from transcription.selectors import readable_transcripts
 
 FEED_SIZE = 500
@@ -35,7 +35,9 @@ def community_story_ids(community) -> list[int]:
 
 
 def theme_story_ids(theme) -> list[int]:
-    rows = _with_access_copy(PublicStory.objects.filter(is_public=True).filter(story__themes=theme))
+    # The stored answer keeps a row per theme of each public story, in the listing order, indexed by theme.
+    rows = PublicStoryTheme.objects.filter(theme=theme, story__is_public=True)
+    rows = rows.filter(story__story__recording__isnull=False).exclude(story__story__recording__access_copy="")
     return list(rows.order_by("-published_at", "-story_id").values_list("story_id", flat=True)[:FEED_SIZE])
 
 
