@@ -81,6 +81,13 @@ def _printable(name: str) -> str:
     return UNSTORABLE_CHARACTER.sub("\N{REPLACEMENT CHARACTER}", name)
 
 
+def content_security_policy(**replaced: list[str]) -> str:
+    """settings.CONTENT_SECURITY_POLICY as a header's value, with the directives named (frame_ancestors=[...])
+    replaced: a view that sets its own header keeps it, as the middleware only fills in a missing one."""
+    directives = settings.CONTENT_SECURITY_POLICY | {name.replace("_", "-"): v for name, v in replaced.items()}
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
 class ContentSecurityPolicyMiddleware:
     """Send settings.CONTENT_SECURITY_POLICY with every response outside the Wagtail and Django admins, whose own
     pages rely on inline scripts and styles. The public site has none, so a script injected into a story's text
@@ -88,9 +95,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.policy = "; ".join(
-            f"{name} {' '.join(sources)}" for name, sources in settings.CONTENT_SECURITY_POLICY.items()
-        )
+        self.policy = content_security_policy()
         self.exempt = tuple(settings.CONTENT_SECURITY_POLICY_EXEMPT_PREFIXES)
 
     def __call__(self, request):
