@@ -185,3 +185,35 @@ def test_answers_may_be_kept_by_a_cache_only_to_ask_again(client):
     response = client.get("/oai/?verb=Identify")
     assert response["Cache-Control"] == "no-cache"
     assert etree.fromstring(response.content).tag == f"{OAI}OAI-PMH"
+
+
+@pytest.mark.parametrize("digits", [18, 40])
+def test_an_identifier_with_a_huge_number_does_not_exist(client, digits):
+    public_story()
+    query = f"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{HOST}:story/{'9' * digits}"
+    assert error_code(answer(client, query)) == "idDoesNotExist"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:{HOST}:story/1%00",
+        "verb=ListRecords&metadataPrefix=oai_dc%00",
+        "verb=ListRecords&metadataPrefix=oai_dc&set=community:a%00",
+        "verb=ListRecords&resumptionToken=%00",
+        "verb=Identify%00",
+    ],
+    ids=["identifier", "prefix", "set", "token", "verb"],
+)
+def test_a_nul_byte_is_refused_at_the_door_as_everywhere_never_a_server_error(client, query):
+    public_story()
+    assert client.get(f"/oai/?{query}").status_code == 400
+    response = client.post("/oai/", query, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert error_code(assert_valid(response.content)) in (
+            "badArgument",
+            "badVerb",
+            "idDoesNotExist",
+            "badResumptionToken",
+        )
