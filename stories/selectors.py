@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 
-from .models import CollectionPage, Community, PublicCount, PublicStory, PublicStoryTheme, StoryPage, Theme
+from .models import CollectionPage, Community, Dialogue, PublicCount, PublicStory, PublicStoryTheme, StoryPage, Theme
 from .models.pages import participants_as_listed
 
 RELATED_CANDIDATES = 24
@@ -85,6 +86,7 @@ def public_stories_listed(
     *,
     community: Community | None = None,
     theme: Theme | None = None,
+    dialogue: Dialogue | None = None,
     after: str | None = None,
     before: str | None = None,
     size: int = PAGE_SIZE,
@@ -92,43 +94,52 @@ def public_stories_listed(
 ) -> StoryList:
     """A page of public stories, newest first, from the stored answer's index: the first page, the page older than
     `after`, or the page newer than `before` (cursors a StoryList handed out). Raises InvalidCursor."""
-    if theme is not None:
+    if dialogue is not None:
+        rows = dialogue_rows(dialogue)
+    elif theme is not None:
         rows = PublicStoryTheme.objects.filter(theme=theme)
     else:
         rows = PublicStory.objects.listed()
         if community is not None:
             rows = rows.filter(community=community)
     rows = rows.values_list("published_at", "story_id")
+    # The place compared as a row, (published_at, story_id) < (…, …): one range of the listing's index, so a page
+    # deep in the list, or among stories published at the same instant, costs what the first page costs.
+    place = Tuple(F("published_at"), F("story_id"))
     if before:
         cursor = Cursor.parse(before)
-        newer_first = rows.filter(published_at__gte=cursor.published_at).exclude(
-            published_at=cursor.published_at, story_id__lte=cursor.story_id
-        )
+        newer_first = rows.filter(TupleGreaterThan(place, (cursor.published_at, cursor.story_id)))
         page = list(newer_first.order_by("published_at", "story_id")[: size + 1])
         more_newer = len(page) > size
         page = page[:size][::-1]
         if not page:  # the stories that were newer are gone: start again from the newest
-            return public_stories_listed(community=community, theme=theme, size=size, prepare=prepare)
+            return public_stories_listed(
+                community=community, theme=theme, dialogue=dialogue, size=size, prepare=prepare
+            )
         newer = str(Cursor(*page[0])) if more_newer else None
         older = str(Cursor(*page[-1]))
     else:
         older_first = rows
         if after:
             cursor = Cursor.parse(after)
-            older_first = rows.filter(published_at__lte=cursor.published_at).exclude(
-                published_at=cursor.published_at, story_id__gte=cursor.story_id
-            )
+            older_first = rows.filter(TupleLessThan(place, (cursor.published_at, cursor.story_id)))
         page = list(older_first.order_by("-published_at", "-story_id")[: size + 1])
         older = str(Cursor(*page[size - 1])) if len(page) > size else None
         page = page[:size]
         newer = str(Cursor(*page[0])) if after and page else None
     return StoryList(
         stories=shown_in_order(prepare(StoryPage.objects.all()), [story_id for _, story_id in page]),
-        count=public_count(community=community, theme=theme),
+        count=dialogue_rows(dialogue).count() if dialogue else public_count(community=community, theme=theme),
         newer=newer,
         older=older,
         first=newer is None,
     )
+
+
+def dialogue_rows(dialogue: Dialogue):
+    """The stored answer's public rows for a dialogue's stories. The stored answer has no dialogue column: the
+    dialogue's own stories (tens, read by the story table's dialogue index) are intersected with it."""
+    return PublicStory.objects.listed().filter(story_id__in=StoryPage.objects.filter(dialogue=dialogue).values("pk"))
 
 
 def shown_in_order(stories: QuerySet, story_ids: list[int]) -> list[StoryPage]:
@@ -210,4 +221,17 @@ def collections_counted():
         CollectionPage.open_to_public()
         .annotate(public_stories=Count("entries__story", filter=listed, distinct=True))
         .order_by("title")
+    )
+
+
+def dialogues_counted():
+    """Every dialogue, newest first, with its community and `public_stories`: its stories the stored answer lists.
+
+    Counted over each dialogue's own stories (by the story table's dialogue index): the cost follows the dialogues'
+    size, not the archive's."""
+    listed = Q(stories__public_entry__is_public=True)
+    return (
+        Dialogue.objects.select_related("community")
+        .annotate(public_stories=Count("stories", filter=listed, distinct=True))
+        .order_by(F("date").desc(nulls_last=True), "title", "pk")
     )

@@ -4,8 +4,8 @@ the importer, embargo dates passing, view restrictions) never let a public path 
 After every step, each public path (search totals, every facet value and count, pages past the end, suggestions,
 /api/stories and the counts of /api/communities, /api/themes and /api/collections, the sitemap, old addresses, the
 story index, theme, community and collection listings and the indexes that count their stories, the home page, story
-pages) must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the on-commit
-work runs, search must already count no story the step hid: hiding is synchronous, showing may wait.
+pages, IIIF manifests) must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before
+the on-commit work runs, search must already count no story the step hid: hiding is synchronous, showing may wait.
 
 The archive holds more stories than one page of results, so a count or a facet that includes a hidden story shows
 even when no hidden story is listed.
@@ -44,6 +44,7 @@ from stories.models import CollectionPage, Consent, Person, StoryIndexPage, Stor
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
 from tests.live_cluster import BOTH_BACKENDS, search_backend
+from tests.standards.iiif_checks import assert_manifests_follow_the_rule
 
 pytestmark = pytest.mark.property
 
@@ -314,6 +315,9 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
     for pk in set(touched) & expected:
         assert client.get(paths[pk]).status_code == 200
         assert client.get(f"/api/stories/{pk}").status_code == 200
+
+    # The open standards' public paths: IIIF manifests of stories and collections.
+    assert_manifests_follow_the_rule(client, expected, {})
 
     current = set(paths.values())
     for old_path, pk in (old_addresses or {}).items():

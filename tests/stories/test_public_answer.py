@@ -124,6 +124,16 @@ def test_every_listing_pages_through_each_public_story_once_newest_first(client,
         assert f"{STORIES - 1} stories in all" in client.get(url).content.decode()
 
 
+def test_stories_published_at_the_same_instant_are_each_listed_once(client, archive):
+    """An import that publishes many stories at once: the id breaks the tie, so no page repeats or skips one."""
+    _community, _housing, stories = archive
+    PublicStory.objects.update(published_at=timezone.now())
+
+    titles = titles_over_pages(client, "/stories/")
+
+    assert titles == [story.title for story in reversed(stories)]
+
+
 def test_newer_stories_lead_back_to_the_page_before(client, archive):
     first = client.get("/stories/").content.decode()
     older = unescape(re.search(r'href="(\?after=[^"]+)" rel="next"', first)[1])
@@ -210,10 +220,27 @@ ARCHIVE_TABLES = {
 CURATED_TABLES = {"stories_collectionentry"}
 
 
+def older_page(url: str) -> str:
+    from django.test import Client
+
+    html = Client().get(url).content.decode()
+    return url + unescape(re.search(r'href="(\?after=[^"]+)" rel="next"', html)[1])
+
+
 def public_listings(archive) -> list[str]:
     community, housing, stories = archive
     story_index = "/stories/"
+    deeper = [
+        older_page(url)
+        for url in (
+            story_index,
+            reverse("stories:community", args=[community.slug]),
+            reverse("stories:theme", args=[housing.slug]),
+        )
+    ]
     return [
+        *deeper,
+        deeper[0].replace("after=", "before="),
         "/",
         story_index,
         reverse("stories:community", args=[community.slug]),
