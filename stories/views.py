@@ -1,11 +1,12 @@
 from django.shortcuts import get_object_or_404, render
 
-from .models import Community, Theme
+from .models import Community, Dialogue, Theme
 from .selectors import (
     InvalidCursor,
     StoryList,
     collections_counted,
     communities_counted,
+    dialogues_counted,
     public_stories_listed,
     themes_counted,
 )
@@ -31,6 +32,19 @@ def theme_index(request):
 
 def collection_index(request):
     return render(request, "stories/collection_index.html", {"collections": collections_counted()})
+
+
+def dialogue_index(request):
+    return render(request, "stories/dialogue_index.html", {"dialogues": dialogues_counted()})
+
+
+def dialogue_detail(request, slug):
+    dialogue = get_object_or_404(Dialogue.objects.select_related("community"), slug=slug)
+    try:
+        stories = story_list_for(request, dialogue=dialogue)
+    except InvalidCursor as error:
+        return listing_refused(request, error)
+    return render(request, "stories/dialogue_page.html", {"dialogue": dialogue, "stories": stories})
 
 
 def community_detail(request, slug):

@@ -2,6 +2,7 @@
 the content notes a story carries."""
 
 from django.db import models
+from django.utils.text import slugify
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
 
@@ -61,17 +62,23 @@ class Dialogue(index.Indexed, models.Model):
     """The gathering where stories were recorded."""
 
     title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, blank=True, help_text="Its public address, /dialogues/<slug>/; made from the title."
+    )
     date = models.DateField(null=True, blank=True)
     place = models.CharField(max_length=200, blank=True)
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="dialogues")
     description = models.TextField(blank=True)
+    questions = models.TextField(blank=True, help_text="The questions asked at the dialogue, one a line.")
 
     panels = [
         FieldPanel("title"),
+        FieldPanel("slug"),
         FieldPanel("date"),
         FieldPanel("place"),
         FieldPanel("community"),
         FieldPanel("description"),
+        FieldPanel("questions"),
     ]
     search_fields = [index.SearchField("title"), index.AutocompleteField("title")]
 
@@ -80,6 +87,32 @@ class Dialogue(index.Indexed, models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.date:%Y-%m-%d})" if self.date else self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unused_slug(Dialogue, self.title, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("stories:dialogue", args=[self.slug])
+
+    @property
+    def question_list(self) -> list[str]:
+        """The questions asked, in order, without blank lines."""
+        return [line.strip() for line in self.questions.splitlines() if line.strip()]
+
+
+def unused_slug(model, text: str, *, exclude_pk=None, max_length: int = 200) -> str:
+    """A slug made from this text that no other row of the model holds: "spring-dialogue", then "-2", "-3"."""
+    base = slugify(text)[: max_length - 8].strip("-") or "dialogue"
+    taken = set(model.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 class ContentNote(models.Model):
