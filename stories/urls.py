@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import serving, views
+from . import embed, serving, site_files, views
 from .share import views as share
 
 app_name = "stories"
@@ -13,6 +13,9 @@ urlpatterns = [
     path("collections/", views.collection_index, name="collections"),
     path("dialogues/", views.dialogue_index, name="dialogues"),
     path("dialogues/<slug:slug>/", views.dialogue_detail, name="dialogue"),
+    path("embed/stories/<int:story_id>/", embed.story_embed, name="embed"),
+    path("robots.txt", site_files.robots_txt, name="robots"),
+    path("favicon.ico", site_files.favicon, name="favicon"),
     path("recordings/<uuid:media_id>/<str:variant>", serving.recording_file, name="recording"),
     path("share/sent/", share.share_sent, name="share-sent"),
     path("share/<str:token>/", share.share, name="share"),
