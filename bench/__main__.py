@@ -11,6 +11,7 @@ from bench.report import ORDER, print_table, write_document
 MODULES = {
     "transcription": "bench.transcription",
     "pages": "bench.pages",
+    "throughput": "bench.throughput",
     "upload": "bench.upload",
     "sharing": "bench.sharing",
     "search": "bench.search",

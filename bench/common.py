@@ -6,6 +6,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,30 @@ def run_json(command: list[str], *, timeout: float, env: dict[str, str] | None =
     if completed.returncode != 0:
         raise RuntimeError(f"{command[1] if len(command) > 1 else command[0]} failed; see {SCRATCH / 'children.log'}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def scratch_postgres(url: str, action: str) -> str | None:
+    """Create (afresh), ensure (create if missing) or drop a bench's own PostgreSQL database; None on success, else
+    why not."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name.startswith("bench"):
+        return f"the bench's PostgreSQL database is {name!r}: the bench drops it, so its name must begin with bench"
+    server = urllib.parse.urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    try:
+        with psycopg.connect(server, autocommit=True, connect_timeout=10) as connection:
+            if action == "ensure":
+                if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                    connection.execute(f'CREATE DATABASE "{name}"')
+                return None
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if action == "create":
+                connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        return f"PostgreSQL at {parts.hostname}:{parts.port or 5432} could not {action} {name}: {error}"
+    return None
 
 
 def say(message: str) -> None:

@@ -17,7 +17,18 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.common import PROJECT_PYTHON, REPOSITORY, RESULTS, SCRATCH, Figure, PartResult, median, percentile, say
+from bench.common import (
+    PROJECT_PYTHON,
+    REPOSITORY,
+    RESULTS,
+    SCRATCH,
+    Figure,
+    PartResult,
+    median,
+    percentile,
+    say,
+    scratch_postgres,
+)
 
 SCRIPT = REPOSITORY / "bench" / "search_bench.py"
 # Every figure the children wrote, kept so that `python -m bench.search --report` can write the report again.
@@ -194,22 +205,8 @@ def delete_bench_indices(setup: Setup) -> None:
 
 
 def postgres_database(action: str) -> str | None:
-    """Create or drop the bench's PostgreSQL database; None on success, else why not."""
-    import psycopg
-
-    parts = urllib.parse.urlsplit(POSTGRES_URL)
-    name = parts.path.lstrip("/")
-    if not name.startswith("bench"):
-        return f"BENCH_POSTGRES_URL names the database {name!r}: the bench drops it, so its name must begin with bench"
-    server = urllib.parse.urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    try:
-        with psycopg.connect(server, autocommit=True, connect_timeout=10) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if action == "create":
-                connection.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as error:
-        return f"PostgreSQL at {parts.hostname}:{parts.port or 5432} could not {action} {name}: {error}"
-    return None
+    """Create or drop the search bench's PostgreSQL database; None on success, else why not."""
+    return scratch_postgres(POSTGRES_URL, action)
 
 
 # Predictions -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""One archive size on one database: build it, store the rule's answer, then time every public listing uncached.
+
+    DATABASE_URL=sqlite:///var/bench/pages-1000.sqlite3 .venv/bin/python bench/pages_child.py --stories 1000
+
+Run by bench/pages.py, which compares the sizes. Each page is requested through Django's test client in this one
+process (no page cache exists to skip the work), a few times to warm up and then --rounds times; a story page is a
+different story each time. Prints one JSON line last: the milliseconds of every request, by page.
+"""
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+import tracemalloc
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from bench.search_bench import build_archive  # noqa: E402  (sets Django up on DATABASE_URL)
+from stories.factories import CollectionEntryFactory, CollectionPageFactory  # noqa: E402
+from stories.models import CollectionPage, PublicStory, PublicStoryTheme, StoryPage, Theme  # noqa: E402
+from stories.selectors import Cursor  # noqa: E402
+from stories.services.public import public_stories_rebuild  # noqa: E402
+
+# How deep the deep pages are: page 2,000 of twenty, or the last page of a smaller archive.
+DEEP_PAGE = 2000
+WARM_UP = 3
+
+
+def deep_cursor(rows) -> str:
+    """The place a visitor paging older reaches on page DEEP_PAGE (found here untimed, by offset)."""
+    position = max(min(DEEP_PAGE * 20, rows.count()) - 21, 0)
+    published_at, story_id = rows.order_by("-published_at", "-story_id").values_list("published_at", "story_id")[
+        position
+    ]
+    return str(Cursor(published_at=published_at, story_id=story_id))
+
+
+def prepare(stories: int) -> dict:
+    """Build the archive (kept between runs), store the rule's answer and a collection; return the setup figures."""
+    figures = {"stories": stories, "database": connection.vendor}
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    if build_archive(stories, segments=2):
+        figures["built_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    figures["public"] = public_stories_rebuild()
+    figures["stored_answer_s"] = time.perf_counter() - started
+    if not CollectionPage.objects.filter(slug="bench-collection").exists():
+        collection = CollectionPageFactory(title="Bench collection", slug="bench-collection")
+        for order, story_id in enumerate(PublicStory.objects.listed().order_by("story_id")[:30]):
+            CollectionEntryFactory(page=collection, story=StoryPage.objects.get(pk=story_id.story_id), sort_order=order)
+    return figures
+
+
+def pages() -> dict[str, str | list[str]]:
+    theme = Theme.objects.order_by("pk").first()
+    listed = PublicStory.objects.listed()
+    some = list(listed.order_by("story_id").values_list("story_id", flat=True)[:: max(listed.count() // 40, 1)])
+    story_urls = [StoryPage.objects.get(pk=pk).url for pk in some]
+
+    return {
+        "home": "/",
+        "story index": "/stories/",
+        f"story index, page {DEEP_PAGE}": f"/stories/?after={deep_cursor(listed)}",
+        "a community": "/communities/bench-0/",
+        "a theme": f"/themes/{theme.slug}/",
+        f"a theme, page {DEEP_PAGE}": f"/themes/{theme.slug}/?after={deep_cursor(PublicStoryTheme.objects.filter(theme=theme))}",
+        "communities": "/communities/",
+        "themes": "/themes/",
+        "collections": "/collections/",
+        "a collection": CollectionPage.objects.get(slug="bench-collection").url,
+        "a story": story_urls,
+        "/api/stories": "/api/stories",
+        f"/api/stories, page {DEEP_PAGE}": f"/api/stories?after={deep_cursor(listed)}",
+        "/api/stories of a community": "/api/stories?community=bench-0",
+        "/api/communities": "/api/communities",
+        "/api/themes": "/api/themes",
+        "/api/collections": "/api/collections",
+        "sitemap index": "/sitemap.xml",
+        "sitemap of the other pages": "/sitemap-pages.xml",
+    }
+
+
+def sitemap_pages(client: Client) -> dict[str, str]:
+    index = client.get("/sitemap.xml").content.decode()
+
+    found = [urlsplit(unescape(loc)) for loc in re.findall(r"<loc>([^<]+)</loc>", index) if "sitemap-stories" in loc]
+    return {
+        f"sitemap of stories, page {n}": address.path + (f"?{address.query}" if address.query else "")
+        for n, address in enumerate(found, 1)
+    }
+
+
+def timed(client: Client, paths: list[str], rounds: int) -> list[float]:
+    for path in paths[:WARM_UP]:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+    times = []
+    for n in range(rounds):
+        path = paths[n % len(paths)]
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stories", type=int, required=True)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--sitemap-rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    figures = prepare(arguments.stories)
+    client = Client(HTTP_HOST="localhost")
+    random.seed(7)
+    figures["pages"] = {}
+    for name, path in pages().items():
+        paths = path if isinstance(path, list) else [path]
+        print(f"  {name}", file=sys.stderr, flush=True)
+        figures["pages"][name] = timed(client, paths, arguments.rounds)
+    figures["sitemap_pages"] = {}
+    for name, path in sitemap_pages(client).items():
+        figures["sitemap_pages"][name] = timed(client, [path], arguments.sitemap_rounds)
+        tracemalloc.start()
+        client.get(path)
+        figures.setdefault("sitemap_peak_mb", {})[name] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
