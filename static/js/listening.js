@@ -127,10 +127,133 @@
       player.addEventListener("playing", function () { if (note) note.hidden = true; }, { once: true });
     }
 
+    // A clip (?t=135,170) stops at its end, once; seeking outside it, or "Play the whole story", lets the story run on.
+    var clipEnd = root.getAttribute("data-end") !== null ? parseFloat(root.getAttribute("data-end")) : null;
+    var clipStart = start !== null ? parseFloat(start) : 0;
+    var clipNotice = root.querySelector("[data-clip-notice]");
+    function endClip() { clipEnd = null; }
+    if (clipEnd !== null) {
+      var stopAtEnd = function () {
+        if (clipEnd === null || player.currentTime < clipEnd) return;
+        player.pause();
+        player.currentTime = clipEnd;
+        endClip();
+        if (clipNotice) clipNotice.classList.add("is-ended");
+      };
+      player.addEventListener("timeupdate", stopAtEnd);
+      player.addEventListener("pause", stopAtEnd);
+      player.addEventListener("seeking", function () {
+        if (clipEnd !== null && (player.currentTime > clipEnd + 0.5 || player.currentTime < clipStart - 0.5)) endClip();
+      });
+    }
+    var whole = root.querySelector("[data-play-whole]");
+    if (whole) {
+      whole.addEventListener("click", function (event) {
+        event.preventDefault();
+        endClip();
+        // The media fragment (#t=start,end) would stop the browser at the clip's end too: load the recording without it.
+        var source = player.querySelector("source");
+        if (source && source.src.indexOf("#") >= 0) { source.src = source.src.split("#")[0]; player.load(); }
+        if (clipNotice) clipNotice.hidden = true;
+        if (window.history && history.replaceState) history.replaceState(null, "", location.pathname + location.hash);
+        seek(player, 0, true);
+        player.focus();
+      });
+    }
+
+    startSpeed(root, player);
+    startSharing(root, player);
+
     startFinding(root, lines, function (index) {
       following = false;
       if (followButton) followButton.hidden = false;
       scrollToLine(index);
+    });
+  }
+
+  // The speed control: 0.75x to 2x, kept while the browser tab is open (a new recording keeps the chosen speed).
+  function startSpeed(root, player) {
+    var control = root.querySelector("[data-speed]");
+    if (!control) return;
+    control.hidden = false;
+    var select = control.querySelector("select");
+    var apply = function () {
+      var rate = parseFloat(select.value) || 1;
+      player.playbackRate = rate;
+      player.defaultPlaybackRate = rate;
+    };
+    select.addEventListener("change", apply);
+    player.addEventListener("loadedmetadata", apply);
+    apply();
+  }
+
+  // Read 135, 2:15 or 1:02:15 as seconds; NaN for anything else.
+  function seconds(text) {
+    text = (text || "").trim();
+    if (!/^\d+(:\d{1,2}){0,2}$/.test(text)) return NaN;
+    return text.split(":").reduce(function (total, part) { return total * 60 + parseInt(part, 10); }, 0);
+  }
+
+  function escapeAttribute(text) {
+    return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // "Share this moment": the link, citation and embed code follow the stretch the visitor chooses.
+  function startSharing(root, player) {
+    var box = document.querySelector("[data-share-moment]");
+    if (!box) return;
+    var times = box.querySelector("[data-share-times]");
+    var startInput = box.querySelector("[data-share-start]");
+    var endInput = box.querySelector("[data-share-end]");
+    var problem = box.querySelector("[data-share-problem]");
+    var status = box.querySelector("[data-share-status]");
+    var address = box.getAttribute("data-address");
+    var duration = function () { return isFinite(player.duration) ? player.duration : Infinity; };
+    times.hidden = false;
+
+    function update() {
+      var from = startInput.value.trim() ? seconds(startInput.value) : 0;
+      var to = endInput.value.trim() ? seconds(endInput.value) : null;
+      var trouble = "";
+      if (isNaN(from)) { trouble = "Write the start as minutes:seconds, like 02:15."; from = 0; }
+      else if (from >= duration()) { trouble = "The start is after the recording ends (" + clock(duration()) + ")."; from = 0; }
+      if (to !== null && isNaN(to)) { trouble = trouble || "Write the end as minutes:seconds, like 02:50, or leave it empty."; to = null; }
+      else if (to !== null && to <= from) { trouble = trouble || "The end must come after the start; the link plays on from the start."; to = null; }
+      else if (to !== null && to > duration()) { to = Math.ceil(duration()); }
+      problem.textContent = trouble;
+      var parameter = to !== null ? from + "," + to : (from ? String(from) : "");
+      var query = parameter ? "?t=" + parameter : "";
+      var range = to !== null ? clock(from) + "\u2013" + clock(to) : (from ? clock(from) : "");
+      var link = address + query;
+      box.querySelector("[data-share-link]").value = link;
+      box.querySelector("[data-share-citation]").value =
+        box.getAttribute("data-citation-lead") + (range ? ", " + range : "") + ". " + link + ".";
+      box.querySelector("[data-share-embed]").value =
+        '<iframe src="' + escapeAttribute(box.getAttribute("data-embed-address") + query) + '" title="' +
+        escapeAttribute(box.getAttribute("data-title") + " (Story Archive)") +
+        '" width="560" height="420" allow="autoplay; fullscreen" loading="lazy" style="border:0;max-width:100%"></iframe>';
+      var label = box.querySelector('label[for="share-link"]');
+      if (label) label.textContent = range ? "Link to " + range : "Link to the whole story";
+    }
+
+    startInput.addEventListener("input", update);
+    endInput.addEventListener("input", update);
+    Array.prototype.forEach.call(box.querySelectorAll("[data-share-now]"), function (button) {
+      button.addEventListener("click", function () {
+        var input = button.getAttribute("data-share-now") === "start" ? startInput : endInput;
+        input.value = clock(Math.floor(player.currentTime || 0));
+        update();
+      });
+    });
+    Array.prototype.forEach.call(box.querySelectorAll("[data-copy]"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var field = document.getElementById(button.getAttribute("data-copy"));
+        var done = function () { status.textContent = "Copied."; };
+        var manual = function () { field.select(); status.textContent = "Selected: copy it with your device's Copy."; };
+        if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(field.value).then(done, manual);
+        else manual();
+      });
     });
   }
 
