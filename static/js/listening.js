@@ -330,6 +330,11 @@
     var now = root.querySelector("[data-now-playing]");
     var player = null;
     var playing = -1;
+    var clipEnd = null;
+
+    function next() {
+      if (playing + 1 < entries.length) load(playing + 1, true);
+    }
 
     function load(index, play) {
       var entry = entries[index];
@@ -341,7 +346,11 @@
         player.className = "player";
         player.controls = true;
         player.preload = "metadata";
-        player.addEventListener("ended", function () { if (playing + 1 < entries.length) load(playing + 1, true); });
+        player.addEventListener("ended", next);
+        // An entry with an end time is a clip: at its end the collection moves on, as at the end of a story.
+        player.addEventListener("timeupdate", function () {
+          if (clipEnd !== null && player.currentTime >= clipEnd) { clipEnd = null; player.pause(); next(); }
+        });
         stage.appendChild(player);
       }
       player.pause();
@@ -361,9 +370,12 @@
       playing = index;
       entry.classList.add("is-playing");
       var start = parseFloat(entry.getAttribute("data-start")) || 0;
+      var end = entry.getAttribute("data-end");
+      clipEnd = end !== null ? parseFloat(end) : null;
       var note = entry.querySelector("[data-note]");
+      var stretch = clipEnd !== null ? ", " + clock(start) + "\u2013" + clock(clipEnd) : (start ? ", from " + clock(start) : "");
       now.textContent = "Now playing " + (index + 1) + " of " + entries.length + ": " + entry.getAttribute("data-title") +
-        (start ? ", from " + clock(start) : "") + (note ? ". " + note.textContent : "");
+        stretch + (note ? ". " + note.textContent : "");
       player.setAttribute("aria-label", entry.getAttribute("data-title"));
       seek(player, start, play);
     }

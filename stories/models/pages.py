@@ -294,14 +294,27 @@ class CollectionEntry(Orderable):
     start_seconds = models.PositiveIntegerField(
         null=True, blank=True, help_text="Where listening starts, in seconds (135 for 02:15)."
     )
+    end_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Where listening stops, in seconds (170 for 02:50); empty to play to the end of the story.",
+    )
 
-    panels = [FieldPanel("story"), FieldPanel("note"), FieldPanel("start_seconds")]
+    panels = [FieldPanel("story"), FieldPanel("note"), FieldPanel("start_seconds"), FieldPanel("end_seconds")]
+
+    def clean(self):
+        super().clean()
+        if self.end_seconds is not None and self.end_seconds <= (self.start_seconds or 0):
+            raise ValidationError({"end_seconds": "The end must come after the start (in seconds)."})
 
     @property
-    def start_label(self) -> str:
-        from .timecodes import format_clock
+    def clip(self):
+        """The stretch this entry plays, as a ?t= link asks for it; None for the whole story."""
+        from ..timecodes import Clip
 
-        return format_clock(self.start_seconds or 0)
+        if not self.start_seconds and self.end_seconds is None:
+            return None
+        return Clip(self.start_seconds or 0, self.end_seconds)
 
 
 class HomePage(Page):
