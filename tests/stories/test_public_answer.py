@@ -380,3 +380,14 @@ def test_the_sitemap_is_an_index_of_pages_each_within_the_limit(client, archive,
         assert len(locations) <= 10
         listed += locations
     assert sorted(listed) == sorted(f"http://localhost{story.url}" for story in stories if story.pk != stories[30].pk)
+
+
+def test_the_command_stores_the_answer_after_a_bulk_load(archive):
+    from django.core.management import call_command
+
+    PublicStory.objects.all().delete()  # as after rows written past the models
+    assert not listed_ids() and "Home 00" not in public_stories_listed(size=100).stories.__repr__()
+
+    call_command("store_public_answer")
+
+    assert listed_ids() == allowed_ids()
