@@ -24,6 +24,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 CATEGORY, SUBCATEGORY = "Society & Culture", "Documentary"
 CAPTIONS = (("transcript.vtt", "text/vtt"), ("transcript.srt", "application/x-subrip"))
+_ANY_ID = uuid.UUID(int=0)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -47,7 +48,7 @@ def podcast_guid(feed_url: str) -> str:
 
 def episode_guid(episode: Episode) -> str:
     """Stable through renames and moves, with no title words: the page's translation key."""
-    return f"urn:uuid:{episode.story.translation_key}"
+    return f"urn:uuid:{episode.guid}"
 
 
 def _text(value) -> str:
@@ -63,9 +64,8 @@ def _add(parent, tag: str, text=None, **attributes):
 
 def _description(episode: Episode) -> str:
     """The summary, after the content notes: a listener meets them before pressing play, as on the story page."""
-    notes = [note.name for note in episode.story.content_notes.all()]
-    summary = episode.story.summary or episode.story.title
-    return f"Content notes: {', '.join(notes)}. {summary}" if notes else summary
+    summary = episode.summary or episode.title
+    return f"Content notes: {', '.join(episode.content_notes)}. {summary}" if episode.content_notes else summary
 
 
 def feed_document(show: Show, episodes: list[Episode], *, request) -> bytes:
@@ -75,7 +75,7 @@ def feed_document(show: Show, episodes: list[Episode], *, request) -> bytes:
     _add(channel, "title", show.title)
     _add(channel, "link", show.link)
     _add(channel, "description", show.description)
-    languages = Counter(episode.story.language for episode in episodes)
+    languages = Counter(episode.language for episode in episodes)
     _add(channel, "language", languages.most_common(1)[0][0] if languages else settings.LANGUAGE_CODE)
     _add(channel, f"{{{ATOM}}}link", href=show.feed_url, rel="self", type="application/rss+xml")
     _add(channel, "generator", settings.WAGTAIL_SITE_NAME)
@@ -87,30 +87,27 @@ def feed_document(show: Show, episodes: list[Episode], *, request) -> bytes:
     _add(channel, f"{{{ITUNES}}}explicit", "false")
     _add(channel, f"{{{ITUNES}}}type", "serial" if show.serial else "episodic")
     _add(channel, f"{{{PODCAST}}}guid", podcast_guid(show.feed_url))
+    origin = request.build_absolute_uri("/").rstrip("/")
+    # Every recording's address differs from this one by its id only: reversed once, not once an item.
+    recording_address = reverse("stories:recording", args=[_ANY_ID, "access"])
     for number, episode in enumerate(episodes, start=1):
-        _add_item(channel, episode, request=request, number=number if show.serial else None)
+        enclosure = origin + recording_address.replace(str(_ANY_ID), str(episode.media_id))
+        _add_item(channel, episode, origin=origin, enclosure=enclosure, number=number if show.serial else None)
     return etree.tostring(rss, xml_declaration=True, encoding="UTF-8")
 
 
-def _add_item(channel, episode: Episode, *, request, number: int | None) -> None:
-    story, recording = episode.story, episode.story.recording
-    story_url = request.build_absolute_uri(story.get_url(request))
+def _add_item(channel, episode: Episode, *, origin: str, enclosure: str, number: int | None) -> None:
+    story_url = origin + episode.path
     item = _add(channel, "item")
-    _add(item, "title", story.title)
+    _add(item, "title", episode.title)
     _add(item, "link", story_url)
     _add(item, "description", _description(episode))
     _add(item, "guid", episode_guid(episode), isPermaLink="false")
-    if story.first_published_at:
-        _add(item, "pubDate", http_date(story.first_published_at.timestamp()))
-    _add(
-        item,
-        "enclosure",
-        url=request.build_absolute_uri(reverse("stories:recording", args=[recording.id, "access"])),
-        length=str(episode.access_bytes),
-        type=recording.access_content_type or "audio/mp4",
-    )
-    if recording.duration_seconds:
-        _add(item, f"{{{ITUNES}}}duration", str(round(recording.duration_seconds)))
+    if episode.published_at:
+        _add(item, "pubDate", http_date(episode.published_at.timestamp()))
+    _add(item, "enclosure", url=enclosure, length=str(episode.access_bytes), type=episode.media_type or "audio/mp4")
+    if episode.duration_seconds:
+        _add(item, f"{{{ITUNES}}}duration", str(round(episode.duration_seconds)))
     _add(item, f"{{{ITUNES}}}episodeType", "full")
     if number is not None:
         _add(item, f"{{{ITUNES}}}episode", str(number))

@@ -8,8 +8,11 @@ Only stories whose recording has its access copy are episodes: that is the file 
 
 import dataclasses
 import datetime
+import uuid
 
-from django.db.models import Max, Prefetch
+from django.db.models import Max
+from django.urls import reverse
+from wagtail.models import Site
 
 from stories.models import CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
 from transcription.selectors import readable_transcripts
@@ -19,8 +22,21 @@ FEED_SIZE = 500
 
 @dataclasses.dataclass
 class Episode:
-    story: StoryPage
+    """What an item shows of one story: read as plain values, since a feed of 500 built as pages would spend most of
+    its time making page objects."""
+
+    story_id: int
+    title: str
+    summary: str
+    path: str  # the story's address on the site
+    language: str
+    published_at: datetime.datetime | None
+    guid: uuid.UUID  # the page's translation key: stable through renames and moves
+    media_id: uuid.UUID
+    media_type: str
+    duration_seconds: float | None
     access_bytes: int
+    content_notes: list[str]
     transcript_language: str | None  # None: no transcript to link
     transcript_changed_at: datetime.datetime | None
 
@@ -55,35 +71,84 @@ def collection_story_ids(collection) -> list[int]:
 
 def episodes(story_ids: list[int]) -> list[Episode]:
     """These stories as episodes, in this order: only those the rule allows now, whose access copy is on disk."""
-    stories = {
-        story.pk: story
-        for story in StoryPage.objects.visible_to_public()
-        .filter(pk__in=story_ids)
-        .select_related("recording", "community")
-        .prefetch_related(Prefetch("content_notes"))
+    rows = {
+        row["pk"]: row
+        for row in StoryPage.objects.visible_to_public()
+        .filter(pk__in=story_ids, recording__isnull=False)
+        .exclude(recording__access_copy="")
+        .values(
+            "pk",
+            "title",
+            "summary",
+            "url_path",
+            "language",
+            "first_published_at",
+            "translation_key",
+            "recording_id",
+            "recording__access_copy",
+            "recording__access_content_type",
+            "recording__duration_seconds",
+        )
     }
-    media_ids = [story.recording_id for story in stories.values() if story.recording_id]
+    notes: dict[int, list[str]] = {}
+    for story_id, name in (
+        StoryPage.content_notes.through.objects.filter(storypage_id__in=rows)
+        .order_by("contentnote__name")
+        .values_list("storypage_id", "contentnote__name")
+    ):
+        notes.setdefault(story_id, []).append(name)
     transcripts = {
         media_id: (language, updated_at)
         for media_id, language, updated_at in readable_transcripts()
-        .filter(media_id__in=media_ids, no_speech=False)
+        .filter(media_id__in=[row["recording_id"] for row in rows.values()], no_speech=False)
         .values_list("media_id", "language", "updated_at")
     }
-    storage = private_storage()
+    storage, addresses = private_storage(), _StoryAddresses()
     found = []
     for story_id in story_ids:
-        story = stories.get(story_id)
-        if story is None or story.recording is None or not story.recording.access_copy:
+        row = rows.get(story_id)
+        path = addresses.path(row["url_path"]) if row else None
+        if path is None:
             continue
         try:
-            size = storage.size(story.recording.access_copy.name)
+            size = storage.size(row["recording__access_copy"])
         except OSError:
             continue  # a copy that went missing cannot be listened to; the fixity check reports originals
-        language, changed_at = transcripts.get(story.recording_id, (None, None))
-        if changed_at is not None:
-            language = language or story.language
-        found.append(Episode(story, size, language, changed_at))
+        language, changed_at = transcripts.get(row["recording_id"], (None, None))
+        found.append(
+            Episode(
+                story_id=story_id,
+                title=row["title"],
+                summary=row["summary"],
+                path=path,
+                language=row["language"],
+                published_at=row["first_published_at"],
+                guid=row["translation_key"],
+                media_id=row["recording_id"],
+                media_type=row["recording__access_content_type"],
+                duration_seconds=row["recording__duration_seconds"],
+                access_bytes=size,
+                content_notes=notes.get(story_id, []),
+                transcript_language=(language or row["language"]) if changed_at else None,
+                transcript_changed_at=changed_at,
+            )
+        )
     return found
+
+
+class _StoryAddresses:
+    """A page's address from its url_path, as Page.get_url_parts makes it: below the first site root that holds it
+    (Wagtail orders the default site first), through Wagtail's serve pattern."""
+
+    def __init__(self):
+        self.roots = [root.root_path for root in Site.get_site_root_paths()]
+        self.prefix = reverse("wagtail_serve", args=("",))
+
+    def path(self, url_path: str) -> str | None:
+        for root in self.roots:
+            if url_path.startswith(root):
+                return self.prefix + url_path[len(root) :]
+        return None
 
 
 def last_change() -> datetime.datetime | None:
