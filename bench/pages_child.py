@@ -16,23 +16,33 @@ import time
 import tracemalloc
 from html import unescape
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.search_bench import build_archive  # noqa: E402  (sets Django up on DATABASE_URL)
 from stories.factories import CollectionEntryFactory, CollectionPageFactory  # noqa: E402
-from stories.models import CollectionPage, PublicStory, PublicStoryTheme, StoryPage, Theme  # noqa: E402
+from stories.models import (  # noqa: E402
+    CollectionPage,
+    PublicStory,
+    PublicStoryTheme,
+    StoryMedia,
+    StoryPage,
+    Theme,
+    private_storage,
+)
 from stories.selectors import Cursor  # noqa: E402
 from stories.services.public import public_stories_rebuild  # noqa: E402
 
 # How deep the deep pages are: page 2,000 of twenty, or the last page of a smaller archive.
 DEEP_PAGE = 2000
 WARM_UP = 3
+ACCESS_COPY = "bench/access.m4a"
 
 
 def deep_cursor(rows) -> str:
@@ -54,6 +64,13 @@ def prepare(stories: int) -> dict:
     started = time.perf_counter()
     figures["public"] = public_stories_rebuild()
     figures["stored_answer_s"] = time.perf_counter() - started
+    # The builder's recordings have no access copy; the feeds and manifests list only recordings that do. One small
+    # file stands in for every access copy (feeds read each one's size from storage).
+    if not private_storage().exists(ACCESS_COPY):
+        private_storage().save(ACCESS_COPY, ContentFile(b"\0" * 4096))
+    StoryMedia.objects.filter(access_copy="").update(
+        access_copy=ACCESS_COPY, access_content_type="audio/mp4", duration_seconds=125.0
+    )
     if not CollectionPage.objects.filter(slug="bench-collection").exists():
         collection = CollectionPageFactory(title="Bench collection", slug="bench-collection")
         for order, story_id in enumerate(PublicStory.objects.listed().order_by("story_id")[:30]):
@@ -85,9 +102,18 @@ def pages() -> dict[str, str | list[str]]:
         "/api/communities": "/api/communities",
         "/api/themes": "/api/themes",
         "/api/collections": "/api/collections",
+        "OAI-PMH ListRecords, 100 records": "/oai/?verb=ListRecords&metadataPrefix=oai_dc",
+        "OAI-PMH ListRecords, the next 100": f"/oai/?verb=ListRecords&resumptionToken={resumption_token()}",
+        "a community's podcast feed (500 episodes)": "/communities/bench-0/feed.xml",
+        "a story's IIIF manifest": [f"/stories/{pk}/manifest.json" for pk in some],
         "sitemap index": "/sitemap.xml",
         "sitemap of the other pages": "/sitemap-pages.xml",
     }
+
+
+def resumption_token() -> str:
+    page = Client(HTTP_HOST="localhost").get("/oai/", {"verb": "ListRecords", "metadataPrefix": "oai_dc"})
+    return quote(unescape(re.search(r"<resumptionToken[^>]*>([^<]+)<", page.content.decode())[1]))
 
 
 def sitemap_pages(client: Client) -> dict[str, str]:
