@@ -74,17 +74,14 @@ class Clip:
 def clip_from(raw: str | None, *, duration: float | None = None) -> Clip | None:
     """The clip a ?t= value asks for (135, 02:15, 135,170 or 02:15,02:50), corrected to fit a recording of
     `duration` seconds when it is known. None when there is no value; a Clip with `problem` set when part of it could
-    not be used, saying what the page plays instead."""
+    not be used, saying what the page plays instead (in its own words: what a link says is never shown back)."""
     raw = (raw or "").strip()
     if not raw:
         return None
-    shown = raw if len(raw) <= LONGEST_TIME_PARAMETER else raw[:LONGEST_TIME_PARAMETER] + "…"
     start_text, comma, end_text = raw.partition(",")
     start = parse_moment(start_text) if len(raw) <= LONGEST_TIME_PARAMETER else None
     if start is None:
-        return Clip(
-            0, problem=f"The time in this link (“{shown}”) could not be read, so the story plays from the start."
-        )
+        return Clip(0, problem="The time in this link could not be read, so the story plays from the start.")
     if duration is not None and start >= duration:
         return Clip(
             0,
@@ -97,8 +94,7 @@ def clip_from(raw: str | None, *, duration: float | None = None) -> Clip | None:
     if end is None:
         return Clip(
             start,
-            problem=f"The end of this link's clip (“{end_text.strip()}”) could not be read, "
-            f"so the story plays on from {format_clock(start)}.",
+            problem=f"The end of this link's clip could not be read, so the story plays on from {format_clock(start)}.",
         )
     if end <= start:
         return Clip(

@@ -15,7 +15,7 @@ def recording(*, video=False) -> StoryMedia:
         audio_codec="opus",
         content_type="audio/ogg",
         video_codec="h264" if video else "",
-        duration_seconds=60.0,
+        duration_seconds=4000.0,  # longer than any moment these tests link to
     )
 
 
