@@ -7,10 +7,11 @@ class StoriesConfig(AppConfig):
     name = "stories"
 
     def ready(self):
-        from . import receivers
+        from . import page_cache, receivers
         from .roles import ensure_facilitators_group
 
         receivers.connect()
+        page_cache.connect()
         # Without a sender filter: the image and document permissions exist only after their own apps migrate.
         post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")
         post_migrate.connect(store_the_rules_answer_once, sender=self, dispatch_uid="stories.public_answer")

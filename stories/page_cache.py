@@ -1,0 +1,116 @@
+"""A page cache for anonymous visitors, in the shared cache, that forgets every page at once when the archive changes.
+
+Every cached page is filed under a generation number kept in the cache. Any change that can alter a public page moves
+the generation on, so every page cached before it is never read again: the visibility rule's announcements (a story
+hidden, inside the transaction that hid it; any input of the rule changed, on commit), and every save or deletion
+of the archive's content (stories, people, consent, collections, themes, transcripts, images, documents), both when
+it happens and again on commit, so a page rendered from the old state while the change was being written is not kept
+either. Forgetting is one cache write, done before the response that made the change.
+
+Only anonymous GET and HEAD requests are served from it, and only responses that set no cookie, are 200, and say
+neither `private` nor `no-store`. Admin, share, my-story and recording addresses never are. Off unless
+PAGE_CACHE_SECONDS is set (or a shared cache is configured, see settings): with each process's own memory as the
+cache, one process could not make the others forget.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.cache import get_cache_key, learn_cache_key
+
+from .signals import stories_hidden, story_visibility_changed, story_withdrawn
+
+GENERATION_KEY = "page-cache:generation"
+# Where nothing may be cached: people signed in or holding a private link, uploads, and recordings (byte ranges).
+NEVER = ("/admin/", "/django-admin/", "/share/", "/my-story/", "/recordings/", "/documents/")
+# Apps whose rows public pages are made of.
+CONTENT_APPS = frozenset(
+    {"stories", "transcription", "wagtailcore", "wagtailimages", "wagtaildocs", "taggit", "wagtailredirects"}
+)
+HEADER = "X-Page-Cache"
+
+
+def generation() -> int:
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        cache.add(GENERATION_KEY, 1, timeout=None)
+        value = cache.get(GENERATION_KEY, 1)
+    return value
+
+
+def page_cache_forget() -> None:
+    """Every page cached so far is never served again."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # not set yet, or evicted: any number not used before will do
+        cache.add(GENERATION_KEY, 1, timeout=None)
+        cache.incr(GENERATION_KEY)
+
+
+def forget_now_and_on_commit() -> None:
+    page_cache_forget()
+    transaction.on_commit(page_cache_forget)
+
+
+class PublicPageCacheMiddleware:
+    """Serve anonymous visitors' pages from the shared cache, filed under the current generation."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
+        if not seconds or not self.cacheable_request(request):
+            return self.get_response(request)
+        prefix = f"pages:{generation()}"
+        key = get_cache_key(request, prefix, "GET", cache=cache)
+        if key is not None:
+            cached = cache.get(key)
+            if cached is not None:
+                cached[HEADER] = "hit"
+                return cached
+        response = self.get_response(request)
+        # A page that carries a CSRF token (a password form) is one visitor's: the middleware above adds its cookie.
+        if self.cacheable_response(response) and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+            key = learn_cache_key(request, response, seconds, prefix, cache=cache)
+            cache.set(key, response, seconds)
+            response[HEADER] = "miss"
+        return response
+
+    @staticmethod
+    def cacheable_request(request) -> bool:
+        if request.method not in ("GET", "HEAD") or request.path.startswith(NEVER):
+            return False
+        user = getattr(request, "user", None)
+        return not (user is not None and user.is_authenticated) and "HTTP_RANGE" not in request.META
+
+    @staticmethod
+    def cacheable_response(response) -> bool:
+        control = response.get("Cache-Control", "")
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "private" not in control
+            and "no-store" not in control
+        )
+
+
+def content_changed(sender, **kwargs):
+    if sender._meta.app_label in CONTENT_APPS:
+        forget_now_and_on_commit()
+
+
+def rule_announced(sender, **kwargs):
+    forget_now_and_on_commit()
+
+
+def connect() -> None:
+    post_save.connect(content_changed, dispatch_uid="page-cache-save")
+    post_delete.connect(content_changed, dispatch_uid="page-cache-delete")
+    m2m_changed.connect(content_changed, dispatch_uid="page-cache-m2m")
+    # Hidden: inside the transaction, before any other copy of the answer is touched; the rest as announced.
+    stories_hidden.connect(rule_announced, dispatch_uid="page-cache-hidden")
+    story_visibility_changed.connect(rule_announced, dispatch_uid="page-cache-visibility")
+    story_withdrawn.connect(rule_announced, dispatch_uid="page-cache-withdrawn")

@@ -1,0 +1,154 @@
+"""The page cache serves anonymous visitors every public page type from the shared cache, and forgets them all before
+the response of any change that hides a story, whatever hid it."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import PageViewRestriction
+
+from stories.factories import CollectionEntryFactory, CollectionPageFactory, CommunityFactory, public_story, theme
+from stories.models import Consent, StoryPage, Visibility, Withdrawal
+from stories.page_cache import HEADER
+from stories.services import story_withdraw
+
+STORIES = 25  # more than one page of a listing
+WORD = "lanternmaker"
+HIDDEN_TITLE = "Home 24 of the lanternmaker"  # the newest: on the first page of every listing
+
+
+@pytest.fixture
+def page_cache(settings):
+    settings.PAGE_CACHE_SECONDS = 300
+
+
+@pytest.fixture
+def archive():
+    community = CommunityFactory(name="Mill Creek", slug="mill-creek")
+    housing = theme("humane-housing")
+    stories = [
+        public_story(
+            title=f"Home {n:02d} of the {WORD}", summary=f"A {WORD} story.", community=community, themes=[housing]
+        )
+        for n in range(STORIES)
+    ]
+    collection = CollectionPageFactory(title="Homes", slug="homes")
+    for order, story in enumerate(stories[-3:]):
+        CollectionEntryFactory(page=collection, story=story, sort_order=order)
+    from search.services import search_index_rebuild
+
+    search_index_rebuild()
+    return community, housing, collection, stories
+
+
+def public_pages(archive) -> list[str]:
+    community, housing, collection, stories = archive
+    return [
+        "/",
+        "/stories/",
+        reverse("stories:community", args=[community.slug]),
+        reverse("stories:theme", args=[housing.slug]),
+        collection.url,
+        stories[0].url,  # shows related stories, the hidden one among them
+        f"/search/?q={WORD}",
+        f"/api/search?q={WORD}",
+        "/api/stories",
+        "/sitemap-stories.xml",
+    ]
+
+
+def warm(client, urls):
+    for url in urls:
+        first = client.get(url)
+        assert first.status_code == 200, url
+        second = client.get(url)
+        assert second[HEADER] == "hit", url
+        assert second.content == first.content, url
+
+
+def test_every_public_page_type_is_served_from_the_cache(client, archive, page_cache):
+    urls = [*public_pages(archive), archive[3][-1].url, reverse("stories:communities"), reverse("stories:themes")]
+    warm(client, urls)
+
+
+def withdraw(story):
+    story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+
+
+def unpublish(story):
+    story.unpublish()
+
+
+def make_private(story):
+    story.visibility = Visibility.PRIVATE
+    story.save()
+
+
+def embargo(story):
+    story.embargo_until = timezone.localdate() + datetime.timedelta(days=30)
+    story.save()
+
+
+def take_back_consent(story):
+    consent = Consent.objects.filter(story=story).first()
+    consent.withdrawn_at = timezone.now()
+    consent.save()
+
+
+def a_child_without_a_guardian(story):
+    person = story.participants.first().person
+    person.birth_year = timezone.localdate().year - 9
+    person.save()
+
+
+def restrict(story):
+    PageViewRestriction.objects.create(page=story, restriction_type=PageViewRestriction.LOGIN)
+
+
+@pytest.mark.parametrize(
+    "hide", [withdraw, unpublish, make_private, embargo, take_back_consent, a_child_without_a_guardian, restrict]
+)
+def test_a_hidden_story_leaves_every_cached_page_at_once(client, archive, page_cache, hide):
+    stories = archive[3]
+    urls = public_pages(archive)
+    warm(client, urls)
+    for url in urls:
+        assert (
+            HIDDEN_TITLE in client.get(url).content.decode() or url.endswith(".xml") or url.startswith("/api/stories")
+        )
+
+    hide(StoryPage.objects.get(pk=stories[-1].pk))
+
+    for url in urls:
+        assert HIDDEN_TITLE not in client.get(url).content.decode(), url
+    assert client.get(stories[-1].url).status_code in (302, 404)
+
+
+def test_control_a_write_past_the_models_is_still_served_from_the_cache(client, archive, page_cache):
+    """The cache is really in play: a queryset update announces nothing, and the cached home page still shows it."""
+    stories = archive[3]
+    warm(client, ["/"])
+    StoryPage.objects.filter(pk=stories[-1].pk).update(visibility=Visibility.PRIVATE)
+
+    assert HIDDEN_TITLE in client.get("/").content.decode()
+
+
+def test_a_corrected_title_is_shown_at_once(client, archive, page_cache):
+    story = StoryPage.objects.get(pk=archive[3][0].pk)
+    warm(client, [story.url])
+    story.title = "The lanternmaker's daughter"
+    story.save_revision().publish()
+
+    assert "The lanternmaker&#x27;s daughter" in client.get(story.url).content.decode()
+
+
+def test_signed_in_people_and_private_addresses_are_never_served_from_it(client, admin_client, archive, page_cache):
+    assert HEADER not in admin_client.get("/")  # an editor sees the archive as it is
+    assert client.get("/")[HEADER] == "miss"
+    assert HEADER not in client.get("/admin/login/")
+
+
+def test_off_unless_asked_for(client, archive):
+    response = client.get("/")
+    assert HEADER not in response
