@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Anonymous visitors' pages from the shared cache, forgotten at once when the archive changes (PAGE_CACHE_SECONDS).
+    "stories.page_cache.PublicPageCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "storyarchive.middleware.ContentSecurityPolicyMiddleware",
@@ -172,6 +174,12 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a Redis address (redis://host:6379/0), not {CACHE_URL!r}.")
+# Anonymous visitors' pages kept this long in the cache (stories/page_cache.py), forgotten at once when anything they
+# show changes; 0 turns it off. On by default only with a shared cache: a process's own memory cannot make the other
+# processes forget.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 300 if CACHE_URL else 0)
+if PAGE_CACHE_SECONDS and not CACHE_URL:
+    raise ImproperlyConfigured("PAGE_CACHE_SECONDS needs CACHE_URL: every web process must forget the same pages.")
 # Requests an hour on the share and manage pages, per client address, per invite, and for upload pieces. The counts
 # live in the cache: in production use a cache shared by every web process (CACHE_URL).
 STORY_SHARE_RATE_LIMITS = {
