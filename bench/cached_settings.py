@@ -1,6 +1,5 @@
-"""Production settings plus Django's per-site cache: the page cache the pages benchmark compares against.
-
-Bench-only: the project has no page cache setting yet, so this shows what one would buy.
+"""Production settings plus Django's per-site cache: the page cache a site would otherwise pick, which the throughput
+benchmark compares the archive's own against. Bench-only: it never forgets a page before it expires.
 """
 
 from storyarchive.settings.production import *  # noqa: F403

@@ -76,7 +76,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(site: Site, *, workers: int, settings: str = "storyarchive.settings.production", timeout: int = 600):
+def gunicorn(
+    site: Site,
+    *,
+    workers: int,
+    settings: str = "storyarchive.settings.production",
+    timeout: int = 600,
+    environment: dict[str, str] | None = None,
+):
     """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards."""
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
@@ -94,7 +101,7 @@ def gunicorn(site: Site, *, workers: int, settings: str = "storyarchive.settings
             "warning",
         ],
         cwd=REPOSITORY,
-        env=site.environment(settings),
+        env={**site.environment(settings), **(environment or {})},
         stdout=log,
         stderr=log,
     )
@@ -103,7 +110,9 @@ def gunicorn(site: Site, *, workers: int, settings: str = "storyarchive.settings
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(base + "/", timeout=5).read()
+                # As nginx tells the production settings: the visitor came over HTTPS, so no redirect to it.
+                request = urllib.request.Request(base + "/", headers={"X-Forwarded-Proto": "https"})
+                urllib.request.urlopen(request, timeout=5).read()
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:

@@ -1,6 +1,8 @@
 -- Stop after BENCH_MAX_REQUESTS responses (run wrk with one thread), and print the figures as one JSON line.
 local limit = tonumber(os.getenv("BENCH_MAX_REQUESTS") or "0")
 local counter = 0
+-- As nginx tells the production settings (SECURE_PROXY_SSL_HEADER): the visitor came over HTTPS, so no redirect.
+wrk.headers["X-Forwarded-Proto"] = "https"
 
 function response(status, headers, body)
   counter = counter + 1
