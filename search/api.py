@@ -3,11 +3,15 @@
 import datetime
 from typing import Literal
 
+from django.core.exceptions import ValidationError as InvalidValue
 from django.http import JsonResponse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from stories.api import ERROR_RESPONSES, ErrorOut, GenerationOut, NamedRef
+from stories.api import ERROR_RESPONSES, ErrorOut, GenerationOut, NamedRef, UnknownValues
+from stories.generations import BY_SLUG as GENERATIONS_BY_SLUG
+from stories.models import Community, StoryKind, Theme
+from stories.validators import validate_language_code
 
 from .backends import SearchUnavailable, get_search_backend
 from .query import DEFAULT_PAGE_SIZE, FACETS, MAX_PAGE, MAX_PAGE_SIZE, QueryError, StoryQuery, StorySearchResults
@@ -123,12 +127,37 @@ class SearchParams(Schema):
     )
 
 
+def unknown_filter_values(params: SearchParams) -> dict[str, list[str]]:
+    """The filter values that name nothing the archive has: no such theme, community, generation or kind, or no
+    such language code. A known value that no public story has is not unknown: it finds nothing."""
+    themes = set(Theme.objects.filter(slug__in=params.theme).values_list("slug", flat=True))
+    communities = set(Community.objects.filter(slug__in=params.community).values_list("slug", flat=True))
+    unknown = {
+        "theme": [value for value in params.theme if value not in themes],
+        "community": [value for value in params.community if value not in communities],
+        "generation": [value for value in params.generation if value not in GENERATIONS_BY_SLUG],
+        "kind": [value for value in params.kind if value not in StoryKind.values],
+        "language": [],
+    }
+    for code in params.language:
+        try:
+            validate_language_code(code)
+        except InvalidValue:
+            unknown["language"].append(code)
+    return {name: list(dict.fromkeys(values)) for name, values in unknown.items() if values}
+
+
 @router.get(
     "",
     response={200: SearchOut, **SEARCH_RESPONSES},
     summary="Search public stories: hits with time-coded moments, and facet counts",
 )
 def search_stories(request, params: Query[SearchParams]):
+    """A filter value the archive does not have (a theme, community, generation, kind or language code) is a 400
+    that names it, with one entry in `errors` for each."""
+    unknown = unknown_filter_values(params)
+    if unknown:
+        raise UnknownValues(unknown, hint="/api/themes and /api/communities list their slugs.")
     try:
         query = StoryQuery(
             text=params.q,

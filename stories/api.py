@@ -1,5 +1,8 @@
 """GET /api/stories: public stories only, never full names or birth years. transcription.api adds /{id}. And the
-ways in: /api/communities, /api/themes and /api/collections, counting public stories only."""
+ways in: /api/communities, /api/themes, /api/collections and /api/dialogues, counting public stories only.
+
+Every error, from any operation, is one JSON shape: `detail`, a sentence a person can act on, and for a parameter the
+API refuses (out of bounds, or naming something the archive does not have) `errors`, one problem each."""
 
 import datetime
 from urllib.parse import urlencode
@@ -15,6 +18,7 @@ from .selectors import (
     InvalidCursor,
     collections_counted,
     communities_counted,
+    dialogues_counted,
     public_stories_listed,
     themes_counted,
 )
@@ -26,23 +30,44 @@ MAX_STORY_ID = 2**31 - 1
 MAX_PAGE_SIZE = 100
 
 
+class ValidationProblem(Schema):
+    type: str = Field(description="What kind of problem: unknown_value, or the validator's name (int_parsing, ...).")
+    loc: list[str | int] = Field(description="Where the value was: query or path, then the parameter's name.")
+    msg: str = Field(description="What is wrong with that value.")
+
+
 class ErrorOut(Schema):
     detail: str = Field(description="What went wrong, in words a person can act on.")
+    errors: list[ValidationProblem] = Field(
+        None,
+        description="Each parameter the API refused, where it was and why: given with a 422, and with a 400 for a "
+        "filter value the archive does not have.",
+    )
 
 
-class ValidationProblem(Schema):
-    type: str
-    loc: list[str | int] = Field(description="Where the value was: query or path, then the parameter's name.")
-    msg: str
+class ValidationErrorOut(ErrorOut):
+    errors: list[ValidationProblem]
 
 
-class ValidationErrorOut(Schema):
-    detail: list[ValidationProblem]
-
-
-# Every operation may answer these: 400 for a character no database can store (storyarchive.middleware) or a
-# parameter the operation refuses, 422 for a value outside the bounds this schema states.
+# Every operation may answer these: 400 for a character no database can store (storyarchive.middleware), a filter
+# value the archive does not have, or a parameter the operation refuses; 422 for a value outside the bounds this
+# schema states.
 ERROR_RESPONSES = {400: ErrorOut, 422: ValidationErrorOut}
+
+
+class UnknownValues(HttpError):
+    """Filter values that name nothing in the archive: a 400 that names each of them."""
+
+    def __init__(self, unknown: dict[str, list[str]], *, hint: str = ""):
+        self.errors = [
+            {"type": "unknown_value", "loc": ["query", name], "msg": f"There is no {name} “{value}”."}
+            for name, values in unknown.items()
+            for value in values
+        ]
+        named = "; ".join(
+            f"{name} {', '.join(f'“{value[:100]}”' for value in values)}" for name, values in unknown.items()
+        )
+        super().__init__(400, f"The archive has no {named}.{f' {hint}' if hint else ''}")
 
 
 class NamedRef(Schema):
@@ -130,7 +155,7 @@ def list_stories(
     if community:
         narrowed["community"] = Community.objects.filter(slug=community).first()
         if narrowed["community"] is None:
-            return {"count": 0, "next": None, "previous": None, "items": []}
+            raise UnknownValues({"community": [community]}, hint="/api/communities lists every community's slug.")
     try:
         listed = public_stories_listed(
             after=after, before=before, size=page_size, prepare=prepared_for_the_api, **narrowed
@@ -155,6 +180,7 @@ def list_stories(
 communities_router = Router(tags=["communities"])
 themes_router = Router(tags=["themes"])
 collections_router = Router(tags=["collections"])
+dialogues_router = Router(tags=["dialogues"])
 
 
 class CountedOut(Schema):
@@ -186,6 +212,29 @@ class CollectionOut(CountedOut):
         return context["request"].build_absolute_uri(item.url)
 
 
+class DialogueRef(Schema):
+    slug: str
+    title: str
+    date: datetime.date | None = Field(description="When the dialogue was held.")
+    place: str = Field(description="Where it was held; empty when not recorded.")
+    url: str = Field(description="Its public page: the dialogue with its public stories.")
+
+    @staticmethod
+    def resolve_url(dialogue, context):
+        return context["request"].build_absolute_uri(dialogue.get_absolute_url())
+
+
+class DialogueOut(DialogueRef):
+    community: NamedRef
+    description: str
+    questions: list[str] = Field(description="The questions asked at the dialogue, in order.")
+    public_stories: int = Field(description="How many of its stories the public may see.")
+
+    @staticmethod
+    def resolve_questions(dialogue):
+        return dialogue.question_list
+
+
 @communities_router.get("", response={200: list[CommunityOut], **ERROR_RESPONSES}, summary="Every community, by name")
 def list_communities(request):
     return communities_counted()
@@ -201,3 +250,8 @@ def list_themes(request):
 )
 def list_collections(request):
     return collections_counted()
+
+
+@dialogues_router.get("", response={200: list[DialogueOut], **ERROR_RESPONSES}, summary="Every dialogue, newest first")
+def list_dialogues(request):
+    return dialogues_counted()

@@ -27,3 +27,48 @@ class StoryBodyBlock(blocks.StreamBlock):
     )
     quote = QuoteBlock()
     image = StoryImageBlock()
+
+
+def written_blocks(body) -> list[dict]:
+    """A story's written text as plain blocks, in order: paragraph (text), quote (text, attribution) and image
+    (alt_text, caption, image: the picture as the page shows it). Plain text throughout: no markup to sanitise."""
+    from html import unescape
+
+    from django.utils.html import strip_tags
+    from django.utils.text import normalize_newlines
+
+    blocks_out = []
+    for block in body:
+        if block.block_type == "paragraph":
+            source = normalize_newlines(block.value.source).replace("</p>", "</p>\n\n").replace("</li>", "</li>\n")
+            text = unescape(strip_tags(source)).strip()
+            if text:
+                blocks_out.append({"type": "paragraph", "text": text})
+        elif block.block_type == "quote":
+            attribution = block.value.get("attribution") or ""
+            blocks_out.append({"type": "quote", "text": block.value["text"], "attribution": attribution})
+        elif block.block_type == "image":
+            image = block.value.get("image")
+            blocks_out.append(
+                {
+                    "type": "image",
+                    "alt_text": block.value.get("alt_text") or "",
+                    "caption": block.value.get("caption") or "",
+                    # The rendition the story page shows: a public picture, made once.
+                    "image": image.get_rendition("width-800").url if image else None,
+                }
+            )
+    return blocks_out
+
+
+def written_text(blocks_out: list[dict]) -> str:
+    """Those blocks as one plain text, blank lines between them, a picture as its description."""
+    parts = []
+    for block in blocks_out:
+        if block["type"] == "paragraph":
+            parts.append(block["text"])
+        elif block["type"] == "quote":
+            parts.append(f"“{block['text']}”" + (f" ({block['attribution']})" if block["attribution"] else ""))
+        else:
+            parts.append(f"[Picture: {block['alt_text']}]" + (f" {block['caption']}" if block["caption"] else ""))
+    return "\n\n".join(parts)

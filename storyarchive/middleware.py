@@ -1,5 +1,6 @@
 import re
 
+from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
 from django.http import JsonResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
@@ -102,4 +103,57 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if self.policy and not request.path.startswith(self.exempt):
             response.setdefault("Content-Security-Policy", self.policy)
+        return response
+
+
+API_PATH = "/api/"
+READ_METHODS = ("GET", "HEAD")
+
+
+class PublicReadCorsMiddleware(CorsMiddleware):
+    """Let pages on any site read the public API (`Access-Control-Allow-Origin: *`, no credentials): GET and HEAD
+    under /api/, and the preflight a browser sends before such a GET. Nothing else is shared with other sites: no
+    admin page, no form, no write."""
+
+    def is_enabled(self, request) -> bool:
+        if not request.path_info.startswith(API_PATH):
+            return False
+        if request.method == "OPTIONS":
+            return request.headers.get("Access-Control-Request-Method", "").upper() in READ_METHODS
+        return request.method in READ_METHODS
+
+
+# The sentence an API error says when what answered it was not the API's own code (Django's 405, 500, ...).
+API_ERROR_DETAIL = {
+    400: "The archive could not read this request.",
+    403: "This address does not answer that request.",
+    404: "There is nothing at this address in the API: /api/docs lists every address it answers.",
+    405: "This address answers only GET (and HEAD).",
+    500: "Something went wrong on the archive's side; it has been logged. Please try again later.",
+}
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Every error under /api/ is the API's JSON shape, `{"detail": "..."}`, even one Django itself answered (a method
+    the address does not take, a server error), so a client reads every failure the same way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path_info.startswith(API_PATH)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            detail = (
+                API_ERROR_DETAIL.get(response.status_code)
+                or API_ERROR_DETAIL[500 if response.status_code >= 500 else 400]
+            )
+            as_json = JsonResponse({"detail": detail}, status=response.status_code)
+            for header in ("Allow", "Retry-After", "Cache-Control"):
+                if header in response:
+                    as_json[header] = response[header]
+            return as_json
         return response

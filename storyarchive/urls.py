@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from .api import api
+from .api import api, unknown_address
 
 API_PREFIX = "api/"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path(API_PREFIX, api.urls),
+    # Under /api/, an address no router answers is JSON too, and one with a trailing slash goes to the one without.
+    re_path(rf"^{API_PREFIX}", unknown_address),
     path("", include("stories.sitemaps")),
     path("", include("stories.urls")),
     path("", include("iiif.urls")),

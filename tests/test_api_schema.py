@@ -15,8 +15,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from wagtail.rich_text import RichText
 
-from stories.factories import CommunityFactory, PersonFactory, public_story, theme
+from stories.factories import CommunityFactory, DialogueFactory, PersonFactory, public_story, theme
 from storyarchive.wsgi import application
 from transcription.models import Segment, Transcript
 
@@ -35,7 +36,8 @@ def in_process_requests():
 
 @pytest.fixture
 def small_archive():
-    """A few public stories, one with a recording and a transcript, and one hidden, so every shape is returned."""
+    """A few public stories, one with a recording and a transcript told at a dialogue, one written, and one hidden,
+    so every shape is returned."""
     from stories.models import StoryMedia
 
     riverside = CommunityFactory(name="Riverside", slug="riverside")
@@ -48,13 +50,19 @@ def small_archive():
         title="The garden", community=riverside, people=[elder, youth], themes=[theme("thriving-natural-world")]
     )
     told.recording = recording
+    told.dialogue = DialogueFactory(title="Garden club", community=riverside, questions="What grew?\nWho watered it?")
     told.save()
     transcript = Transcript.objects.create(
         media=recording, model_name="tiny.en", status=Transcript.Status.DONE, is_current=True, language="en"
     )
     Segment.objects.create(transcript=transcript, index=0, start=0.0, end=4.0, text="We planted the garden together.")
     public_story(title="The bus to school", community=riverside, themes=[theme("reliable-transportation")])
-    public_story(title="Housing on Elm Street", themes=[theme("humane-housing")], language="es")
+    written = public_story(title="Housing on Elm Street", themes=[theme("humane-housing")], language="es")
+    written.body = [
+        ("paragraph", RichText("<p>Vivíamos en la calle Elm.</p>")),
+        ("quote", {"text": "La casa era pequeña.", "attribution": ""}),
+    ]
+    written.save()
     public_story(title="Kept back", live=False)
 
 

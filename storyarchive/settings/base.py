@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    # The API's documentation page from its own static files (ninja/static), never a CDN.
+    "ninja",
+    "corsheaders",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,6 +59,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CORS for public reads of /api/ only; then every API error as the API's JSON, whoever answered it.
+    "storyarchive.middleware.PublicReadCorsMiddleware",
+    "storyarchive.middleware.ApiErrorsAsJsonMiddleware",
     # Before anything reads the address or the parameters: a NUL byte there is a 400, never a database error.
     "storyarchive.middleware.UnstorableCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,6 +93,11 @@ CONTENT_SECURITY_POLICY = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+# Pages on any site may read the public API (GET and HEAD under /api/, storyarchive.middleware.PublicReadCorsMiddleware),
+# without cookies; nothing else is shared.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CONTENT_SECURITY_POLICY_EXEMPT_PREFIXES = ["/admin/", "/django-admin/"]
 
 ROOT_URLCONF = "storyarchive.urls"
