@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from search.services import search_index_rebuild
-from stories.factories import CollectionEntryFactory, CollectionPageFactory
+from stories.factories import CollectionEntryFactory, CollectionPageFactory, DialogueFactory
 from stories.models import Invite
 from tests.transcription.recordings import recordings_not_transcribed
 
@@ -16,6 +16,7 @@ from .conftest import CLIP
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = ["home", "story", "search", "collection", "community", "theme", "share", "communities", "themes", "collections"]
+PAGES += ["dialogues", "dialogue"]
 
 
 @pytest.fixture
@@ -26,6 +27,11 @@ def public_pages(garden_story):
     invite = Invite.objects.create(
         community=garden_story.community, expires_at=timezone.now() + datetime.timedelta(days=7), label="Garden club"
     )
+    garden_story.dialogue = DialogueFactory(
+        title="Garden club", community=garden_story.community, place="Riverside Library",
+        questions="What grew in your family's garden?\nWho taught you to plant?",
+    )  # fmt: skip
+    garden_story.save()
     search_index_rebuild()
     return {
         "home": "/",
@@ -38,6 +44,8 @@ def public_pages(garden_story):
         "communities": "/communities/",
         "themes": "/themes/",
         "collections": "/collections/",
+        "dialogues": "/dialogues/",
+        "dialogue": garden_story.dialogue.get_absolute_url(),
     }
 
 
