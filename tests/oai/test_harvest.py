@@ -64,7 +64,7 @@ def test_a_harvester_collects_every_public_story_across_pages_and_only_those(cli
 
 
 def test_identify_formats_and_sets_tell_a_harvester_how_to_harvest(sickle):
-    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)):
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC), tick=False):
         first = public_story(title="The first story")
     public_story(title="The second story")
 
