@@ -50,8 +50,10 @@ def endpoint(request):
     try:
         oai_request = parse_request(query)
     except ProtocolError as error:
-        # badVerb and badArgument: the request element names no argument, as the protocol asks.
-        root = documents.envelope(base_url=base_url, response_date=now, arguments=None)
+        # badVerb and badArgument: the request element names no argument, as the protocol asks. A token that cannot
+        # be read comes with arguments already checked (the verb and the token alone), which are echoed.
+        echoed = None if error.code in ("badVerb", "badArgument") else {name: query[name] for name in query}
+        root = documents.envelope(base_url=base_url, response_date=now, arguments=echoed)
         documents.add_error(root, error.code, error.message)
         return _response(root)
     echoed = {"verb": oai_request.verb, **oai_request.arguments}

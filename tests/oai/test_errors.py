@@ -140,7 +140,9 @@ def test_a_token_not_issued_here_or_changed_on_the_way_is_refused(client, monkey
     payload = signing.loads(token, salt="oai.resumption-token")
     forged = signing.dumps({**payload, "i": 0, "c": 0}, salt="not-the-archive's", compress=True)
     for bad in ("made-up", token[:-3] + "xyz", forged, "." + token):
-        assert error_code(answer(client, f"verb=ListIdentifiers&resumptionToken={bad}")) == "badResumptionToken"
+        document = answer(client, f"verb=ListIdentifiers&resumptionToken={bad}")
+        assert error_code(document) == "badResumptionToken"
+        assert document.find(f"{OAI}request").attrib == {"verb": "ListIdentifiers", "resumptionToken": bad}
     assert error_code(answer(client, f"verb=ListRecords&resumptionToken={token}")) == "badResumptionToken", (
         "a ListIdentifiers token does not resume ListRecords"
     )
