@@ -60,7 +60,7 @@ class UnknownValues(HttpError):
 
     def __init__(self, unknown: dict[str, list[str]], *, hint: str = ""):
         self.errors = [
-            {"type": "unknown_value", "loc": ["query", name], "msg": f"There is no {name} “{value}”."}
+            {"type": "unknown_value", "loc": ["query", name], "msg": f"There is no {name} “{value[:100]}”."}
             for name, values in unknown.items()
             for value in values
         ]

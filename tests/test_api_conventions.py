@@ -231,3 +231,10 @@ def test_the_api_docs_load_only_from_the_archive(client):
         asset = client.get(address)
         assert asset.status_code == 200, address
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_a_long_unknown_value_is_named_but_not_echoed_whole(client, archive):
+    body = assert_error_shape(client.get("/api/stories", {"community": "x" * 5000}), 400)
+
+    assert "x" * 100 in body["detail"] and "x" * 101 not in body["detail"]
+    assert "x" * 101 not in body["errors"][0]["msg"]
