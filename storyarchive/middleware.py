@@ -128,7 +128,7 @@ API_ERROR_DETAIL = {
     400: "The archive could not read this request.",
     403: "This address does not answer that request.",
     404: "There is nothing at this address in the API: /api/docs lists every address it answers.",
-    405: "This address answers only GET (and HEAD).",
+    405: "This address answers only GET.",
     500: "Something went wrong on the archive's side; it has been logged. Please try again later.",
 }
 

@@ -68,7 +68,7 @@ def test_a_validation_error_says_what_is_wrong_in_detail_and_lists_each_problem(
 def test_a_method_the_api_does_not_take_is_a_json_405(client, archive):
     body = assert_error_shape(client.post("/api/stories", {"title": "Mine"}), 405)
 
-    assert body == {"detail": "This address answers only GET (and HEAD)."}
+    assert body == {"detail": "This address answers only GET."}
 
 
 def test_a_server_error_in_the_api_is_json_too(archive):
