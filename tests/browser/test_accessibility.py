@@ -17,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = ["home", "story", "search", "collection", "community", "theme", "share", "communities", "themes", "collections"]
 PAGES += ["dialogues", "dialogue"]
+PAGES += ["embed"]  # the player other sites frame, opened on a clip
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def public_pages(garden_story):
     return {
         "home": "/",
         "story": garden_story.url,
+        "embed": f"/embed/stories/{garden_story.pk}/?t=1,3",
         "search": "/search/?q=tomatoes",
         "collection": collection.url,
         "community": garden_story.community.get_absolute_url(),
