@@ -63,7 +63,10 @@ class Dialogue(index.Indexed, models.Model):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
-        max_length=200, unique=True, blank=True, help_text="Its public address, /dialogues/<slug>/; made from the title."
+        max_length=200,
+        unique=True,
+        blank=True,
+        help_text="Its public address, /dialogues/<slug>/; made from the title.",
     )
     date = models.DateField(null=True, blank=True)
     place = models.CharField(max_length=200, blank=True)
