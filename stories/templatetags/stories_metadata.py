@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from wagtail.images.models import SourceImageIOError
 from wagtail.models import Site
 
 from stories.citations import storytellers_of
@@ -64,7 +65,12 @@ def summary(text: str) -> str:
 
 
 def image_address(root: str, image) -> str:
-    return f"{root}{image.get_rendition('fill-1200x630').url}" if image else ""
+    if not image:
+        return ""
+    try:
+        return f"{root}{image.get_rendition('fill-1200x630').url}"
+    except SourceImageIOError:
+        return ""  # the picture's file is missing: the page goes without a preview image rather than failing
 
 
 def iso_duration(seconds: float | None) -> str | None:

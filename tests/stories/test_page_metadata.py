@@ -223,3 +223,18 @@ def test_the_favicon_exists(client):
 
     assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
     assert b"".join(response.streaming_content).startswith(b"\x00\x00\x01\x00")  # an ICO file's first bytes
+
+
+def test_a_story_s_cover_picture_is_its_preview_image_and_a_lost_picture_file_costs_only_the_preview(client):
+    from wagtail_factories import ImageFactory
+
+    cover = ImageFactory(title="The garden gate")
+    story = public_story(title="The garden gate", cover_image=cover)
+
+    image = head_of(client, story.url).meta["og:image"][0]
+    assert image.startswith(f"{ROOT}/media/images/") and head_of(client, story.url).structured["image"] == image
+
+    cover.renditions.all().delete()
+    cover.file.storage.delete(cover.file.name)
+    head = head_of(client, story.url)
+    assert "og:image" not in head.meta and head.meta["twitter:card"] == ["summary"]
