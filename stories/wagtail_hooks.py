@@ -29,6 +29,7 @@ from .models import (
     Theme,
     Withdrawal,
 )
+from .review_dashboard import ReviewDashboardPanel
 from .services import story_withdraw
 
 
@@ -62,6 +63,7 @@ class CorrectionRequestViewSet(SnippetViewSet):
     icon = "edit"
     menu_label = "Correction notes"
     list_display = ["story", "created_at", "resolved_at"]
+    list_filter = {"resolved_at": ["isnull"]}
 
 
 class WithdrawalViewSet(SnippetViewSet):
@@ -71,6 +73,7 @@ class WithdrawalViewSet(SnippetViewSet):
     icon = "warning"
     menu_label = "Withdrawals"
     list_display = ["story_id_removed", "requested_by", "participant_role", "recorded_by", "withdrawn_at"]
+    list_filter = {"withdrawn_at": ["gte"]}
     inspect_view_enabled = True
     add_to_admin_menu = False
 
@@ -144,6 +147,11 @@ class ArchiveViewSetGroup(SnippetViewSetGroup):
 
 
 register_snippet(ArchiveViewSetGroup)
+
+
+@hooks.register("construct_homepage_panels")
+def review_dashboard(request, panels):
+    panels.insert(0, ReviewDashboardPanel())
 
 
 @hooks.register("after_create_snippet")
