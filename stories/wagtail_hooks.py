@@ -13,6 +13,8 @@ from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import Button
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -66,6 +68,16 @@ class CorrectionRequestViewSet(SnippetViewSet):
     list_filter = {"resolved_at": ["isnull"]}
 
 
+class WithdrawalAuditPolicy(ModelPermissionPolicy):
+    """Anyone who may view the audit may only view it: no add, edit or delete, for administrators too."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and super().user_has_permission(user, action)
+
+
+register_permission_policy(Withdrawal, WithdrawalAuditPolicy(Withdrawal), exact_class=True)
+
+
 class WithdrawalViewSet(SnippetViewSet):
     """Read-only: an audit trail is written by the withdrawal service, never edited by hand."""
 
@@ -76,15 +88,6 @@ class WithdrawalViewSet(SnippetViewSet):
     list_filter = {"withdrawn_at": ["gte"]}
     inspect_view_enabled = True
     add_to_admin_menu = False
-
-    def get_permissions_policy(self):
-        from wagtail.permission_policies import ModelPermissionPolicy
-
-        class ReadOnly(ModelPermissionPolicy):
-            def user_has_permission(self, user, action):
-                return action in ("view",) and super().user_has_permission(user, action)
-
-        return ReadOnly(self.model)
 
 
 class IntakeViewSetGroup(SnippetViewSetGroup):

@@ -396,3 +396,24 @@ def test_the_admin_still_shows_a_withdrawn_story_and_its_audit(client, facilitat
         for word in (MARKER, MINOR, GUARDIAN, EMAIL):
             assert word not in text, (url, word)
     assert "Withdrawn consent" in admin_client.get(reverse("wagtailsnippets_stories_consent:list")).content.decode()
+
+
+def test_an_administrator_cannot_edit_add_or_delete_a_withdrawal_audit_entry(admin_client):
+    """The audit is read-only for everyone, administrators included: a POST to its edit, add or delete address is
+    refused and the entry stays as the withdrawal service wrote it."""
+    audit = Withdrawal.objects.create(story_id_removed=77, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    forged = {"story_id_removed": 5, "requested_by": "facilitator", "removed": "[]"}
+    for url in (
+        reverse("wagtailsnippets_stories_withdrawal:edit", args=[audit.pk]),
+        reverse("wagtailsnippets_stories_withdrawal:delete", args=[audit.pk]),
+        reverse("wagtailsnippets_stories_withdrawal:add"),
+    ):
+        assert admin_client.get(url).status_code in (302, 403), url
+        assert admin_client.post(url, forged).status_code in (302, 403), url
+    assert list(Withdrawal.objects.values_list("pk", "story_id_removed", "requested_by")) == [
+        (audit.pk, 77, "storyteller")
+    ]
+    listing = admin_client.get(reverse("wagtailsnippets_stories_withdrawal:list"))
+    assert listing.status_code == 200
+    inspect = admin_client.get(reverse("wagtailsnippets_stories_withdrawal:inspect", args=[audit.pk]))
+    assert inspect.status_code == 200
