@@ -30,6 +30,7 @@ test: install
 services:
 	scripts/services postgres
 	scripts/services redis
+	scripts/services nginx
 
 elasticsearch:
 	scripts/services elasticsearch

@@ -2,50 +2,21 @@
 counted once per process (the control)."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 from django.conf import settings
 
-REDIS = ("127.0.0.1", 6379)
+from tests.servers import free_port, gunicorn_command, in_ci, redis_answers, start, status, stop, wait_until
+
 LIMIT = 3
 WAIT_SECONDS = 60
 
-
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=1) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 pytestmark = pytest.mark.skipif(
-    not redis_answers() and not os.environ.get("CI"),
+    not redis_answers() and not in_ci(),
     reason="needs Redis on 127.0.0.1:6379: run scripts/services redis",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:  # not listening yet
-        return 0
 
 
 @pytest.fixture
@@ -65,23 +36,22 @@ def two_web_processes(tmp_path):
         cwd=settings.BASE_DIR, env=base_env, check=True, capture_output=True,
     )  # fmt: skip
 
-    def start(cache_url: str) -> list[int]:
+    def start_two(cache_url: str) -> list[int]:
         env = {**base_env, **({"CACHE_URL": cache_url} if cache_url else {})}
         ports = [free_port(), free_port()]
         for port in ports:
-            command = [sys.executable, "-m", "gunicorn", "storyarchive.wsgi", "--bind", f"127.0.0.1:{port}", "-w", "1"]
-            started.append(subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stderr=subprocess.DEVNULL))
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not all(status(f"http://127.0.0.1:{port}/") == 200 for port in ports):
-            if time.monotonic() > deadline:
-                pytest.fail("the gunicorn processes did not answer")
-            time.sleep(0.2)
+            command = gunicorn_command("storyarchive.wsgi", "--bind", f"127.0.0.1:{port}", "-w", "1")
+            started.append(start(command, cwd=settings.BASE_DIR, env=env))
+        wait_until(
+            lambda: all(status(f"http://127.0.0.1:{port}/") == 200 for port in ports),
+            "the gunicorn processes answered",
+            seconds=WAIT_SECONDS,
+            processes=started,
+        )
         return ports
 
-    yield start
-    for process in started:
-        process.terminate()
-        process.wait(timeout=30)
+    yield start_two
+    stop(started)
 
 
 def allowed_across(ports: list[int], requests: int) -> int:

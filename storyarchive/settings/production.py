@@ -25,3 +25,8 @@ SECURE_SSL_REDIRECT = True
 SECURE_HSTS_SECONDS = 365 * 24 * 3600
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# collectstatic names every file by a hash of its content (archive.4b3b1f7d4e87.css) beside a gzipped copy, and pages
+# link the hashed names: nginx may then tell browsers to keep them for a year, as a changed file gets a new name.
+STORAGES = {**STORAGES}  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "storyarchive.staticfiles.HashedStaticFilesStorage"}

@@ -18,6 +18,13 @@ DAY_SECONDS = 24 * HOUR_SECONDS
 # next start, up to the longest wait.
 WORKER_STEADY_SECONDS = 600
 WORKER_LONGEST_WAIT_SECONDS = 60
+# The main job stands in for cron (deploy/cron/storyarchive in production): embargoes lift once a day; abandoned
+# uploads go every quarter hour; the search index is verified against the visibility rule every hour.
+SCHEDULE = {
+    ("queue_daily_tasks",): DAY_SECONDS,
+    ("queue_upload_sweep",): UPLOAD_SWEEP_INTERVAL.total_seconds(),
+    ("search_index", "verify", "--queue"): HOUR_SECONDS,
+}
 
 
 class Command(BaseCommand):
@@ -38,14 +45,7 @@ class Command(BaseCommand):
         processes = {name: subprocess.Popen(command) for name, command in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"Story Archive is at http://127.0.0.1:{port}/ (admin: /admin/)."))
         self.stdout.write("The worker transcribes and indexes in the background. Press Ctrl-C to stop.")
-        # The main job stands in for cron: embargoes lift once a day; abandoned uploads go every quarter hour; the
-        # search index is verified against the visibility rule every hour.
-        schedule = {
-            ("queue_daily_tasks",): DAY_SECONDS,
-            ("queue_upload_sweep",): UPLOAD_SWEEP_INTERVAL.total_seconds(),
-            ("search_index", "verify", "--queue"): HOUR_SECONDS,
-        }
-        next_run = dict.fromkeys(schedule, time.monotonic())
+        next_run = dict.fromkeys(SCHEDULE, time.monotonic())
         worker_started, quick_deaths, restart_at = time.monotonic(), 0, None
         try:
             while processes["web"].poll() is None:
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                     processes["worker"] = subprocess.Popen(commands["worker"])
                     worker_started, restart_at = time.monotonic(), None
                     self.stderr.write(f"The worker is running again (process {processes['worker'].pid}).")
-                for command, every in schedule.items():
+                for command, every in SCHEDULE.items():
                     if time.monotonic() >= next_run[command]:
                         subprocess.run([*manage, *command], check=False)
                         next_run[command] = time.monotonic() + every

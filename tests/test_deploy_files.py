@@ -1,0 +1,64 @@
+"""The files in deploy/ agree with the archive and with each other: the cron file runs what `make run` schedules, as
+often; the worker unit runs `make run`'s worker; nginx serves the folders and the prefix the settings file names, and
+waits as long as gunicorn lets a request run. tests/test_deployment.py runs them; this needs no services."""
+
+import re
+import runpy
+from pathlib import Path
+
+from django.conf import settings
+
+from stories.management.commands.run_archive import SCHEDULE, WORKER_COMMAND
+from tests.test_deployment import ENV_FILE, SITE, WEB_UNIT, read_settings_file
+
+DEPLOY = Path(settings.BASE_DIR) / "deploy"
+CRON = DEPLOY / "cron" / "storyarchive"
+WORKER_UNIT = DEPLOY / "systemd" / "storyarchive-worker@.service"
+GUNICORN_CONF = DEPLOY / "gunicorn.conf.py"
+EVERY = {"*/15 * * * *": 15 * 60, "10 * * * *": 3600, "30 3 * * *": 24 * 3600}
+
+
+def cron_jobs() -> dict[tuple[str, ...], str]:
+    """The manage.py commands the cron file runs, and when."""
+    jobs = {}
+    for line in CRON.read_text().splitlines():
+        fields = line.split()
+        if not fields or line.startswith("#") or "=" in fields[0]:
+            continue
+        when, user, command = " ".join(fields[:5]), fields[5], " ".join(fields[6:])
+        assert user == "storyarchive", line
+        if "/deploy/manage.sh " in command:
+            jobs[tuple(command.split("/deploy/manage.sh ", 1)[1].split("|")[0].split())] = when
+    return jobs
+
+
+def test_cron_runs_what_make_run_schedules_as_often():
+    jobs = cron_jobs()
+
+    for command, seconds in SCHEDULE.items():
+        assert command in jobs, f"deploy/cron/storyarchive does not run {' '.join(command)}"
+        assert EVERY[jobs[command]] == seconds, f"{' '.join(command)} runs at {jobs[command]}, not every {seconds} s"
+
+
+def test_the_worker_unit_runs_make_runs_worker():
+    exec_start = re.search(r"^ExecStart=(.+)$", WORKER_UNIT.read_text(), re.M).group(1).split()
+
+    assert exec_start == ["/srv/storyarchive/.venv/bin/python", "manage.py", *WORKER_COMMAND]
+
+
+def test_nginx_serves_what_the_settings_file_names():
+    site, values = SITE.read_text(), read_settings_file(ENV_FILE.read_text())
+    var = values["STORYARCHIVE_VAR_DIR"]
+
+    assert values["DJANGO_SETTINGS_MODULE"] == "storyarchive.settings.production"
+    assert f"location {values['STORY_MEDIA_ACCEL_REDIRECT']} {{" in site
+    assert f"alias {var}/private/;" in site, "the recordings' folder is PRIVATE_MEDIA_ROOT"
+    assert f"alias {values['STATIC_ROOT']}/;" in site
+    assert f"alias {var}/media/images/;" in site
+    assert "http://127.0.0.1:8000" in site and "--bind 127.0.0.1:8000" in WEB_UNIT.read_text()
+
+
+def test_nginx_waits_as_long_as_gunicorn_lets_a_request_run():
+    timeout = runpy.run_path(str(GUNICORN_CONF))["timeout"]
+
+    assert f"proxy_read_timeout {timeout}s;" in SITE.read_text()
