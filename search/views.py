@@ -1,6 +1,7 @@
 """The public /search/ page: a search box, facets with counts, removable filters, moments that start playback."""
 
 import dataclasses
+import datetime
 from dataclasses import dataclass
 
 from django.shortcuts import render
@@ -39,6 +40,7 @@ class FilterLink:
 
 
 def search_page(request):
+    dates_swapped = _put_dates_in_order(request)
     try:
         query = StoryQuery.from_params(request.GET)
     except QueryError as error:
@@ -65,6 +67,7 @@ def search_page(request):
         "facet_groups": _facet_groups(request, results),
         "active_filters": _active_filters(request, results),
         "drop_suggestions": drop_suggestions,
+        "dates_swapped": dates_swapped,
         "previous_url": _with(request, page=query.page - 1) if query.page > 1 else "",
         "next_url": _with(request, page=query.page + 1) if query.page < results.page_count else "",
         "sorts": [
@@ -73,6 +76,23 @@ def search_page(request):
         ],
     }
     return render(request, "search/search_page.html", context)
+
+
+def _put_dates_in_order(request) -> bool:
+    """A range typed the wrong way round ("from 2024 until 2020") is read the right way round, and the page says so,
+    rather than answering with an error that hides the filters."""
+    params = request.GET
+    try:
+        start = datetime.date.fromisoformat(params.get("recorded_from") or "")
+        end = datetime.date.fromisoformat(params.get("recorded_to") or "")
+    except ValueError:
+        return False
+    if start <= end:
+        return False
+    ordered = params.copy()
+    ordered["recorded_from"], ordered["recorded_to"] = end.isoformat(), start.isoformat()
+    request.GET = ordered
+    return True
 
 
 def _with(request, *, add=None, remove=None, **replace) -> str:
@@ -109,7 +129,8 @@ def _facet_groups(request, results: StorySearchResults):
             for value in results.facets[facet]
         ]
         if links:
-            groups.append({"name": facet, "heading": FACET_HEADINGS[facet], "links": links})
+            selected = sum(link.selected for link in links)
+            groups.append({"name": facet, "heading": FACET_HEADINGS[facet], "links": links, "selected": selected})
     return groups
 
 

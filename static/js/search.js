@@ -1,5 +1,14 @@
 /* Search box suggestions: words from public stories that start with what is being typed, offered in the input's
    <datalist>. Plain JS, no build. Without this file the search box is an ordinary text field. */
+/* On a phone the results come first: the filters fold behind their "Filters" button until it is pressed. Without
+   this file they stay open above the results. */
+(function () {
+  "use strict";
+
+  var panel = document.querySelector("details[data-fold-on-phone]");
+  if (panel && window.matchMedia && window.matchMedia("(max-width: 47.99rem)").matches) panel.open = false;
+})();
+
 (function () {
   "use strict";
 

@@ -72,3 +72,32 @@ def test_long_and_broken_queries_answer(client, archive):
     assert client.get("/search/", {"q": "x" * 20000}).status_code == 200
     assert client.get("/search/", {"q": '"' * 5000}).status_code == 200
     assert client.get("/search/", {"q": 'AND OR NOT NEAR * " ^ : ( ) -'}).status_code == 200
+
+
+def test_the_filters_button_counts_the_active_filters(client, archive):
+    page = client.get("/search/?q=housing&theme=humane-housing&community=riverside").content.decode()
+    assert re.search(r"<summary[^>]*>Filters <span[^>]*>\(2 active\)</span></summary>", page)
+    assert re.search(r"<summary[^>]*>Filters</summary>", client.get("/search/").content.decode())
+
+
+def test_a_second_value_in_one_facet_is_described_as_widening(client, archive):
+    """Two themes ticked find stories with either theme, and the page says so rather than implying a narrowing."""
+    one = client.get("/search/?theme=humane-housing").content.decode()
+    two = client.get("/search/?theme=humane-housing&theme=reliable-transportation").content.decode()
+    assert "any of the ticked theme values" in one
+    assert "Choosing another adds its stories; it does not narrow." in two
+    count = lambda page: int(re.search(r'search-results__count">(\d+) stor', page).group(1))  # noqa: E731
+    assert count(two) > count(one)
+
+
+def test_a_reversed_date_range_is_put_right_and_explained_with_the_filters_kept(client, archive):
+    response = client.get("/search/", {"recorded_from": "2024-12-31", "recorded_to": "2024-01-01"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The dates were the wrong way round" in page
+    assert "from 1 January 2024 until 31 December 2024" in page
+    assert 'id="recorded-from" type="date" name="recorded_from" value="2024-01-01"' in page
+    assert 'class="search-facet__list"' in page
+    in_order = client.get("/search/", {"recorded_from": "2024-01-01", "recorded_to": "2024-12-31"}).content.decode()
+    assert "The house on Elm Street" in page and "The house on Elm Street" in in_order
+    assert "wrong way round" not in in_order
