@@ -21,6 +21,11 @@ urlpatterns = [
     path("share/<str:token>/", share.share, name="share"),
     path("share/<str:token>/uploads/", share.share_upload_start, name="share-uploads"),
     path("share/<str:token>/uploads/<uuid:upload_id>/", share.share_upload, name="share-upload"),
+    path(
+        "share/<str:token>/uploads/<uuid:upload_id>/recording",
+        share.share_upload_recording,
+        name="share-upload-recording",
+    ),
     path("my-story/<str:token>/", share.my_story, name="my-story"),
     path("my-story/<str:token>/recording", share.my_story_recording, name="my-story-recording"),
     path("my-story/<str:token>/transcript.txt", share.my_story_transcript, name="my-story-transcript"),

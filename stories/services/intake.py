@@ -23,6 +23,7 @@ from ..media import (
     original_name_as_text,
     recording_delete_files,
     recording_process,
+    recording_store,
     recording_store_file,
 )
 from ..models import (
@@ -172,6 +173,14 @@ def share_upload_finish(*, upload: ShareUpload) -> StoryMedia:
         raise
 
 
+def share_upload_keep(*, invite: Invite, uploaded) -> ShareUpload:
+    """Keep a file that came with a form the storyteller must correct, as a finished upload, so it is not sent again."""
+    media = recording_store(source=uploaded, original_filename=uploaded.name, process=False)
+    return ShareUpload.objects.create(
+        invite=invite, length=media.size, original_filename=media.original_filename, recording=media
+    )
+
+
 def share_upload_discard(*, upload: ShareUpload) -> None:
     share_upload_path(upload).unlink(missing_ok=True)
     if upload.recording_id:
@@ -234,6 +243,7 @@ def story_submit(
     recording: StoryMedia | None = None,
     consent_scope: str = Consent.Scope.PUBLIC,
     consent_wording: str,
+    recorded_on: datetime.date | None = None,
     email: str = "",
     manage_url_for=None,
 ) -> tuple[StoryPage, str]:
@@ -255,7 +265,7 @@ def story_submit(
         community=invite.community,
         dialogue=invite.dialogue,
         language=language,
-        recorded_on=today,
+        recorded_on=recorded_on or today,
         recording=recording,
         body=_written_body(text),
         visibility=Visibility.PUBLIC if consent_scope == Consent.Scope.PUBLIC else Visibility.FACILITATORS,

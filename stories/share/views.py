@@ -4,14 +4,17 @@ import logging
 from urllib.parse import unquote
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse, UnreadablePostError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from .. import services
+from ..generations import earliest_minor_birth_year
 from ..media import RecordingRefused, RecordingTooLarge, recording_delete_files, recording_store
 from ..models import Consent, ShareUpload, StoryPage
 from ..serving import private_file_response
@@ -76,17 +79,29 @@ def _share_form(request, token):
         if _throttled(request, invite):
             return _too_many(request)
         form = ShareForm(request.POST, request.FILES)
-        storytellers = StorytellerFormSet(request.POST, prefix="storytellers")
-        if form.is_valid() and storytellers.is_valid():
+        form_valid = form.is_valid()
+        recorded_on = form.cleaned_data.get("recorded_on") if form_valid else None
+        storytellers = StorytellerFormSet(
+            request.POST,
+            prefix="storytellers",
+            form_kwargs={"recorded_year": recorded_on.year if recorded_on else None},
+        )
+        if form_valid and storytellers.is_valid():
             outcome = _submit(request, invite, form, storytellers, wording)
             if outcome is not None:
                 return outcome
+        form, refusal = _keep_the_recording(request, invite, form)
+        if refusal is not None:
+            return refusal
     else:
         form = ShareForm()
         storytellers = StorytellerFormSet(prefix="storytellers")
     context = {
         "invite": invite,
         "form": form,
+        "kept_upload": _kept_upload(invite, form),
+        # How many years back a birth year may still be a minor's: the guardian question's own test, for the page.
+        "minor_years": timezone.localdate().year - earliest_minor_birth_year(timezone.localdate().year),
         "storytellers": storytellers,
         "consent_wording": wording,
         "upload_url": reverse("stories:share-uploads", args=[invite.token]),
@@ -94,6 +109,40 @@ def _share_form(request, token):
     }
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "stories/share/form.html", context, status=status))
+
+
+def _keep_the_recording(request, invite, form):
+    """A file sent with a form that needs correcting is kept as a finished upload, so it need not be sent again."""
+    uploaded = request.FILES.get("recording")
+    if uploaded is None or form.data.get("upload_id") or "recording" in form.errors:
+        return form, None
+    try:
+        upload = services.share_upload_keep(invite=invite, uploaded=uploaded)
+    except RecordingTooLarge:
+        return form, _too_large(request)
+    except RecordingRefused as refusal:
+        form.add_error("recording", str(refusal))
+        return form, None
+    data = form.data.copy()
+    data["upload_id"] = str(upload.id)
+    kept = ShareForm(data)
+    kept.is_valid()
+    return kept, None
+
+
+def _kept_upload(invite, form):
+    """The finished upload the form already holds, to show the storyteller what it is."""
+    upload_id = form.data.get("upload_id") if form.is_bound else None
+    if not upload_id:
+        return None
+    try:
+        return (
+            ShareUpload.objects.select_related("recording")
+            .filter(pk=upload_id, invite=invite, recording__isnull=False)
+            .first()
+        )
+    except ValidationError:
+        return None
 
 
 def _submit(request, invite, form, storytellers, wording):
@@ -126,6 +175,7 @@ def _submit(request, invite, form, storytellers, wording):
                 recording=media,
                 consent_scope=cleaned["consent_scope"],
                 consent_wording=wording,
+                recorded_on=cleaned.get("recorded_on"),
                 email=cleaned.get("email") or "",
                 manage_url_for=lambda t: request.build_absolute_uri(reverse("stories:my-story", args=[t])),
             )
@@ -202,6 +252,22 @@ def share_upload_start(request, token):
     return response
 
 
+@require_http_methods(["GET", "HEAD"])
+def share_upload_recording(request, token, upload_id):
+    """A finished upload's recording, for the storyteller to check it before sharing; never once it is a story's."""
+    upload = ShareUpload.objects.select_related("recording").filter(pk=upload_id, invite__token=token).first()
+    if upload is None or upload.recording is None or upload.recording.stories.exists():
+        raise Http404("No recording here.")
+    media = upload.recording
+    response = private_file_response(
+        request,
+        relative_path=media.file.name,
+        content_type=media.content_type or "application/octet-stream",
+        public=False,
+    )
+    return _private(response)
+
+
 @require_http_methods(["GET", "HEAD", "PATCH", "DELETE"])
 def share_upload(request, token, upload_id):
     upload = ShareUpload.objects.select_related("invite", "recording").filter(pk=upload_id, invite__token=token).first()
@@ -239,7 +305,7 @@ def share_upload(request, token, upload_id):
         media = services.share_upload_finish(upload=upload)
     except RecordingRefused as refusal:
         return _json_error(str(refusal), 422)
-    return _upload_json(upload, stored, complete=True, recording=str(media.id))
+    return _upload_json(upload, stored, complete=True, recording=str(media.id), duration=media.duration_seconds)
 
 
 def _request_pieces(request):
