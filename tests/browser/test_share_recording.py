@@ -1,7 +1,10 @@
-"""The share form in real Chromium: a chosen file goes up in resumable pieces, and recording in the page works."""
+"""The share form in real Chromium on a phone: a chosen file goes up in resumable pieces and is described, a recording
+made in the page is kept in the browser until it is uploaded, and can be saved to the phone."""
 
 import hashlib
 import re
+from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +27,7 @@ def phone(chromium, live_server):
 def fill_and_share(page):
     page.fill("#id_title", "Grandma's garden")
     page.fill("#id_storytellers-0-display_name", "Rose")
+    page.check('input[name="consent_scope"][value="public"]')
     page.check("#id_consent")
     page.click("button.share-submit")
     page.wait_for_url(re.compile(r"/share/sent/$"))
@@ -70,3 +74,97 @@ def test_a_story_recorded_in_the_page_is_kept(phone):
     assert media.container == "matroska,webm"
     assert media.audio_codec == "opus"
     assert media.duration_seconds and media.duration_seconds > 1
+
+
+KEPT_RECORDING = """() => new Promise((resolve) => {
+  const opened = indexedDB.open("story-archive-share", 1);
+  opened.onupgradeneeded = () => opened.result.createObjectStore("recordings");
+  opened.onsuccess = () => {
+    const read = opened.result.transaction("recordings").objectStore("recordings").getAll();
+    read.onsuccess = () => { opened.result.close(); resolve(read.result.map((entry) => entry.blob.size)); };
+  };
+})"""
+
+
+def test_a_chosen_file_is_described_with_its_name_size_length_and_a_player(phone):
+    invite = make_invite()
+    phone.goto(invite.get_absolute_url())
+    phone.set_input_files("#id_recording", str(SPEECH_WAV))
+    summary = phone.locator("[data-upload-summary]")
+    summary.wait_for(state="visible")
+    assert summary.locator("[data-upload-name]").inner_text() == "speech.wav"
+    size_kb = SPEECH_WAV.stat().st_size / 1024
+    assert summary.locator("[data-upload-size]").inner_text() == f"{size_kb:.1f} KB"
+    media_seconds = round(StoryMedia.objects.get().duration_seconds)
+    duration = summary.locator("[data-upload-duration]").inner_text()
+    assert duration == f", {media_seconds // 60} min {media_seconds % 60:02d} s"
+    # The player holds the chosen file and can play it.
+    phone.wait_for_function("() => document.querySelector('[data-upload-player]').readyState >= 1")
+    assert phone.evaluate("() => document.querySelector('[data-upload-player]').duration") > 1
+    assert summary.locator("audio[controls]").is_visible()
+    assert summary.bounding_box()["width"] <= 390
+
+
+def test_a_recording_made_here_survives_a_reload_before_it_is_uploaded(phone):
+    invite = make_invite()
+    cut_off = []
+
+    def no_connection(route):
+        cut_off.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    phone.route(re.compile(r".*/uploads/.*"), no_connection)
+    phone.goto(invite.get_absolute_url())
+    phone.click("[data-record-start]")
+    phone.wait_for_function("() => document.querySelector('[data-record-time]').textContent.includes('0:02')")
+    phone.click("[data-record-stop]")
+    phone.wait_for_selector("[data-record-kept]:not([hidden])")
+    phone.wait_for_function(
+        "() => document.querySelector('[data-upload-status]').textContent !== 'Starting the upload…'"
+    )
+    assert cut_off, "the upload was meant to find no connection"
+    kept = phone.evaluate(KEPT_RECORDING)
+    assert len(kept) == 1 and kept[0] > 1000
+    assert not StoryMedia.objects.exists()
+
+    # The connection is back and the page is reloaded: the recording is still there and goes up by itself.
+    phone.unroute(re.compile(r".*/uploads/.*"))
+    phone.reload()
+    assert "kept the recording" in phone.locator("[data-record-time]").inner_text()
+    phone.wait_for_function("() => document.querySelector('input[name=upload_id]').value !== ''")
+    phone.wait_for_selector("[data-record-kept]", state="hidden")
+    assert phone.evaluate(KEPT_RECORDING) == []
+    assert phone.locator("[data-upload-summary]").is_visible()
+    fill_and_share(phone)
+    media = StoryMedia.objects.get()
+    assert media.size == kept[0]
+    assert StoryPage.objects.get(title="Grandma's garden").recording == media
+
+
+def test_a_recording_made_here_can_be_saved_to_the_phone(phone):
+    phone.goto(make_invite().get_absolute_url())
+    phone.click("[data-record-start]")
+    phone.wait_for_function("() => document.querySelector('[data-record-time]').textContent.includes('0:01')")
+    phone.click("[data-record-stop]")
+    save = phone.get_by_role("link", name="Save the recording to this phone")
+    save.wait_for(state="visible")
+    with phone.expect_download() as offered:
+        save.click()
+    download = offered.value
+    assert re.fullmatch(r"my-story-\d{4}-\d{2}-\d{2}\.(webm|ogg|m4a)", download.suggested_filename)
+    assert Path(download.path()).stat().st_size > 1000
+
+
+def test_guardian_fields_appear_only_for_someone_who_may_be_under_18(phone):
+    phone.goto(make_invite().get_absolute_url())
+    guardian = phone.locator(".share-person").first.locator("[data-guardian]")
+    assert guardian.is_hidden()
+    birth_year = phone.locator("#id_storytellers-0-birth_year")
+    birth_year.fill("1950")
+    assert guardian.is_hidden()
+    birth_year.fill(str(date.today().year - 12))
+    assert guardian.is_visible()
+    birth_year.fill("")
+    assert guardian.is_hidden()
+    phone.check("#id_storytellers-0-under_18")
+    assert guardian.is_visible()
