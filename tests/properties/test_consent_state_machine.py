@@ -4,8 +4,9 @@ the importer, embargo dates passing, view restrictions) never let a public path 
 After every step, each public path (search totals, every facet value and count, pages past the end, suggestions,
 /api/stories and the counts of /api/communities, /api/themes and /api/collections, the sitemap, old addresses, the
 story index, theme, community and collection listings and the indexes that count their stories, the home page, story
-pages, IIIF manifests) must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before
-the on-commit work runs, search must already count no story the step hid: hiding is synchronous, showing may wait.
+pages, IIIF manifests, OAI-PMH, podcast feeds, embeds and dialogue pages), read through the page cache, must say
+exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the on-commit work runs, search
+must already count no story the step hid: hiding is synchronous, showing may wait.
 
 The archive holds more stories than one page of results, so a count or a facet that includes a hidden story shows
 even when no hidden story is listed.
@@ -26,6 +27,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.test import TestCase as DjangoTestCase
@@ -38,13 +40,32 @@ from wagtail.models import Site, WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, querydict_from_html, rich_text, streamfield
 
 from search.services import search_index_rebuild
-from stories.factories import CollectionEntryFactory, CollectionPageFactory, PersonFactory, public_story, theme
+from stories.factories import (
+    CollectionEntryFactory,
+    CollectionPageFactory,
+    DialogueFactory,
+    PersonFactory,
+    public_story,
+    theme,
+)
 from stories.importer import import_manifest
-from stories.models import CollectionPage, Consent, Person, StoryIndexPage, StoryMedia, StoryPage
+from stories.models import (
+    CollectionPage,
+    Consent,
+    Person,
+    StoryIndexPage,
+    StoryMedia,
+    StoryPage,
+    private_storage,
+)
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
+from tests.listening.embed_checks import assert_embeds_follow_the_rule
 from tests.live_cluster import BOTH_BACKENDS, search_backend
+from tests.oai.rule_checks import assert_oai_follows_the_rule
+from tests.podcasts.rule_checks import assert_feeds_follow_the_rule
 from tests.standards.iiif_checks import assert_manifests_follow_the_rule
+from tests.stories.test_dialogues import assert_dialogues_follow_the_rule
 
 pytestmark = pytest.mark.property
 
@@ -78,8 +99,9 @@ def own_prefix(n: int) -> str:
 
 def build_archive() -> list[int]:
     """Two dozen public stories across themes, communities, generations (minors with guardians), languages and kinds,
-    indexed; and a collection of five of them."""
+    two thirds of them told at one dialogue, indexed; and a collection of five of them."""
     themes = [theme(slug) for slug in THEMES]
+    dialogue = DialogueFactory(title=f"The {WORD} gathering")
     stories = []
     for n in range(STORIES):
         people = [PersonFactory(birth_year=BIRTH_YEARS[n % len(BIRTH_YEARS)])]
@@ -93,10 +115,16 @@ def build_archive() -> list[int]:
             community__name=COMMUNITIES[n % 3],
             language="es" if n % 5 == 0 else "en",
         )
+        if n % 3 != 2:
+            story.dialogue = dialogue
+            story.save(update_fields=["dialogue"])
         if n % 7 in (3, 5):
+            # With an access copy on disk, so the feeds and manifests list these stories.
+            access_copy = private_storage().save(f"access/{n}.m4a", ContentFile(b"\0" * 64))
             story.recording = StoryMedia.objects.create(
                 file=f"recordings/{n}.wav", size=10, sha256=f"{n:064d}", container="wav",
-                video_codec="h264" if n % 7 == 5 else "",
+                video_codec="h264" if n % 7 == 5 else "", access_copy=access_copy,
+                access_content_type="video/mp4" if n % 7 == 5 else "audio/mp4", duration_seconds=60.0,
             )  # fmt: skip
             story.save(update_fields=["recording"])
         stories.append(story.pk)
@@ -316,8 +344,13 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
         assert client.get(paths[pk]).status_code == 200
         assert client.get(f"/api/stories/{pk}").status_code == 200
 
-    # The open standards' public paths: IIIF manifests of stories and collections.
+    # The open standards' public paths (IIIF manifests, OAI-PMH, podcast feeds), the embeddable player and the
+    # dialogue pages, each checked by its own module's function.
     assert_manifests_follow_the_rule(client, expected, {})
+    assert_oai_follows_the_rule(client, expected, paths)
+    assert_feeds_follow_the_rule(client, expected, paths)
+    assert_embeds_follow_the_rule(client, expected, paths)
+    assert_dialogues_follow_the_rule(client, expected, paths)
 
     current = set(paths.values())
     for old_path, pk in (old_addresses or {}).items():
@@ -657,6 +690,12 @@ class ConsentMachine(RuleBasedStateMachine):
 
 def machine_for(archive: list[int], admin_id: int) -> type[ConsentMachine]:
     return type("ArchiveConsentMachine", (ConsentMachine,), {"archive": archive, "admin_id": admin_id})
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    """The page cache on, as in production: every path is read through it, so a page it kept must be forgotten too."""
+    settings.PAGE_CACHE_SECONDS = 300
 
 
 @pytest.fixture(autouse=True, params=BOTH_BACKENDS)
