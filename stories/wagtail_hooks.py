@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column
@@ -36,12 +35,17 @@ from .services import story_withdraw
 
 
 class ShareLinkColumn(Column):
-    """The link a facilitator copies and hands out; plain text so it can be selected on a phone."""
+    """The full link a facilitator hands out, at the address the admin is being served at, with a copy button."""
 
-    def get_value(self, instance):
-        if not instance.is_usable:
-            return "Closed"
-        return format_html("<code>{}</code>", instance.get_absolute_url())
+    cell_template_name = "stories/admin/share_link_cell.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        request = parent_context.get("request")
+        path = instance.get_absolute_url()
+        if instance.is_usable:
+            context["share_url"] = request.build_absolute_uri(path) if request else path
+        return context
 
 
 class InviteViewSet(SnippetViewSet):

@@ -417,3 +417,17 @@ def test_an_administrator_cannot_edit_add_or_delete_a_withdrawal_audit_entry(adm
     assert listing.status_code == 200
     inspect = admin_client.get(reverse("wagtailsnippets_stories_withdrawal:inspect", args=[audit.pk]))
     assert inspect.status_code == 200
+
+
+def test_the_invite_list_shows_the_full_share_link_at_the_served_address_with_a_copy_button(admin_client):
+    from stories.models import Invite
+
+    invite = make_invite()
+    closed = make_invite(community=invite.community)
+    Invite.objects.filter(pk=closed.pk).update(revoked=True)
+    listing = admin_client.get(reverse("wagtailsnippets_stories_invite:list"), HTTP_HOST="127.0.0.1:9000")
+    html = listing.content.decode()
+    assert f'value="http://127.0.0.1:9000/share/{invite.token}/"' in html
+    assert 'data-action="w-clipboard#copy">Copy link</button>' in html
+    assert f"/share/{closed.token}/" not in html and "Closed" in html
+    assert Invite.objects.count() == 2
