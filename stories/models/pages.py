@@ -190,6 +190,13 @@ class StoryPage(Page):
             raise ValidationError({"embargo_until": "The embargo cannot end before the story was recorded."})
 
     @property
+    def status_string(self):
+        """The admin lists a withdrawn story as withdrawn: it is an empty shell, not a draft waiting to go out."""
+        if self.withdrawn_at:
+            return "withdrawn"
+        return super().status_string
+
+    @property
     def kind(self) -> str:
         return self.recording.kind if self.recording_id else StoryKind.TEXT
 

@@ -97,6 +97,8 @@ def story_withdraw(
     story.cover_image = None
     story.keywords.clear()
     story.withdrawn_at = story.withdrawn_at or now
+    # Its drafts are deleted below: nothing is left unpublished ("View draft" would open the emptied shell).
+    story.has_unpublished_changes = False
     story.save()
     # The admin's search index holds the title and text too: replace them now rather than when a worker gets to it.
     insert_or_update_object(story)

@@ -1,5 +1,6 @@
 """Taking a story back: from the storyteller's private link or recorded by a facilitator, at once and for good."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -431,3 +432,20 @@ def test_the_invite_list_shows_the_full_share_link_at_the_served_address_with_a_
     assert 'data-action="w-clipboard#copy">Copy link</button>' in html
     assert f"/share/{closed.token}/" not in html and "Closed" in html
     assert Invite.objects.count() == 2
+
+
+def test_a_withdrawn_story_leaves_no_draft_in_the_admin_list(admin_client):
+    """The admin's page list calls the emptied shell withdrawn, with no draft to view or publish."""
+    from stories.factories import public_story
+
+    story = public_story(title=f"{MARKER} draft")
+    story.save_revision().publish()
+    story.save_revision()  # an unpublished draft on top of the live page
+    story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    story.refresh_from_db()
+    assert not story.has_unpublished_changes and story.latest_revision is None
+    listing = admin_client.get(reverse("wagtailadmin_explore", args=[story.get_parent().pk])).content.decode()
+    assert reverse("wagtailadmin_pages:view_draft", args=[story.pk]) not in listing
+    assert re.search(r">\s*withdrawn\s*<", listing)
+    assert not re.search(r">\s*draft\s*<", listing)
+    assert MARKER not in listing
