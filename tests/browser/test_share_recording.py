@@ -3,7 +3,7 @@ made in the page is kept in the browser until it is uploaded, and can be saved t
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,3 +168,30 @@ def test_guardian_fields_appear_only_for_someone_who_may_be_under_18(phone):
     assert guardian.is_hidden()
     phone.check("#id_storytellers-0-under_18")
     assert guardian.is_visible()
+
+
+def test_a_chosen_file_stays_uploaded_across_a_form_error(phone):
+    invite = make_invite()
+    phone.goto(invite.get_absolute_url())
+    phone.set_input_files("#id_recording", str(SPEECH_WAV))
+    phone.wait_for_function("() => document.querySelector('input[name=upload_id]').value !== ''")
+    # A day after today passes the browser's own checks; the archive refuses it and says what to do.
+    phone.fill("#id_recorded_on", (date.today() + timedelta(days=2)).isoformat())
+    phone.fill("#id_title", "Grandma's garden")
+    phone.fill("#id_storytellers-0-display_name", "Rose")
+    phone.check('input[name="consent_scope"][value="public"]')
+    phone.check("#id_consent")
+    phone.click("button.share-submit")
+    phone.wait_for_selector("#id_recorded_on_error")
+    assert "cannot be after today" in phone.inner_text("#id_recorded_on_error")
+    summary = phone.locator("[data-upload-summary]")
+    assert summary.is_visible()
+    assert "speech.wav" in summary.inner_text()
+    phone.wait_for_function("() => document.querySelector('[data-upload-player]').readyState >= 1")
+
+    phone.fill("#id_recorded_on", date.today().isoformat())
+    phone.check("#id_consent")
+    phone.click("button.share-submit")
+    phone.wait_for_url(re.compile(r"/share/sent/$"))
+    assert StoryMedia.objects.count() == 1
+    assert StoryPage.objects.get(title="Grandma's garden").recording == StoryMedia.objects.get()
