@@ -52,6 +52,15 @@ def test_each_error_is_shown_at_its_field_and_says_what_to_do(client, overrides,
     assert not StoryPage.objects.exists()
 
 
+def test_the_summary_above_the_form_names_each_field_with_its_problem(client):
+    data = share_data(title="", **{"storytellers-0-display_name": ""})
+    html = html_text.unescape(client.post(share_url(make_invite()), data).content.decode())
+    summary = html[html.index('class="share-errors"') :]
+    summary = re.sub(r"<[^>]+>", "", summary[: summary.index("</div>")])
+    assert "A title for your story: Give your story a title" in summary
+    assert "Storyteller, name to show with the story: Tell us the storyteller's name" in summary
+
+
 def test_a_minors_guardian_error_names_the_guardian_field(client):
     data = share_data(**{"storytellers-0-display_name": "Maya", "storytellers-0-birth_year": "2015"})
     errors = errors_of(client.post(share_url(make_invite()), data))
