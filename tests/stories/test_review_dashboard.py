@@ -44,7 +44,10 @@ def a_waiting_archive():
 
 def test_the_admin_home_counts_what_waits_for_the_facilitators(client, facilitator):
     a_waiting_archive()
-    rows = dashboard(client_for(facilitator))
+    desk = client_for(facilitator)
+    rows = dashboard(desk)
+    for label, (_count, url) in rows.items():
+        assert desk.get(url).status_code == 200, f"a facilitator may open {label}"
     assert {label: count for label, (count, _url) in rows.items()} == {
         "Submissions waiting for review": 1,
         "Transcripts failed": 1,
