@@ -14,7 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from stories.factories import CollectionEntryFactory, CollectionPageFactory, CommunityFactory, public_story, theme
+from stories.factories import (
+    CollectionEntryFactory,
+    CollectionPageFactory,
+    CommunityFactory,
+    DialogueFactory,
+    public_story,
+    theme,
+)
 from stories.models import Consent, PublicCount, PublicStory, StoryPage, Visibility
 from stories.selectors import Cursor, InvalidCursor, public_stories_listed
 from stories.services import embargo_lift
@@ -229,6 +236,8 @@ def older_page(url: str) -> str:
 
 def public_listings(archive) -> list[str]:
     community, housing, stories = archive
+    dialogue = DialogueFactory(title="Kitchen table talks", community=community)
+    StoryPage.objects.filter(pk__in=[story.pk for story in stories[:25]]).update(dialogue=dialogue)
     story_index = "/stories/"
     deeper = [
         older_page(url)
@@ -257,6 +266,13 @@ def public_listings(archive) -> list[str]:
         "/api/collections",
         "/sitemap.xml",
         "/sitemap-pages.xml",
+        "/dialogues/",
+        f"/dialogues/{dialogue.slug}/",
+        f"/communities/{community.slug}/feed.xml",
+        f"/themes/{housing.slug}/feed.xml",
+        "/oai/?verb=ListRecords&metadataPrefix=oai_dc",
+        f"/oai/?verb=ListIdentifiers&metadataPrefix=oai_dc&set=community:{community.slug}",
+        f"/oai/?verb=ListIdentifiers&metadataPrefix=oai_dc&set=theme:{housing.slug}",
         # /sitemap-stories.xml reads a page of up to 50,000 stories by design: its paging is tested on its own.
     ]
 
