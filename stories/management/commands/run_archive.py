@@ -38,6 +38,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: str, **options):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        # Links in Wagtail's notification e-mails lead to the port served here, unless the address is set.
+        os.environ.setdefault("WAGTAILADMIN_BASE_URL", f"http://127.0.0.1:{port}")
         commands = {
             "web": [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
             "worker": [*manage, *WORKER_COMMAND],
