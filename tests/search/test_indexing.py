@@ -113,4 +113,5 @@ def test_saving_a_theme_unchanged_queues_nothing(django_capture_on_commit_callba
     refresh_story_index.enqueue(story.pk)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         Theme.objects.get(slug="basic-needs").save()
-    assert callbacks == []
+    # The page cache forgets its pages on any save of the archive's content; nothing else is queued.
+    assert [callback for callback in callbacks if callback.__module__ != "stories.page_cache"] == []
