@@ -91,8 +91,9 @@ def test_the_old_words_stay_readable_everywhere_until_the_new_transcript_is_done
     story_index_refresh(story_id=story.pk)
     assert all(OLD_WORDS in words for words in what_people_read(client, story, token).values())
 
-    # Tried again and done: the new words replace the old ones everywhere at once.
-    assert len(queued_job) == 1
+    # Tried again and done: the new words replace the old ones everywhere at once. (The page cache forgets its pages
+    # on commit of any change; the one job is the transcription.)
+    assert len([callback for callback in queued_job if callback.__module__ != "stories.page_cache"]) == 1
     with capture(execute=True):
         services.transcript_retry(transcript=Transcript.objects.get(pk=transcript.pk))
     transcript.refresh_from_db()
