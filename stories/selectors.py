@@ -8,7 +8,7 @@ itself, as search does with its hits.
 import datetime
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -58,7 +58,6 @@ class StoryList:
     count: int
     newer: str | None = None
     older: str | None = None
-    first: bool = field(default=True)
 
     def __iter__(self) -> Iterator[StoryPage]:
         return iter(self.stories)
@@ -132,7 +131,6 @@ def public_stories_listed(
         count=dialogue_rows(dialogue).count() if dialogue else public_count(community=community, theme=theme),
         newer=newer,
         older=older,
-        first=newer is None,
     )
 
 
