@@ -11,10 +11,10 @@ from django.db.models.expressions import RawSQL
 
 from stories.models import StoryPage
 
-from ..analysis import POSTGRES_CONFIGS, QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
+from ..analysis import QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
 from ..columns import Columns, columns, index_changed
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
-from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_matches
+from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_rows, word_groups
 from ..query import FACETS, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 from .hits import (
@@ -29,6 +29,7 @@ from .hits import (
 
 REBUILD_BATCH = 500
 SUGGESTION_DOCUMENTS = 200
+POSTGRES_CONFIGS = {"english": "english", "spanish": "spanish", "simple": "simple"}
 # FTS5's ranking with the weights the in-memory scoring uses (search/postings.py): a title word counts five times.
 BM25 = f"bm25(search_story_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
 
@@ -54,7 +55,6 @@ class DatabaseBackend:
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM search_story_fts WHERE rowid = %s", [story_id])
                 cursor.execute("DELETE FROM search_word_fts WHERE rowid = %s", [story_id])
-        # On PostgreSQL a trigger takes the story's postings with its document (migration 0006).
         StoryDocument.objects.filter(pk=story_id).delete()
 
     def indexed_ids(self, among=None) -> set[int]:
@@ -72,40 +72,15 @@ class DatabaseBackend:
                 if connection.vendor == "sqlite":
                     cursor.execute("DELETE FROM search_story_fts")
                     cursor.execute("DELETE FROM search_word_fts")
-                else:
-                    # Every posting at once; the trigger that would look up each document's own is told so.
-                    cursor.execute("SET LOCAL search.rebuilding = 'on'")
-                    cursor.execute("DELETE FROM search_story_term")
                 # Whole tables, children first: Django's cascade would first read every id into memory.
                 for model in (StoryFacetValue, SegmentDocument, StoryDocument):
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-                if connection.vendor == "postgresql":
-                    # SET LOCAL lasts to the end of the outermost transaction: later deletes in it need the trigger.
-                    cursor.execute("SET LOCAL search.rebuilding = 'off'")
             indexed = 0
             stories = iter(stories)
             while batch := list(islice(stories, REBUILD_BATCH)):
                 self._write(batch)
                 indexed += len(batch)
-        self._measure_tables()
         return indexed
-
-    def _measure_tables(self) -> None:
-        """After a rebuild on PostgreSQL: statistics for the planner and, outside a transaction, VACUUM's visibility
-        map, without which reading postings and columns from their indexes alone would visit every row."""
-        if connection.vendor != "postgresql":
-            return
-        tables = ", ".join(
-            connection.ops.quote_name(table)
-            for table in (
-                "search_story_term",
-                StoryDocument._meta.db_table,
-                StoryFacetValue._meta.db_table,
-                SegmentDocument._meta.db_table,
-            )
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
 
     def _write(self, stories: list[IndexedStory]) -> None:
         """Write stories that are not in the index yet, with a fixed number of statements per call."""
@@ -191,22 +166,6 @@ class DatabaseBackend:
                     " || to_tsvector(%s::regconfig, %s), words = to_tsvector('simple', %s) WHERE story_id = %s",
                     story_rows,
                 )
-                # The postings and lengths ranking reads (search/postings.py), from the vectors just written: a
-                # title word (weight A) counts five times.
-                written = [story.id for story in stories]
-                cursor.execute(
-                    "UPDATE search_storydocument SET indexed_length = "
-                    "(SELECT coalesce(max(position), 0) FROM unnest(search_vector), unnest(positions) AS position) "
-                    "WHERE story_id = ANY(%s)",
-                    [written],
-                )
-                cursor.execute(
-                    "INSERT INTO search_story_term (term, story_id, weighted) SELECT lexeme, story_id, "
-                    f"(SELECT sum(CASE WHEN weight = 'A' THEN {TITLE_WEIGHT} ELSE {BODY_WEIGHT} END) "
-                    "FROM unnest(weights) AS weight) "
-                    "FROM search_storydocument, unnest(search_vector) WHERE story_id = ANY(%s)",
-                    [written],
-                )
 
     # Reading ---------------------------------------------------------------------------------------------------
 
@@ -214,8 +173,9 @@ class DatabaseBackend:
         text = query.search_text
         table = columns()
         ranked = bool(text) and query.sort == "relevance"
-        # Plain words are matched and scored from their postings in memory; phrases go to the database.
-        scored = scored_matches(text, table)
+        # Plain words on SQLite are matched and scored from their postings in memory; phrases go to the database.
+        groups = word_groups(text) if text and connection.vendor == "sqlite" else None
+        scored = scored_rows(groups, table) if groups is not None else None
         row_scores = None
         if scored is not None:
             rows, row_scores = scored
