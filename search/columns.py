@@ -205,9 +205,16 @@ def _varints(data: bytes):
 
 def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns:
     """Columns from document rows and facet rows; with `base`, those rows join the base's kept rows."""
-    previous, kept = base if base else (None, None)
-    values = {facet: list(previous.values[facet]) if previous else [] for facet in (*SINGLE_VALUED, *MULTI_VALUED)}
-    labels = {facet: dict(previous.labels.get(facet, {})) if previous else {} for facet in ("community", *MULTI_VALUED)}
+    # `is not None`, never truth: a copy of an emptied index has no rows, so it is falsy, and its values still
+    # name the columns of its members.
+    previous, kept = base if base is not None else (None, None)
+    values = {
+        facet: list(previous.values[facet]) if previous is not None else [] for facet in (*SINGLE_VALUED, *MULTI_VALUED)
+    }
+    labels = {
+        facet: dict(previous.labels.get(facet, {})) if previous is not None else {}
+        for facet in ("community", *MULTI_VALUED)
+    }
     code_of = {facet: {value: code for code, value in enumerate(values[facet])} for facet in values}
 
     def code(facet, value):

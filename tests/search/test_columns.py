@@ -93,3 +93,20 @@ def test_the_change_log_keeps_only_its_latest_rows(archive, monkeypatch):
         story_index_refresh(story_id=archive["bus"].pk)
     assert IndexChange.objects.count() <= 3
     assert theme_counts()[0] == 4
+
+
+def test_an_index_that_empties_and_fills_again_catches_up(archive, no_full_load):
+    """A copy that holds no stories is still a copy: the next change patches it, keeping the facets' values.
+    (Every story hidden at once, as a login on the story index does, then one story back.)"""
+    _, counts = theme_counts()
+    no_full_load()
+    hidden_at = "2026-01-01T00:00Z"
+    for story in archive.values():
+        StoryPage.objects.filter(pk=story.pk).update(withdrawn_at=hidden_at)
+        story_index_refresh(story_id=story.pk)
+    assert theme_counts() == (0, {})
+    StoryPage.objects.filter(pk=archive["bus"].pk).update(withdrawn_at=None)
+    story_index_refresh(story_id=archive["bus"].pk)
+    StoryPage.objects.filter(pk=archive["bus"].pk).update(title="Riding the number 9 bus again")
+    story_index_refresh(story_id=archive["bus"].pk)
+    assert theme_counts() == (1, {"reliable-transportation": 1, "lifelong-learning": 1})
