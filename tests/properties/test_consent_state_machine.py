@@ -27,6 +27,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.test import TestCase as DjangoTestCase
@@ -42,6 +43,7 @@ from search.services import search_index_rebuild
 from stories.factories import (
     CollectionEntryFactory,
     CollectionPageFactory,
+    DialogueFactory,
     PersonFactory,
     public_story,
     theme,
@@ -54,6 +56,7 @@ from stories.models import (
     StoryIndexPage,
     StoryMedia,
     StoryPage,
+    private_storage,
 )
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
@@ -96,8 +99,9 @@ def own_prefix(n: int) -> str:
 
 def build_archive() -> list[int]:
     """Two dozen public stories across themes, communities, generations (minors with guardians), languages and kinds,
-    indexed; and a collection of five of them."""
+    two thirds of them told at one dialogue, indexed; and a collection of five of them."""
     themes = [theme(slug) for slug in THEMES]
+    dialogue = DialogueFactory(title=f"The {WORD} gathering")
     stories = []
     for n in range(STORIES):
         people = [PersonFactory(birth_year=BIRTH_YEARS[n % len(BIRTH_YEARS)])]
@@ -111,10 +115,16 @@ def build_archive() -> list[int]:
             community__name=COMMUNITIES[n % 3],
             language="es" if n % 5 == 0 else "en",
         )
+        if n % 3 != 2:
+            story.dialogue = dialogue
+            story.save(update_fields=["dialogue"])
         if n % 7 in (3, 5):
+            # With an access copy on disk, so the feeds and manifests list these stories.
+            access_copy = private_storage().save(f"access/{n}.m4a", ContentFile(b"\0" * 64))
             story.recording = StoryMedia.objects.create(
                 file=f"recordings/{n}.wav", size=10, sha256=f"{n:064d}", container="wav",
-                video_codec="h264" if n % 7 == 5 else "",
+                video_codec="h264" if n % 7 == 5 else "", access_copy=access_copy,
+                access_content_type="video/mp4" if n % 7 == 5 else "audio/mp4", duration_seconds=60.0,
             )  # fmt: skip
             story.save(update_fields=["recording"])
         stories.append(story.pk)
