@@ -15,6 +15,7 @@ from stories.validators import validate_language_code
 
 from .backends import SearchUnavailable, get_search_backend
 from .query import DEFAULT_PAGE_SIZE, FACETS, MAX_PAGE, MAX_PAGE_SIZE, QueryError, StoryQuery, StorySearchResults
+from .signals import search_found_nothing
 from .views import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
 
 router = Router(tags=["search"])
@@ -176,9 +177,12 @@ def search_stories(request, params: Query[SearchParams]):
     except QueryError as error:
         raise HttpError(400, str(error)) from None
     try:
-        return results_as_json(request, get_search_backend().search(query))
+        results = get_search_backend().search(query)
     except SearchUnavailable:
         return search_unavailable()
+    if results.total == 0:
+        search_found_nothing.send(sender=StoryQuery, text=query.text)
+    return results_as_json(request, results)
 
 
 @router.get(

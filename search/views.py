@@ -10,6 +10,7 @@ from stories.generations import BY_SLUG
 
 from .backends import SearchUnavailable, get_search_backend
 from .query import FACETS, QueryError, StoryQuery, StorySearchResults
+from .signals import search_found_nothing
 
 FACET_HEADINGS = {
     "theme": "Theme",
@@ -60,6 +61,8 @@ def search_page(request):
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+    if results.total == 0:
+        search_found_nothing.send(sender=StoryQuery, text=query.text)
     context = {
         "query": query,
         "q": query.text,

@@ -25,6 +25,7 @@ urlpatterns = [
     path("oai/", include("oai.urls")),
     path("", include("podcasts.urls")),
     path("search/", include("search.urls")),
+    path("", include("audience.urls")),
 ]
 
 if settings.DEBUG:

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "preservation",
     "oai",
     "podcasts",
+    "audience",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -200,6 +201,12 @@ STORY_SHARE_RATE_LIMITS = {
     "chunk": env_int("STORY_SHARE_LIMIT_CHUNK", 3000),
     "manage": env_int("STORY_SHARE_LIMIT_MANAGE", 60),
 }
+# The player's listening beacon (audience/beacon.py): reports a minute per client before it answers 429, counted in
+# the cache like the limits above. Each process keeps its counts in memory and hands them to the worker every so many
+# reports or seconds, so a beacon never waits on the database.
+AUDIENCE_BEACON_LIMIT_PER_MINUTE = env_int("AUDIENCE_BEACON_LIMIT", 120)
+AUDIENCE_FLUSH_EVERY = 200
+AUDIENCE_FLUSH_SECONDS = 30
 # When set (e.g. /_recordings/), nginx sends recording bytes after Django has decided who may have them.
 STORY_MEDIA_ACCEL_REDIRECT = os.environ.get("STORY_MEDIA_ACCEL_REDIRECT", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -21,6 +21,9 @@ STORAGES["private"] = {  # noqa: F405
 
 # Tasks run at once inside the test unless a test asks for the database backend.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Listening figures are handed over when a test flushes the tally or a batch fills, never by a timer thread behind
+# a test's back or as the test process exits.
+AUDIENCE_FLUSH_SECONDS = 0
 
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

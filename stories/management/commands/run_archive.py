@@ -19,11 +19,13 @@ DAY_SECONDS = 24 * HOUR_SECONDS
 WORKER_STEADY_SECONDS = 600
 WORKER_LONGEST_WAIT_SECONDS = 60
 # The main job stands in for cron (deploy/cron/storyarchive in production): embargoes lift once a day; abandoned
-# uploads go every quarter hour; the search index is verified against the visibility rule every hour.
+# uploads go every quarter hour; the search index is verified against the visibility rule every hour, and searches
+# that found nothing are forgotten once 90 days old.
 SCHEDULE = {
     ("queue_daily_tasks",): DAY_SECONDS,
     ("queue_upload_sweep",): UPLOAD_SWEEP_INTERVAL.total_seconds(),
     ("search_index", "verify", "--queue"): HOUR_SECONDS,
+    ("queue_audience_tasks",): HOUR_SECONDS,
 }
 
 
