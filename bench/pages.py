@@ -67,7 +67,8 @@ def add_figures(result: PartResult, vendor: str, small: dict, large: dict) -> No
     missed = []
     for page, times in large["pages"].items():
         ours, peer = percentile(times, 0.95), percentile(small["pages"][page], 0.95)
-        met = ours < GOAL_MS and ours <= GROWTH * peer
+        time_alone = page in large.get("time_alone", ())
+        met = ours < GOAL_MS and (time_alone or ours <= GROWTH * peer)
         if not met:
             missed.append(page)
         result.figures.append(
@@ -79,7 +80,9 @@ def add_figures(result: PartResult, vendor: str, small: dict, large: dict) -> No
                 round(peer, 1),
                 f"{small['stories']:,} stories",
                 len(times),
-                goal=f"under {GOAL_MS} ms and at most {GROWTH:g}x the small archive",
+                goal=f"under {GOAL_MS} ms"
+                if time_alone
+                else f"under {GOAL_MS} ms and at most {GROWTH:g}x the small archive",
                 goal_met=met,
             )
         )
