@@ -38,6 +38,7 @@ _DOCUMENT_FIELDS = (
     "recorded_on",
     "published_at",
     "generation_count",
+    "duration_seconds",
 )
 
 
@@ -56,6 +57,7 @@ class Columns:
     published: np.ndarray  # float64 seconds since 1970; 0 when unknown
     generation_count: np.ndarray  # int16
     lengths: np.ndarray  # int32: the story's words in the SQLite full-text index, all columns; 0 elsewhere
+    durations: np.ndarray  # float64 seconds of recording; 0 for a written story or an unmeasured file
 
     # The two orders are worked out on first use: sorting every row costs more than the rest of a catch-up, and a
     # search by relevance never needs them.
@@ -226,9 +228,17 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
         return code_of[facet][value]
 
     count = len(documents)
-    story, community, community_name, recorded_on, published_at, generations = (
+    story, community, community_name, recorded_on, published_at, generations, duration = (
         _DOCUMENT_FIELDS.index(name)
-        for name in ("story_id", "community", "community_name", "recorded_on", "published_at", "generation_count")
+        for name in (
+            "story_id",
+            "community",
+            "community_name",
+            "recorded_on",
+            "published_at",
+            "generation_count",
+            "duration_seconds",
+        )
     )
     ids = np.fromiter((row[story] for row in documents), dtype=np.int64, count=count)
     codes = {
@@ -246,6 +256,7 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
     )
     generation_count = np.fromiter((row[generations] for row in documents), dtype=np.int16, count=count)
     lengths = np.fromiter((lengths_by_id.get(row[story], 0) for row in documents), dtype=np.int32, count=count)
+    durations = np.fromiter((row[duration] or 0.0 for row in documents), dtype=np.float64, count=count)
 
     cells = {facet: ([], []) for facet in MULTI_VALUED}
     for story_id, facet, value, label in tags:
@@ -280,6 +291,7 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
         published = joined(previous.published, published)
         generation_count = joined(previous.generation_count, generation_count)
         lengths = joined(previous.lengths, lengths)
+        durations = joined(previous.durations, durations)
 
     return Columns(
         token=token,
@@ -293,6 +305,7 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
         published=published,
         generation_count=generation_count,
         lengths=lengths,
+        durations=durations,
     )
 
 

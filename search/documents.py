@@ -45,6 +45,8 @@ class StoryIndexDocument(Document):
     generation_count = Integer()
     recorded_on = Date()
     published_at = Date()
+    # How long the recording plays, summed for the hours of recording insights count.
+    duration_seconds = Float()
     # Every word as written, folded, for prefix suggestions.
     words = Keyword()
 
@@ -81,5 +83,6 @@ def story_document(story) -> dict:
         "generation_count": story.generation_count,
         "recorded_on": story.recorded_on.isoformat() if story.recorded_on else None,
         "published_at": story.published_at.isoformat() if story.published_at else None,
+        "duration_seconds": story.duration_seconds,
         "words": sorted({fold(word) for word in words(everything)}),
     }

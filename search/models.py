@@ -23,6 +23,9 @@ class StoryDocument(models.Model):
     community_name = models.CharField(max_length=150, blank=True)
     recorded_on = models.DateField(null=True, blank=True, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(
+        null=True, blank=True, help_text="How long its recording plays, for the hours of recording insights count."
+    )
     generation_count = models.PositiveSmallIntegerField(
         default=0, help_text="How many known generations take part; two or more makes a story intergenerational."
     )

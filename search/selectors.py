@@ -46,6 +46,7 @@ class IndexedStory:
     recorded_on: datetime.date | None
     published_at: datetime.datetime | None
     segments: list[IndexedSegment] = field(default_factory=list)
+    duration_seconds: float | None = None  # of the recording; None for a written story or an unmeasured file
 
     @property
     def generation_count(self) -> int:
@@ -102,6 +103,7 @@ def story_for_index(story: StoryPage, *, segments: list[IndexedSegment] | None =
         recorded_on=story.recorded_on,
         published_at=story.first_published_at,
         segments=segments,
+        duration_seconds=story.recording.duration_seconds if story.recording_id else None,
     )
 
 

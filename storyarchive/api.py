@@ -33,6 +33,7 @@ api = StoryArchiveAPI(title="Story Archive API", version="1", urls_namespace="ap
 api.add_router("/stories", stories_router)
 api.add_router("/stories", transcription_router)
 api.add_router("/search", "search.api.router")
+api.add_router("/insights", "insights.api.router")
 api.add_router("/communities", communities_router)
 api.add_router("/themes", themes_router)
 api.add_router("/collections", collections_router)

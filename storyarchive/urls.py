@@ -25,6 +25,7 @@ urlpatterns = [
     path("oai/", include("oai.urls")),
     path("", include("podcasts.urls")),
     path("search/", include("search.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("audience.urls")),
 ]
 

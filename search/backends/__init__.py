@@ -5,6 +5,7 @@ from typing import Protocol
 
 from django.conf import settings
 
+from ..figures import StoryFigures
 from ..query import StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 
@@ -27,6 +28,9 @@ class StorySearchBackend(Protocol):
         """Replace the whole index with `stories` (an iterable of IndexedStory); return how many were indexed."""
 
     def search(self, query: StoryQuery) -> StorySearchResults: ...
+
+    def insights(self, query: StoryQuery) -> StoryFigures:
+        """Stories and seconds of recording by each dimension and pair of dimensions, over every story matched."""
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]: ...
 

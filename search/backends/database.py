@@ -13,10 +13,12 @@ from stories.models import StoryPage
 
 from ..analysis import QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
 from ..columns import Columns, columns, index_changed
+from ..figures import StoryFigures
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
 from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_rows, word_groups
 from ..query import FACETS, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
+from .counting import count_figures
 from .hits import (
     best_moments,
     facet_labels,
@@ -98,6 +100,7 @@ class DatabaseBackend:
                     community_name=story.community_name,
                     recorded_on=story.recorded_on,
                     published_at=story.published_at,
+                    duration_seconds=story.duration_seconds,
                     generation_count=story.generation_count,
                 )
                 for story in stories
@@ -173,14 +176,7 @@ class DatabaseBackend:
         text = query.search_text
         table = columns()
         ranked = bool(text) and query.sort == "relevance"
-        # Plain words on SQLite are matched and scored from their postings in memory; phrases go to the database.
-        groups = word_groups(text) if text and connection.vendor == "sqlite" else None
-        scored = scored_rows(groups, table) if groups is not None else None
-        row_scores = None
-        if scored is not None:
-            rows, row_scores = scored
-        else:
-            rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
+        rows, row_scores = _matching_rows(table, text)
         masks = _filter_masks(table, query, rows)
         chosen = _all_of(masks.values(), len(rows))
         # The index holds only stories that were public when indexed, and every change queues a refresh. The rule
@@ -216,6 +212,16 @@ class DatabaseBackend:
         scores_shown = {doc.pk: scores.get(doc.pk, 0.0) for doc in page_documents}
         hits = hits_in_order([doc.pk for doc in page_documents], snippets, scores_shown, moments, stories=stories)
         return StorySearchResults(query=query, total=total - (len(page) - len(hits)), hits=hits, facets=facets)
+
+    def insights(self, query: StoryQuery) -> StoryFigures:
+        """Stories and seconds of recording over every indexed story the query matches, counted in the columns.
+
+        Only stories the public may see are in the index: hiding one takes it out inside the transaction that hid
+        it (search.handlers), so the counts need no second look at the rule."""
+        table = columns()
+        rows, _scores = _matching_rows(table, query.search_text)
+        rows = rows[_all_of(_filter_masks(table, query, rows).values(), len(rows))]
+        return count_figures(table, rows, query)
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         typed = words(prefix[-100:])
@@ -265,6 +271,17 @@ class DatabaseBackend:
 
 def plain_words(text: str) -> str:
     return " ".join(words(text))
+
+
+def _matching_rows(table: Columns, text: SearchText) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rows whose stories hold the words (every row without any), and their scores where they were scored here."""
+    # Plain words on SQLite are matched and scored from their postings in memory; phrases go to the database.
+    groups = word_groups(text) if text and connection.vendor == "sqlite" else None
+    scored = scored_rows(groups, table) if groups is not None else None
+    if scored is not None:
+        return scored
+    rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
+    return rows, None
 
 
 def _filter_masks(table: Columns, query: StoryQuery, rows: np.ndarray) -> dict[str, np.ndarray]:

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "oai",
     "podcasts",
     "audience",
+    "insights",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

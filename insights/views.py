@@ -1,0 +1,130 @@
+"""/insights/: the archive as a whole in charts and tables, and its open data downloads, over public stories only."""
+
+import io
+import json
+import zipfile
+from types import SimpleNamespace
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from search.backends import SearchUnavailable, get_search_backend
+from search.query import QueryError, StoryQuery
+from search.views import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, _active_filters, _put_dates_in_order
+
+from .charts import bar_chart
+from .opendata import datapackage, table_csv_text
+from .tables import FEWER, HEADINGS, Insights, insights_from
+
+
+def _insights(request) -> Insights:
+    """The figures for the filters in the address, read as the search page reads them."""
+    _put_dates_in_order(request)
+    return insights_from(get_search_backend().insights(StoryQuery.from_params(request.GET)))
+
+
+def _unavailable(request, template=None, status=503):
+    if template:
+        response = render(request, template, {"error": UNAVAILABLE_MESSAGE, "unavailable": True}, status=status)
+    else:
+        response = HttpResponse(UNAVAILABLE_MESSAGE, status=status, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def insights_page(request):
+    try:
+        dates_swapped = _put_dates_in_order(request)
+        query = StoryQuery.from_params(request.GET)
+        insights = insights_from(get_search_backend().insights(query))
+    except QueryError as error:
+        return render(request, "insights/insights_page.html", {"error": str(error)}, status=400)
+    except SearchUnavailable:
+        return _unavailable(request, "insights/insights_page.html")
+    facets = get_search_backend().search(StoryQuery(page_size=1)).facets
+    filters = SimpleNamespace(query=query, facets=facets)
+    suffix = f"?{request.GET.urlencode()}" if request.GET else ""
+    tables = [
+        {
+            "table": table,
+            "chart": bar_chart(table),
+            "heading": HEADINGS[table.rows_are],
+            "column_heading": HEADINGS.get(table.columns_are or "", ""),
+            "column_totals": list(zip(table.columns, table.column_totals, strict=True)),
+            "csv": reverse("insights:table_csv", args=[table.name]) + suffix,
+            "rows": [
+                {
+                    "value": value,
+                    "total": total,
+                    "cells": list(zip(table.columns, table.cells[n], strict=True)) if table.crossed else [],
+                }
+                for n, (value, total) in enumerate(zip(table.rows, table.row_totals, strict=True))
+            ],
+        }
+        for table in insights.tables
+    ]
+    context = {
+        "query": query,
+        "q": query.text,
+        "insights": insights,
+        "share": insights.intergenerational_share,
+        "tables": tables,
+        "facets": facets,
+        "active_filters": _active_filters(request, filters),
+        "dates_swapped": dates_swapped,
+        "fewer": FEWER,
+        "datapackage_url": reverse("insights:datapackage") + suffix,
+        "zip_url": reverse("insights:datapackage_zip") + suffix,
+        "api_url": reverse("api:insights") + suffix,
+    }
+    return render(request, "insights/insights_page.html", context)
+
+
+def _download(request, build):
+    try:
+        return build(_insights(request))
+    except QueryError as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
+    except SearchUnavailable:
+        return _unavailable(request)
+
+
+def table_csv(request, name: str):
+    def build(insights):
+        table = next((table for table in insights.tables if table.name == name), None)
+        if table is None:
+            raise Http404("There is no such table.")
+        response = HttpResponse(table_csv_text(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{table.name}.csv"'
+        return response
+
+    return _download(request, build)
+
+
+def datapackage_json(request):
+    def build(insights):
+        suffix = f"?{request.GET.urlencode()}" if request.GET else ""
+        paths = {
+            table.name: request.build_absolute_uri(reverse("insights:table_csv", args=[table.name]) + suffix)
+            for table in insights.tables
+        }
+        return JsonResponse(datapackage(insights, paths), json_dumps_params={"indent": 2, "ensure_ascii": False})
+
+    return _download(request, build)
+
+
+def datapackage_zip(request):
+    def build(insights):
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            paths = {table.name: f"{table.name}.csv" for table in insights.tables}
+            descriptor = datapackage(insights, paths)
+            bundle.writestr("datapackage.json", json.dumps(descriptor, indent=2, ensure_ascii=False))
+            for table in insights.tables:
+                bundle.writestr(paths[table.name], table_csv_text(table))
+        response = HttpResponse(archive.getvalue(), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="story-archive-insights.zip"'
+        return response
+
+    return _download(request, build)
