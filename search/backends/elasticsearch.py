@@ -18,6 +18,7 @@ from elasticsearch.helpers import bulk, scan
 
 from ..analysis import DEFAULT_ANALYZER, QUERY_ANALYZERS, SearchText, fold, stem, words
 from ..documents import StoryIndexDocument, story_document
+from ..figures import CROSSED, NO_DATE, StoryFigures, Tally, quarter_of
 from ..postings import BODY_WEIGHT, TITLE_WEIGHT
 from ..query import FACETS, MAX_PAGE, MAX_PAGE_SIZE, MOMENTS_PER_HIT, FacetValue, StoryQuery, StorySearchResults
 from . import SearchUnavailable
@@ -262,6 +263,13 @@ class ElasticsearchBackend:
         return parse_response(response, query, stories=stories)
 
     @_unavailable_when_unreachable
+    def insights(self, query: StoryQuery) -> StoryFigures:
+        """Counted by the cluster's aggregations. Only stories the public may see are in the index, and hiding one
+        takes it out inside the transaction that hid it (search.handlers)."""
+        body = insights_body(query, self.alias).to_dict()
+        return parse_insights(_body(self.client.search(index=self.alias, body=body)), query)
+
+    @_unavailable_when_unreachable
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         start = suggestion_start(prefix)
         if start is None or not self._alias_exists():
@@ -359,14 +367,9 @@ def is_ranked(query: StoryQuery) -> bool:
     return bool(query.search_text) and query.sort == "relevance"
 
 
-def search_body(query: StoryQuery, index: str = "", *, leave_out=()) -> Search:
-    """The request: text, ranges and the stories to leave out in `query`; facet filters in post_filter so each
-    facet's own aggregation can leave its own filter out."""
-    search_text = query.search_text
-    search = Search(index=index or None)
-    must, shared = [], []
-    if search_text:
-        must.append(text_query(search_text, STORY_FIELDS))
+def _range_filters(query: StoryQuery) -> list:
+    """The filters that are not facets: told across generations, and the recording dates."""
+    shared = []
     if query.intergenerational:
         shared.append(Q("range", generation_count={"gte": 2}))
     dates = {}
@@ -376,6 +379,84 @@ def search_body(query: StoryQuery, index: str = "", *, leave_out=()) -> Search:
         dates["lte"] = query.recorded_to.isoformat()
     if dates:
         shared.append(Q("range", recorded_on=dates))
+    return shared
+
+
+def _with_seconds(aggregation):
+    aggregation.metric("seconds", "sum", field="duration_seconds")
+    return aggregation
+
+
+def insights_body(query: StoryQuery, index: str = "") -> Search:
+    """Counts and summed recording lengths over every story the query matches (every filter applies): each
+    dimension, each crossed pair, the quarters of the recording date, and the stories told across generations."""
+    search = Search(index=index or None)
+    must = [text_query(query.search_text, STORY_FIELDS)] if query.search_text else []
+    shared = _range_filters(query) + list(_facet_filters(query).values())
+    search = search.query(Q("bool", must=must or [Q("match_all")], filter=shared))
+    search.aggs.metric("seconds", "sum", field="duration_seconds")
+    search.aggs.bucket("intergenerational", _with_seconds(A("filter", Q("range", generation_count={"gte": 2}))))
+    for facet in FACETS:
+        values = _with_seconds(A("terms", field=FACET_FIELDS[facet], size=FACET_SIZE))
+        for row, column in CROSSED:
+            if row == facet:
+                values.bucket(column, _with_seconds(A("terms", field=FACET_FIELDS[column], size=FACET_SIZE)))
+        search.aggs.bucket(facet, values)
+    search.aggs.bucket(
+        "quarter",
+        _with_seconds(
+            A("date_histogram", field="recorded_on", calendar_interval="quarter", format="yyyy-MM-dd", min_doc_count=1)
+        ),
+    )
+    search.aggs.bucket("no_date", _with_seconds(A("missing", field="recorded_on")))
+    search = search.extra(track_total_hits=True, size=0)
+    return search
+
+
+def _tally(bucket: dict) -> Tally:
+    return Tally(int(bucket["doc_count"]), float(bucket.get("seconds", {}).get("value") or 0.0))
+
+
+def parse_insights(response: dict, query: StoryQuery) -> StoryFigures:
+    aggregations = response.get("aggregations", {})
+    total = response["hits"]["total"]
+    total = total["value"] if isinstance(total, dict) else int(total)
+    by, crossed = {}, {pair: {} for pair in CROSSED}
+    for facet in FACETS:
+        by[facet] = {}
+        for bucket in aggregations.get(facet, {}).get("buckets", []):
+            if not bucket["key"]:
+                continue  # a story without a community is counted under none
+            by[facet][bucket["key"]] = _tally(bucket)
+            for row, column in CROSSED:
+                if row == facet:
+                    for inner in bucket.get(column, {}).get("buckets", []):
+                        if inner["key"]:
+                            crossed[(row, column)][(bucket["key"], inner["key"])] = _tally(inner)
+    quarters = {}
+    for bucket in aggregations.get("quarter", {}).get("buckets", []):
+        if bucket["doc_count"]:
+            quarters[quarter_of(datetime.date.fromisoformat(bucket["key_as_string"]))] = _tally(bucket)
+    if aggregations.get("no_date", {}).get("doc_count"):
+        quarters[NO_DATE] = _tally(aggregations["no_date"])
+    by["quarter"] = quarters
+    return StoryFigures(
+        query=query,
+        total=Tally(total, float(aggregations.get("seconds", {}).get("value") or 0.0)),
+        intergenerational=_tally(aggregations.get("intergenerational", {"doc_count": 0})),
+        by=by,
+        crossed=crossed,
+    )
+
+
+def search_body(query: StoryQuery, index: str = "", *, leave_out=()) -> Search:
+    """The request: text, ranges and the stories to leave out in `query`; facet filters in post_filter so each
+    facet's own aggregation can leave its own filter out."""
+    search_text = query.search_text
+    search = Search(index=index or None)
+    must, shared = [], _range_filters(query)
+    if search_text:
+        must.append(text_query(search_text, STORY_FIELDS))
     if leave_out:
         shared.append(~Q("terms", story_id=sorted(leave_out)))
     should = []

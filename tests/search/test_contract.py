@@ -248,3 +248,59 @@ def test_refresh_removes_a_story_the_public_may_no_longer_see(archive):
 def test_themes_are_searchable_words(archive):
     assert "Letters from the garden" in titles(search(text="natural world"))
     assert theme("thriving-natural-world").name == "Thriving natural world"
+
+
+# Insights -----------------------------------------------------------------------------------------------------------
+
+
+def insights(**fields):
+    return get_search_backend().insights(StoryQuery(**fields))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"themes": ("humane-housing",)},
+        {"text": "housing"},
+        {"intergenerational": True},
+        {"communities": ("eastside",), "kinds": ("text",)},
+        {"recorded_from": datetime.date(2024, 1, 1)},
+    ],
+)
+def test_insights_count_the_stories_search_finds(archive, fields):
+    figures, results = insights(**fields), search(**fields)
+    assert figures.total.stories == results.total
+    for facet in ("theme", "generation", "community", "language", "kind"):
+        if not results.query.selected(facet):  # a facet's own filter is left out of its search counts
+            assert {value: tally.stories for value, tally in figures.by[facet].items()} == facet_counts(results, facet)
+
+
+def test_insights_cross_theme_with_generation_and_quarter_the_recording_dates(archive):
+    figures = insights()
+    assert {pair: tally.stories for pair, tally in figures.crossed[("theme", "generation")].items()} == {
+        ("humane-housing", "boomers"): 2,
+        ("humane-housing", "gen-z"): 1,
+        ("humane-housing", "gen-x"): 1,
+        ("reliable-transportation", "gen-z"): 1,
+        ("lifelong-learning", "gen-z"): 1,
+        ("thriving-natural-world", "gen-x"): 1,
+    }
+    assert {value: tally.stories for value, tally in figures.by["quarter"].items()} == {
+        "2023-Q1": 1,
+        "2024-Q1": 1,
+        "2025-Q2": 1,
+        "no-date": 1,
+    }
+    assert figures.intergenerational.stories == 2
+
+
+def test_insights_leave_out_a_story_hidden_through_its_consent(archive):
+    from django.utils import timezone
+
+    consent = archive["bus"].consents.first()
+    consent.withdrawn_at = timezone.now()
+    consent.save()
+    figures = insights()
+    assert figures.total.stories == 3
+    assert "reliable-transportation" not in figures.by["theme"]
