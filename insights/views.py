@@ -15,7 +15,7 @@ from search.views import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, _active_filte
 
 from .charts import bar_chart
 from .opendata import datapackage, table_csv_text
-from .tables import FEWER, HEADINGS, Insights, insights_from
+from .tables import FEWER, HEADINGS, PLURALS, Insights, insights_from
 
 
 def _insights(request) -> Insights:
@@ -51,6 +51,7 @@ def insights_page(request):
             "chart": bar_chart(table),
             "heading": HEADINGS[table.rows_are],
             "column_heading": HEADINGS.get(table.columns_are or "", ""),
+            "every_column": f"All {PLURALS[table.columns_are]}" if table.crossed else "Stories",
             "column_totals": list(zip(table.columns, table.column_totals, strict=True)),
             "csv": reverse("insights:table_csv", args=[table.name]) + suffix,
             "rows": [

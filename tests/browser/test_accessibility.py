@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = ["home", "story", "search", "collection", "community", "theme", "share", "communities", "themes", "collections"]
 PAGES += ["dialogues", "dialogue"]
 PAGES += ["embed"]  # the player other sites frame, opened on a clip
+PAGES += ["insights", "insights-filtered"]  # the archive's figures: SVG charts beside their tables
 
 
 @pytest.fixture
@@ -48,6 +49,8 @@ def public_pages(garden_story):
         "collections": "/collections/",
         "dialogues": "/dialogues/",
         "dialogue": garden_story.dialogue.get_absolute_url(),
+        "insights": "/insights/",
+        "insights-filtered": "/insights/?theme=thriving-natural-world&intergenerational=true",
     }
 
 
