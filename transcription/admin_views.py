@@ -9,9 +9,10 @@ from django.views.decorators.http import require_POST
 from stories.models import StoryPage
 
 from . import services
-from .forms import RetranscribeForm, SegmentCorrectionForm
+from .forms import RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm
 from .models import Transcript
-from .selectors import latest_transcript, unfinished_transcripts
+from .selectors import current_transcript, latest_transcript, unfinished_transcripts
+from .transcript_files import clock
 
 
 def _editable_story(request, page_id: int) -> StoryPage:
@@ -105,6 +106,54 @@ def story_retranscribe(request, page_id: int):
     except services.CorrectionsWouldBeLost as refusal:
         messages.error(request, str(refusal))
     return redirect(_story_url(story))
+
+
+def story_transcript_upload(request, page_id: int):
+    """Attach a transcript people made: choose or paste it, see what was read, then replace what people read."""
+    story = _editable_story(request, page_id)
+    if story.recording is None:
+        messages.error(request, "This story has no recording to attach a transcript to.")
+        return redirect(_story_url(story))
+    duration = story.recording.duration_seconds
+    form = TranscriptUploadForm(request.POST or None, request.FILES or None, duration=duration)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        parsed, file_name = form.parsed, form.cleaned_data["file_name"]
+        if "replace" in request.POST:
+            try:
+                transcript = services.transcript_upload(
+                    media=story.recording, parsed=parsed, file_name=file_name, language=story.language
+                )
+            except services.UploadRefused as refusal:
+                messages.error(request, str(refusal))
+                return redirect(_story_url(story))
+            if parsed.timed:
+                messages.success(
+                    request,
+                    f"People now read the uploaded transcript ({len(parsed.cues)} segments), marked reviewed; "
+                    "search is being updated. The earlier transcript is kept below.",
+                )
+            else:
+                messages.success(
+                    request,
+                    "Queued: the worker is lining the words up with the recording. Until it is done, people read "
+                    "the transcript they read now.",
+                )
+            return redirect(f"{_story_url(story)}?transcript={transcript.pk}")
+        preview = {
+            "parsed": parsed,
+            "file_name": file_name,
+            "first_cues": [(clock(cue.start), clock(cue.end), cue.text) for cue in parsed.cues[:5]],
+            "span": [clock(moment) for moment in parsed.span] if parsed.span else None,
+            "first_lines": [line for line in parsed.text.splitlines() if line.strip()][:5],
+            "text": form.cleaned_data["text"],
+            "current": current_transcript(media_id=story.recording_id),
+        }
+    return TemplateResponse(
+        request,
+        "transcription/admin/transcript_upload.html",
+        {"story": story, "form": form, "preview": preview, "duration": clock(duration) if duration else None},
+    )
 
 
 def unfinished_report(request):

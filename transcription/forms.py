@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from .engine import BUNDLED_MODEL, MULTILINGUAL_BASE
+from .transcript_files import TIME_FORMS_HELP, TranscriptFileError, check_size, parse_transcript_file
 
 
 def model_choices() -> list[tuple[str, str]]:
@@ -40,3 +41,52 @@ class SegmentCorrectionForm(forms.Form):
 
     def corrected_texts(self) -> dict[int, str]:
         return {segment.pk: self.cleaned_data[f"segment-{segment.pk}"] for segment in self.segments}
+
+
+class TranscriptUploadForm(forms.Form):
+    """A transcript people made: a file, or its text pasted. What was pasted stays on the form after an error."""
+
+    file = forms.FileField(
+        required=False,
+        label="Transcript file",
+        help_text=TIME_FORMS_HELP,
+        widget=forms.ClearableFileInput(attrs={"accept": ".vtt,.srt,.txt,text/vtt,text/plain"}),
+    )
+    pasted = forms.CharField(
+        required=False,
+        label="Or paste the transcript",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        strip=False,
+    )
+    file_name = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, duration: float | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duration = duration
+        self.parsed = None
+
+    def clean(self):
+        cleaned = super().clean()
+        upload, pasted = cleaned.get("file"), cleaned.get("pasted") or ""
+        if upload and pasted.strip():
+            raise forms.ValidationError("Choose a file or paste the text, not both.")
+        if not upload and not pasted.strip():
+            raise forms.ValidationError("Choose a transcript file, or paste the transcript's text.")
+        if upload:
+            name, field = upload.name, "file"
+        else:
+            name, field = cleaned.get("file_name") or "", "pasted"
+        try:
+            if upload:
+                check_size(upload.size)  # refused by its size, before it is read
+                data = upload.read()
+            else:
+                data = pasted.encode("utf-8")
+            self.parsed = parse_transcript_file(data, file_name=name, duration=self.duration)
+        except TranscriptFileError as error:
+            self.add_error(field, f"{name}: {error}" if name else str(error))
+            return cleaned
+        cleaned["file_name"] = name
+        # The preview carries the text on, so replacing needs no second upload.
+        cleaned["text"] = data.decode("utf-8-sig")
+        return cleaned

@@ -42,6 +42,10 @@ class Transcript(models.Model):
     real_time_factor = models.FloatField(null=True, blank=True)
     # How many times the worker has tried: transient failures and crashed workers each count one.
     attempts = models.PositiveSmallIntegerField(default=0)
+    source_text = models.TextField(
+        blank=True,
+        help_text="Words people wrote without times, which the worker lines up with the recording to time them.",
+    )
     supersede_corrections = models.BooleanField(
         default=False,
         help_text="When it finishes, replace the current transcript even if a facilitator corrected that one.",

@@ -15,6 +15,7 @@ from stories.media import RecordingRefused, probe_recording, recording_folder
 from stories.models import StoryMedia, StoryPage, private_storage
 from stories.validators import language_label
 
+from .alignment import NothingHeardInCommon, align
 from .engine import EngineUnavailable, LanguageUnsupported, RecordingUnreadable, Transcription, engine_for
 from .models import Segment, Transcript
 from .playback import (
@@ -27,11 +28,15 @@ from .playback import (
 )
 from .selectors import story_withdrawn
 from .signals import transcript_ready
+from .transcript_files import ParsedTranscript
 
 logger = logging.getLogger(__name__)
 
 Status = Transcript.Status
 PROGRESS_SAVE_SECONDS = 2.0
+# How a transcript people made is told apart: its times came with it, or the worker lined its words up.
+PEOPLE_TIMED = "people"
+PEOPLE_ALIGNED = "people, aligned by Whisper"
 FINISHED_FIELDS = [
     "status", "language", "language_probability", "duration_seconds", "no_speech", "progress", "error",
     "machine_generated", "reviewed", "reviewed_at", "finished_at", "real_time_factor",
@@ -171,14 +176,23 @@ def transcript_run(*, transcript_id: int) -> str:
     if story_withdrawn(media_id=media.pk):
         transcript_fail(transcript_id=transcript_id, reason="The story was withdrawn, so no transcript is kept.")
         return "withdrawn"
+    # People's words without times: Whisper hears the recording only to time them.
+    aligning = transcript.engine == PEOPLE_ALIGNED
     started = time.monotonic()
     try:
         with _heartbeat(transcript_id):
             path = _recording_path(media)
-            recording_prepare_playback(media=media, path=path)
-            engine = engine_for(transcript.model_name)
+            if not aligning:
+                recording_prepare_playback(media=media, path=path)
+            engine = engine_for(None if aligning else transcript.model_name)
             _check_language(engine=engine, media=media)
             result = engine.transcribe(path, on_progress=_progress_saver(transcript_id, media.duration_seconds))
+            if aligning:
+                heard = [word for segment in result.segments for word in segment.words]
+                result.segments = align(transcript.source_text, heard, duration=result.duration)
+    except NothingHeardInCommon as error:
+        transcript_fail(transcript_id=transcript_id, reason=str(error))
+        return "failed"
     except (RecordingUnreadable, LanguageUnsupported) as error:
         access_copy_fail(media_id=media.pk, reason=str(error))
         transcript_fail(transcript_id=transcript_id, reason=str(error))
@@ -190,7 +204,9 @@ def transcript_run(*, transcript_id: int) -> str:
         return "failed"
     except (RecordingUnreachable, DatabaseError, OSError, MemoryError) as error:
         return transcript_retry_later(transcript_id=transcript_id, reason=str(error) or type(error).__name__)
-    return transcript_save(transcript_id=transcript_id, result=result, elapsed=time.monotonic() - started)
+    return transcript_save(
+        transcript_id=transcript_id, result=result, elapsed=time.monotonic() - started, made_by_people=aligning
+    )
 
 
 def _check_language(*, engine, media: StoryMedia) -> None:
@@ -299,8 +315,10 @@ def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
     return "retrying"
 
 
-def transcript_save(*, transcript_id: int, result: Transcription, elapsed: float) -> str:
-    """Keep the segments, unless the story was withdrawn or the recording deleted meanwhile; announce on commit."""
+def transcript_save(*, transcript_id: int, result: Transcription, elapsed: float, made_by_people: bool = False) -> str:
+    """Keep the segments, unless the story was withdrawn or the recording deleted meanwhile; announce on commit.
+
+    Segments made_by_people (their words lined up with the recording) are reviewed already."""
     with transaction.atomic():
         transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
         if transcript is None or not StoryMedia.objects.filter(pk=transcript.media_id).exists():
@@ -329,9 +347,9 @@ def transcript_save(*, transcript_id: int, result: Transcription, elapsed: float
         transcript.no_speech = not result.segments
         transcript.progress = 100
         transcript.error = ""
-        transcript.machine_generated = True
-        transcript.reviewed = False
-        transcript.reviewed_at = None
+        transcript.machine_generated = not made_by_people
+        transcript.reviewed = made_by_people
+        transcript.reviewed_at = timezone.now() if made_by_people else None
         transcript.finished_at = timezone.now()
         transcript.real_time_factor = round(elapsed / result.duration, 4) if result.duration else None
         transcript.save(update_fields=[*FINISHED_FIELDS, "updated_at"])
@@ -359,6 +377,57 @@ def _make_current_if_allowed(transcript: Transcript) -> None:
         current.save(update_fields=["is_current", "updated_at"])
     transcript.is_current = True
     transcript.save(update_fields=["is_current", "updated_at"])
+
+
+class UploadRefused(ValueError):
+    """A transcript cannot be attached to this recording (its story was withdrawn)."""
+
+
+@transaction.atomic
+def transcript_upload(*, media: StoryMedia, parsed: ParsedTranscript, file_name: str, language: str) -> Transcript:
+    """Attach a transcript people made, as reviewed. Timed cues become what people read at once; text without times
+    is queued for the worker to line up with the recording, and the transcript people read stays until it is done.
+    Every earlier transcript is kept, and a facilitator can make one of them current again."""
+    if story_withdrawn(media_id=media.pk):
+        raise UploadRefused("The story was withdrawn, so no transcript is kept.")
+    # One upload at a time per recording, so each gets its own number.
+    StoryMedia.objects.select_for_update().filter(pk=media.pk).first()
+    taken = set(Transcript.objects.filter(media=media).values_list("model_name", flat=True))
+    number = 1 + Transcript.objects.filter(media=media, engine__in=(PEOPLE_TIMED, PEOPLE_ALIGNED)).count()
+    while (label := f"uploaded {number}: {file_name or 'pasted text'}"[:200]) in taken:
+        number += 1
+    common = {
+        "media": media,
+        "model_name": label,
+        "language": language,
+        "machine_generated": False,
+        # What people made replaces what the people read now, corrected or not: a facilitator chose it.
+        "supersede_corrections": True,
+    }
+    if not parsed.timed:
+        transcript = Transcript.objects.create(
+            **common, engine=PEOPLE_ALIGNED, status=Status.QUEUED, source_text=parsed.text
+        )
+        _enqueue(transcript)
+        return transcript
+    now = timezone.now()
+    transcript = Transcript.objects.create(
+        **common,
+        engine=PEOPLE_TIMED,
+        status=Status.DONE,
+        duration_seconds=media.duration_seconds,
+        progress=100,
+        reviewed=True,
+        reviewed_at=now,
+        finished_at=now,
+    )
+    Segment.objects.bulk_create(
+        Segment(transcript=transcript, index=position, start=round(cue.start, 3), end=round(cue.end, 3), text=cue.text)
+        for position, cue in enumerate(parsed.cues)
+    )
+    _make_current_if_allowed(transcript)
+    _announce(transcript)
+    return transcript
 
 
 @transaction.atomic
