@@ -21,7 +21,7 @@ from tests.transcription.recordings import (
     write_audio,
 )
 from transcription import services
-from transcription.alignment import align
+from transcription.alignment import NothingHeardInCommon, align
 from transcription.engine import Word
 from transcription.models import Transcript
 from transcription.transcript_files import (
@@ -174,6 +174,11 @@ def test_words_the_recogniser_missed_take_times_between_their_heard_neighbours()
     assert (segments[0].start, segments[0].end, segments[1].start, segments[1].end) == (0.0, 3.0, 5.0, 6.0)
 
 
+def test_text_the_recogniser_heard_none_of_is_refused_rather_than_timed_at_random():
+    with pytest.raises(NothingHeardInCommon):
+        align("Zebras juggle marmalade.", [Word(0.0, 0.5, " Ask", 0.9), Word(0.5, 1.0, " not", 0.9)], duration=2.0)
+
+
 # In the admin.
 
 
@@ -320,3 +325,22 @@ def test_text_without_times_is_lined_up_with_the_recording_sentence_by_sentence(
 
     moments = client.get("/api/search", {"q": "snow"}).json()["results"][0]["moments"]
     assert [moment["start"] for moment in moments] == [second.start]
+
+
+def test_an_alignment_that_fails_says_why_on_the_transcript_page_and_people_keep_reading_the_old_words(
+    client, editor, django_capture_on_commit_callbacks
+):
+    machine = finished_transcript([(0.0, 4.0, "we plant it beans")], media=damaged_recording(b"junk", extension=".mp3"))
+    story = public_story(recording=machine.media)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("transcription_admin:upload", args=[story.pk]),
+            {"pasted": "We planted beans.", "file_name": "", "replace": "1"},
+        )
+
+    aligned = Transcript.objects.get(media=machine.media, model_name="uploaded 1: pasted text")
+    assert aligned.status == Transcript.Status.FAILED and not aligned.is_current
+    page = client.get(reverse("transcription_admin:story", args=[story.pk])).content.decode()
+    assert aligned.error and aligned.error in page and "Retry" in page
+    assert Transcript.objects.get(media=machine.media, is_current=True).pk == machine.pk
+    assert "we plant it beans" in client.get(story.url).content.decode()
