@@ -22,7 +22,8 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from iiif.manifests import RIGHTS
-from stories.models import Consent, StoryPage
+from stories.models import Consent, StoryPage, private_storage
+from stories.storage import StoredFile, stored_file
 from transcription import captions
 from transcription.selectors import current_transcript
 
@@ -46,19 +47,22 @@ class _Planned:
     """One payload file: copied from a stored file, or written from text made here."""
 
     path: str  # inside data/
-    source: Path | None = None
+    source: StoredFile | None = None
     content: bytes = b""
 
     @property
     def size(self) -> int:
-        return self.source.stat().st_size if self.source else len(self.content)
+        return self.source.size if self.source else len(self.content)
 
 
-def _stored(field) -> Path | None:
+def _stored(field) -> StoredFile | None:
+    """A recording's file in private storage (on the disk or in a bucket), or None when it has none or it is gone."""
     if not field:
         return None
-    path = Path(field.path)
-    return path if path.is_file() else None
+    try:
+        return stored_file(private_storage(), field.name)
+    except FileNotFoundError:
+        return None
 
 
 def _dublin_core(record: dict) -> bytes:
@@ -162,10 +166,10 @@ def _story_files(story: StoryPage, *, public: bool) -> list[_Planned]:
         files.append(_Planned(f"{folder}/recording/original{Path(media.file.name).suffix.lower()}", source=original))
         access = _stored(media.access_copy)
         if access:
-            files.append(_Planned(f"{folder}/recording/access{access.suffix.lower()}", source=access))
+            files.append(_Planned(f"{folder}/recording/access{Path(access.name).suffix.lower()}", source=access))
         poster = _stored(media.poster)
         if poster:
-            files.append(_Planned(f"{folder}/recording/poster{poster.suffix.lower()}", source=poster))
+            files.append(_Planned(f"{folder}/recording/poster{Path(poster.name).suffix.lower()}", source=poster))
         transcript = current_transcript(media_id=media.pk)
         if transcript is not None:
             segments = list(transcript.segments.order_by("index"))
@@ -230,11 +234,10 @@ def _copy(planned: _Planned, destination: Path, *, on_chunk: Callable[[int], Non
             written.write(planned.content)
             on_chunk(len(planned.content))
         else:
-            with open(planned.source, "rb") as source:
-                while chunk := source.read(CHUNK_SIZE):
-                    digest.update(chunk)
-                    written.write(chunk)
-                    on_chunk(len(chunk))
+            for chunk in planned.source.chunks(chunk_size=CHUNK_SIZE):
+                digest.update(chunk)
+                written.write(chunk)
+                on_chunk(len(chunk))
     return digest.hexdigest()
 
 

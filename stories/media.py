@@ -1,11 +1,10 @@
-"""Storing recordings: streamed to the private root, hashed on the way in, probed before they are kept."""
+"""Storing recordings: streamed to this machine, hashed on the way in, probed, then kept in private storage."""
 
 import hashlib
 import json
 import logging
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import uuid
@@ -18,6 +17,7 @@ from django.db import transaction
 
 from .models import StoryMedia, private_storage
 from .signals import recording_stored
+from .storage import delete_folder, staging_folder, store_local_file
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +129,7 @@ def recording_store(
     commits; without, nothing is made until `recording_process` (a storyteller's upload waits for their consent).
     """
     media_id = uuid.uuid4()
-    folder = Path(private_storage().location) / recording_folder(media_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / "upload.part"
+    partial = staging_folder(private_storage()) / f"{media_id.hex}.part"
     chunks = _read_chunks(source) if hasattr(source, "read") else source
     try:
         size, sha256 = _write_chunks(chunks, partial, max_bytes or settings.STORY_UPLOAD_MAX_BYTES)
@@ -143,23 +141,20 @@ def recording_store(
             original_filename=original_filename,
             process=process,
         )
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def recording_store_file(
     *, path: Path, original_filename: str, max_bytes: int | None = None, process: bool = True
 ) -> StoryMedia:
-    """Keep a file already assembled in private storage (a resumable upload): moved, not copied, then hashed and probed.
+    """Keep a file already assembled on this machine (a resumable upload): moved, not copied, then hashed and probed.
 
     The file is read in chunks to hash it, so a large recording is never held in memory. Refused: the file is gone.
     `process` as for `recording_store`.
     """
     media_id = uuid.uuid4()
-    folder = Path(private_storage().location) / recording_folder(media_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / "upload.part"
+    partial = staging_folder(private_storage()) / f"{media_id.hex}.part"
     try:
         os.replace(path, partial)
         limit = max_bytes or settings.STORY_UPLOAD_MAX_BYTES
@@ -182,9 +177,10 @@ def recording_store_file(
             process=process,
         )
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
         Path(path).unlink(missing_ok=True)
         raise
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _keep(
@@ -193,16 +189,43 @@ def _keep(
     if size == 0:
         raise RecordingRefused("This file is empty.")
     description = probe_recording(partial)
-    root = Path(private_storage().location)
-    final = partial.parent / f"original{description['extension']}"
-    os.replace(partial, final)
-    media = StoryMedia.objects.create(
+    content_type = _content_type(description)
+    # Stored only once it is known to be a recording; a failure below leaves no row, and the file goes with it.
+    name = store_local_file(
+        private_storage(),
+        path=partial,
+        name=f"{recording_folder(media_id)}/original{description['extension']}",
+        content_type=content_type,
+    )
+    try:
+        media = _create_row(
+            media_id=media_id,
+            name=name,
+            size=size,
+            sha256=sha256,
+            original_filename=original_filename,
+            content_type=content_type,
+            description=description,
+        )
+    except BaseException:
+        delete_folder(private_storage(), recording_folder(media_id))
+        raise
+    if process:
+        recording_process(media=media)
+    logger.info("stored recording %s (%s bytes, %s)", media.id, size, media.container)
+    return media
+
+
+def _create_row(
+    *, media_id, name: str, size: int, sha256: str, original_filename: str, content_type: str, description: dict
+) -> StoryMedia:
+    return StoryMedia.objects.create(
         id=media_id,
-        file=str(final.relative_to(root)),
+        file=name,
         original_filename=original_name_as_text(original_filename),
         size=size,
         sha256=sha256,
-        content_type=_content_type(description),
+        content_type=content_type,
         container=description["container"],
         audio_codec=description["audio_codec"],
         video_codec=description["video_codec"],
@@ -210,10 +233,6 @@ def _keep(
         width=description["width"],
         height=description["height"],
     )
-    if process:
-        recording_process(media=media)
-    logger.info("stored recording %s (%s bytes, %s)", media.id, size, media.container)
-    return media
 
 
 def recording_process(*, media: StoryMedia) -> None:
@@ -223,6 +242,5 @@ def recording_process(*, media: StoryMedia) -> None:
 
 
 def recording_delete_files(*, media: StoryMedia) -> None:
-    """Remove a recording's original and every derived file from disk."""
-    root = Path(private_storage().location)
-    shutil.rmtree(root / recording_folder(media.id), ignore_errors=True)
+    """Remove a recording's original and every derived file from storage."""
+    delete_folder(private_storage(), recording_folder(media.id))

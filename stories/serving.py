@@ -5,11 +5,19 @@ the copy exists the recording answers "being prepared" with no bytes. Public fil
 `Cache-Control: no-cache`: a story can be hidden at any moment, so no cache may answer for it without asking again.
 Anything else is `private, no-store` and carries no validators, so an anonymous visitor can never learn from an ETag,
 a 304 or a 412 that a restricted file exists or has changed.
+
+With recordings in an S3-compatible bucket (PRIVATE_STORAGE_URL) the bytes are streamed through here, a range asked
+of the bucket for a range asked of us, rather than by a redirect to a presigned URL. A presigned URL is a bearer
+ticket: it would go on working for its whole life after a withdrawal, any cache or person holding it could replay
+it, the bucket would have to be reachable from every listener's browser, and the player's Content-Security-Policy
+(`media-src 'self'`) would have to name it. Streamed, the rule is asked on every request, so the request after a
+withdrawal is refused; the bucket can stay on a private network; and the answers (206, 416, validators, `no-cache`)
+are the ones the disk gives. The cost is a web process busy while bytes flow, as without nginx's X-Accel-Redirect,
+which only serves recordings from the disk (the settings refuse it with a bucket).
 """
 
 import mimetypes
 import re
-from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -18,6 +26,7 @@ from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.views.decorators.http import require_safe
 
 from .models import StoryMedia, StoryPage, private_storage
+from .storage import stored_file
 
 CHUNK_SIZE = 256 * 1024
 # More range specs than this in one request is not a media player seeking; answer with the whole file instead.
@@ -74,35 +83,23 @@ def requested_range(header: str, size: int) -> tuple[int, int] | None:
     return merged[0] if len(merged) == 1 else None
 
 
-def _file_chunks(path: Path, first: int, length: int):
-    with open(path, "rb") as stored:
-        stored.seek(first)
-        remaining = length
-        while remaining > 0:
-            chunk = stored.read(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-
-
 def private_file_response(
     request, *, relative_path: str, content_type: str, public: bool, download_name: str = ""
 ) -> HttpResponse:
     """Answer with a file from private storage, honouring Range; validators and caching only when public."""
-    path = Path(private_storage().path(relative_path))
     try:
-        stat = path.stat()
+        stored = stored_file(private_storage(), relative_path)
     except FileNotFoundError as error:
         raise Http404("No such file.") from error
-    size = stat.st_size
-    etag = quote_etag(f"{stat.st_mtime_ns:x}-{size:x}")
+    size = stored.size
+    mtime = stored.modified.timestamp()
+    etag = quote_etag(f"{int(mtime * 1_000_000):x}-{size:x}")
 
     if public:
         if_none_match = request.headers.get("If-None-Match", "")
         if etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*":
             response = HttpResponse(status=304)
-            _finish_headers(response, public=True, etag=etag, mtime=stat.st_mtime)
+            _finish_headers(response, public=True, etag=etag, mtime=mtime)
             return response
 
     range_header = request.headers.get("Range", "")
@@ -113,7 +110,7 @@ def private_file_response(
     except Unsatisfiable:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
-        _finish_headers(response, public=public, etag=etag, mtime=stat.st_mtime)
+        _finish_headers(response, public=public, etag=etag, mtime=mtime)
         return response
 
     accel_prefix = getattr(settings, "STORY_MEDIA_ACCEL_REDIRECT", "")
@@ -122,19 +119,21 @@ def private_file_response(
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = accel_prefix.rstrip("/") + "/" + relative_path.lstrip("/")
     elif byte_range is None:
-        response = StreamingHttpResponse(_file_chunks(path, 0, size), content_type=content_type)
+        response = StreamingHttpResponse(stored.chunks(0, size, chunk_size=CHUNK_SIZE), content_type=content_type)
         response["Content-Length"] = str(size)
     else:
         first, last = byte_range
         length = last - first + 1
-        response = StreamingHttpResponse(_file_chunks(path, first, length), status=206, content_type=content_type)
+        response = StreamingHttpResponse(
+            stored.chunks(first, length, chunk_size=CHUNK_SIZE), status=206, content_type=content_type
+        )
         response["Content-Length"] = str(length)
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     if download_name:
         response["Content-Disposition"] = content_disposition_header(True, download_name)
-    _finish_headers(response, public=public, etag=etag, mtime=stat.st_mtime)
+    _finish_headers(response, public=public, etag=etag, mtime=mtime)
     return response
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from stories.media import RecordingRefused, probe_recording, recording_folder
 from stories.models import StoryMedia, StoryPage, private_storage
+from stories.storage import local_copy, staged_path, store_local_file
 from stories.validators import language_label
 
 from .alignment import NothingHeardInCommon, align
@@ -181,12 +182,12 @@ def transcript_run(*, transcript_id: int) -> str:
     started = time.monotonic()
     try:
         with _heartbeat(transcript_id):
-            path = _recording_path(media)
-            if not aligning:
-                recording_prepare_playback(media=media, path=path)
-            engine = engine_for(None if aligning else transcript.model_name)
-            _check_language(engine=engine, media=media)
-            result = engine.transcribe(path, on_progress=_progress_saver(transcript_id, media.duration_seconds))
+            with _recording_file(media) as path:
+                if not aligning:
+                    recording_prepare_playback(media=media, path=path)
+                engine = engine_for(None if aligning else transcript.model_name)
+                _check_language(engine=engine, media=media)
+                result = engine.transcribe(path, on_progress=_progress_saver(transcript_id, media.duration_seconds))
             if aligning:
                 heard = [word for segment in result.segments for word in segment.words]
                 result.segments = align(transcript.source_text, heard, duration=result.duration)
@@ -221,44 +222,61 @@ def _check_language(*, engine, media: StoryMedia) -> None:
         )
 
 
-def _recording_path(media: StoryMedia) -> Path:
-    path = Path(media.file.path)
-    if not path.is_file():
-        raise RecordingUnreachable("The recording's file could not be reached.")
+@contextmanager
+def _recording_file(media: StoryMedia):
+    """The original as a file PyAV and Whisper can open (a temporary copy when it is in a bucket), checked first."""
     try:
-        probe_recording(path)
-    except RecordingRefused as refusal:
-        raise RecordingUnreadable(str(refusal)) from refusal
-    return path
+        with local_copy(private_storage(), media.file.name) as path:
+            try:
+                probe_recording(path)
+            except RecordingRefused as refusal:
+                raise RecordingUnreadable(str(refusal)) from refusal
+            yield path
+    except FileNotFoundError as error:
+        raise RecordingUnreachable("The recording's file could not be reached.") from error
 
 
 def recording_prepare_playback(*, media: StoryMedia, path: Path) -> None:
-    """Make what browsers play: the original video if they can, else an AAC copy; and a poster for video."""
-    root = Path(private_storage().location)
-    folder = root / recording_folder(media.pk)
+    """Make what browsers play: the original video if they can, else an AAC copy; and a poster for video.
+
+    Each is made on this machine from `path` and then stored beside the original, replacing an older one.
+    """
+    storage = private_storage()
+    folder = recording_folder(media.pk)
     fields = []
+    made = None
     try:
         if media.has_video and browsers_play_original(
             video_codec=media.video_codec, audio_codec=media.audio_codec, file_name=media.file.name
         ):
             # Browsers play the original's pictures and sound as they are, but not its tags (a phone's location).
-            access = folder / f"access{Path(media.file.name).suffix.lower()}"
-            video_copy_write(source=path, destination=access)
-            media.access_copy = str(access.relative_to(root))
+            suffix = Path(media.file.name).suffix.lower()
+            made = staged_path(storage, suffix=suffix)
+            video_copy_write(source=path, destination=made)
+            media.access_copy = store_local_file(
+                storage, path=made, name=f"{folder}/access{suffix}", content_type=media.content_type
+            )
             media.access_content_type = media.content_type
         else:
-            access = folder / "access.m4a"
-            access_copy_write(source=path, destination=access)
-            media.access_copy = str(access.relative_to(root))
+            made = staged_path(storage, suffix=".m4a")
+            access_copy_write(source=path, destination=made)
+            media.access_copy = store_local_file(
+                storage, path=made, name=f"{folder}/access.m4a", content_type=ACCESS_CONTENT_TYPE
+            )
             media.access_content_type = ACCESS_CONTENT_TYPE
         fields += ["access_copy", "access_content_type"]
         if media.has_video:
-            poster = folder / "poster.jpg"
-            if poster_write(source=path, destination=poster):
-                media.poster = str(poster.relative_to(root))
+            made = staged_path(storage, suffix=".jpg")
+            if poster_write(source=path, destination=made):
+                media.poster = store_local_file(
+                    storage, path=made, name=f"{folder}/poster.jpg", content_type="image/jpeg"
+                )
                 fields.append("poster")
     except PlaybackFailed as error:
         raise RecordingUnreadable(str(error)) from error
+    finally:
+        if made is not None:
+            made.unlink(missing_ok=True)
     media.access_copy_error = ""
     fields.append("access_copy_error")
     StoryMedia.objects.filter(pk=media.pk).update(**{name: getattr(media, name) for name in fields})

@@ -1,5 +1,8 @@
 """Backups that come back: the database and both media roots in one folder, with a manifest of SHA-256 sums.
 
+The media are read and written through the storage API, so recordings in a bucket (PRIVATE_STORAGE_URL) are backed
+up into the folder and restored into the bucket as recordings on the disk are.
+
 A backup is taken media first, then the database: a file deleted in between belonged to a story the database already
 shows withdrawn. A recording stored in between is named by the database but not in the backup; after a restore,
 `fixity_check` reports it missing.
@@ -15,15 +18,16 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
 
 from ..models import StoryPage, Withdrawal, private_storage
+from ..storage import stored_file, stored_names
 from .withdrawal import story_withdraw
 
 logger = logging.getLogger(__name__)
@@ -48,8 +52,24 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _root(name: str) -> Path:
-    return Path(MEDIA_ROOTS[name]().location)
+def _copy_out(storage, destination: Path) -> None:
+    """Every file of a storage (the disk or a bucket) into a folder, a megabyte at a time."""
+    for name in stored_names(storage):
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as written:
+            for chunk in stored_file(storage, name).chunks():
+                written.write(chunk)
+
+
+def _copy_in(source: Path, storage) -> None:
+    """Empty a storage, then put every file of the folder in it under the same name."""
+    for name in list(stored_names(storage)):
+        storage.delete(name)
+    for path in sorted(source.rglob("*")) if source.is_dir() else []:
+        if path.is_file():
+            with open(path, "rb") as kept:
+                storage.save(path.relative_to(source).as_posix(), File(kept))
 
 
 def _postgres(command: str, *arguments: str) -> None:
@@ -71,9 +91,8 @@ def backup_create(*, destination: Path) -> Path:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = Path(destination) / f"storyarchive-{stamp}"
     folder.mkdir(parents=True)
-    for name in MEDIA_ROOTS:
-        if _root(name).is_dir():
-            shutil.copytree(_root(name), folder / name)
+    for name, storage in MEDIA_ROOTS.items():
+        _copy_out(storage(), folder / name)
     database = folder / DATABASE_FILES[connection.vendor]
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -142,11 +161,8 @@ def backup_restore(*, source: Path) -> RestoreReport:
             "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
             "--dbname", connection.settings_dict["NAME"], str(database),
         )  # fmt: skip
-    for name in MEDIA_ROOTS:
-        root = _root(name)
-        shutil.rmtree(root, ignore_errors=True)
-        if (source / name).is_dir():
-            shutil.copytree(source / name, root)
+    for name, storage in MEDIA_ROOTS.items():
+        _copy_in(source / name, storage())
     replayed = []
     known = set(Withdrawal.objects.values_list("story_id_removed", flat=True))
     for story_id, (requested_by, key) in sorted(withdrawn_since.items()):

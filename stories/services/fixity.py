@@ -14,7 +14,8 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import StoryMedia
+from ..models import StoryMedia, private_storage
+from ..storage import stored_file
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +34,14 @@ def originals():
 
 def original_problem(media: StoryMedia) -> str:
     """What is wrong with the stored original, or "" when its bytes are the ones uploaded."""
+    digest = hashlib.sha256()
     try:
-        with media.file.open("rb") as original:
-            digest = hashlib.file_digest(original, "sha256").hexdigest()
+        # Read through the storage API a megabyte at a time: from the disk or a bucket, never whole in memory.
+        for chunk in stored_file(private_storage(), media.file.name).chunks():
+            digest.update(chunk)
     except FileNotFoundError:
         return f"The original file {media.file.name} is missing."
+    digest = digest.hexdigest()
     if digest != media.sha256:
         return f"The original file has changed since it was uploaded: SHA-256 {digest}, recorded {media.sha256}."
     return ""

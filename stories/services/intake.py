@@ -42,6 +42,7 @@ from ..models import (
     manage_token_digest,
     private_storage,
 )
+from ..storage import staging_folder
 from .review import facilitator_review_workflow
 
 logger = logging.getLogger(__name__)
@@ -93,8 +94,8 @@ def invite_usable(*, token: str) -> Invite | None:
 
 
 def share_upload_path(upload: ShareUpload) -> Path:
-    """Where the pieces of an upload gather: under the private root, named by the upload's UUID only."""
-    return Path(private_storage().location) / "uploads" / f"{upload.id.hex}.part"
+    """Where the pieces of an upload gather on this machine (a bucket cannot append), named by the upload's UUID only."""
+    return staging_folder(private_storage()) / f"{upload.id.hex}.part"
 
 
 def share_upload_create(*, invite: Invite, length: int, original_filename: str) -> ShareUpload:

@@ -6,6 +6,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from storyarchive.object_storage import bucket_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("STORYARCHIVE_VAR_DIR", BASE_DIR / "var"))
 
@@ -168,10 +170,21 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+        # An access copy made again replaces the one before (stories/storage.py stores it by a rename).
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None, "allow_overwrite": True},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Or the recordings in an S3-compatible bucket, private, when PRIVATE_STORAGE_URL names one (s3://bucket or
+# s3://bucket/folder); boto3 reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment. Uploads still
+# arriving wait in PRIVATE_MEDIA_ROOT/uploads/ until they are checked and stored.
+PRIVATE_STORAGE_URL = os.environ.get("PRIVATE_STORAGE_URL", "")
+if PRIVATE_STORAGE_URL:
+    STORAGES["private"] = bucket_storage(
+        PRIVATE_STORAGE_URL,
+        endpoint=os.environ.get("PRIVATE_STORAGE_ENDPOINT", ""),
+        region=os.environ.get("PRIVATE_STORAGE_REGION", ""),
+    )
 
 # Uploads: the largest file accepted, and the longest recording a header may claim.
 STORY_UPLOAD_MAX_BYTES = env_int("STORY_UPLOAD_MAX_BYTES", 2 * 1024**3)
@@ -210,6 +223,11 @@ AUDIENCE_FLUSH_EVERY = 200
 AUDIENCE_FLUSH_SECONDS = 30
 # When set (e.g. /_recordings/), nginx sends recording bytes after Django has decided who may have them.
 STORY_MEDIA_ACCEL_REDIRECT = os.environ.get("STORY_MEDIA_ACCEL_REDIRECT", "")
+if STORY_MEDIA_ACCEL_REDIRECT and PRIVATE_STORAGE_URL:
+    raise ImproperlyConfigured(
+        "STORY_MEDIA_ACCEL_REDIRECT lets nginx send recordings from the disk; with PRIVATE_STORAGE_URL they are in a "
+        "bucket and the archive streams them itself. Leave STORY_MEDIA_ACCEL_REDIRECT empty."
+    )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 

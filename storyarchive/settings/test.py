@@ -16,7 +16,7 @@ MEDIA_ROOT = _TEST_VAR / "media"
 PRIVATE_MEDIA_ROOT = _TEST_VAR / "private"
 STORAGES["private"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None, "allow_overwrite": True},
 }
 
 # Tasks run at once inside the test unless a test asks for the database backend.

@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from stories.factories import public_story
 from stories.media import recording_store
-from stories.models import StoryPage, Visibility
+from stories.models import StoryPage, Visibility, private_storage
 from stories.serving import MAX_RANGES
+from stories.storage import local_copy
 from transcription.playback import access_copy_write
 from transcription.services import recording_prepare_playback
 
@@ -33,7 +34,8 @@ def stored_recording():
     """A kept recording whose access copy the worker has made."""
     with open(SPEECH_WAV, "rb") as source:
         media = recording_store(source=source, original_filename="speech.wav")
-    recording_prepare_playback(media=media, path=Path(media.file.path))
+    with local_copy(private_storage(), media.file.name) as path:
+        recording_prepare_playback(media=media, path=path)
     media.refresh_from_db()
     return media
 
