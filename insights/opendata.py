@@ -85,7 +85,7 @@ def _schema(table: Table) -> dict:
 def describe_filters(query) -> str:
     parts = []
     if query.text:
-        parts.append(f"matching “{query.text}”")
+        parts.append(f"matching “{query.text[:100]}”")
     for name, values in (
         ("theme", query.themes),
         ("generation", query.generations),

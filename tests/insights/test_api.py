@@ -210,3 +210,25 @@ def test_control_the_check_fails_when_a_hidden_story_is_counted(client, large_ar
     StoryPage.objects.filter(pk=large_archive[0].pk).update(visibility="private")
     with pytest.raises(AssertionError, match="counts"):
         assert_insights_follow_the_rule(client, public_ids(), {})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "\x00"},
+        {"q": '"' * 5000},
+        {"q": "housing " * 2500},
+        {"q": "<script>alert(1)</script>"},
+        {"recorded_from": "9" * 40},
+        {"recorded_to": "2025-02-30"},
+        {"intergenerational": "maybe"},
+        {"theme": ["humane-housing"] * 200},
+        {"page": "9" * 40},
+    ],
+)
+def test_hostile_parameters_get_a_clear_answer_never_an_error_page(client, archive, params):
+    for address in ("/api/insights", "/insights/", "/insights/kind.csv", "/insights/datapackage.json"):
+        response = client.get(address, params)
+        assert response.status_code in (200, 400, 422), (address, params, response.status_code)
+        if response["Content-Type"].startswith("text/html"):
+            assert "<script>alert" not in response.content.decode()
