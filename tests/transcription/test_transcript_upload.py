@@ -344,3 +344,8 @@ def test_an_alignment_that_fails_says_why_on_the_transcript_page_and_people_keep
     assert aligned.error and aligned.error in page and "Retry" in page
     assert Transcript.objects.get(media=machine.media, is_current=True).pk == machine.pk
     assert "we plant it beans" in client.get(story.url).content.decode()
+
+    client.post(reverse("transcription_admin:retry", args=[story.pk, aligned.pk]))
+    aligned.refresh_from_db()
+    assert aligned.status == Transcript.Status.QUEUED, "Retry lines the same words up again"
+    assert (aligned.engine, aligned.source_text) == (services.PEOPLE_ALIGNED, "We planted beans.")
