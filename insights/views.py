@@ -10,8 +10,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from search.backends import SearchUnavailable, get_search_backend
-from search.query import QueryError, StoryQuery
-from search.views import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, _active_filters, _put_dates_in_order
+from search.query import FACETS, QueryError, StoryQuery
+from search.views import FACET_HEADINGS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, _active_filters, _put_dates_in_order
 
 from .charts import bar_chart
 from .opendata import datapackage, table_csv_text
@@ -38,12 +38,22 @@ def insights_page(request):
         dates_swapped = _put_dates_in_order(request)
         query = StoryQuery.from_params(request.GET)
         insights = insights_from(get_search_backend().insights(query))
+        # Every value a filter may take, as search counts them over the whole archive.
+        facets = get_search_backend().search(StoryQuery(page_size=1)).facets
     except QueryError as error:
         return render(request, "insights/insights_page.html", {"error": str(error)}, status=400)
     except SearchUnavailable:
         return _unavailable(request, "insights/insights_page.html")
-    facets = get_search_backend().search(StoryQuery(page_size=1)).facets
     filters = SimpleNamespace(query=query, facets=facets)
+    choices = [
+        {
+            "name": facet,
+            "heading": FACET_HEADINGS[facet],
+            "values": [(value, value.value in query.selected(facet)) for value in facets[facet]],
+        }
+        for facet in FACETS
+        if facets[facet]
+    ]
     suffix = f"?{request.GET.urlencode()}" if request.GET else ""
     tables = [
         {
@@ -71,7 +81,7 @@ def insights_page(request):
         "insights": insights,
         "share": insights.intergenerational_share,
         "tables": tables,
-        "facets": facets,
+        "choices": choices,
         "active_filters": _active_filters(request, filters),
         "dates_swapped": dates_swapped,
         "fewer": FEWER,

@@ -51,3 +51,10 @@ def test_dates_the_wrong_way_round_are_read_the_right_way_round(client, archive)
 
 def test_every_page_links_to_the_insights(client, archive):
     assert 'href="/insights/"' in client.get("/").content.decode()
+
+
+def test_the_filter_form_ticks_what_is_chosen(client, archive):
+    html = client.get("/insights/", {"theme": TRANSPORT, "generation": "gen-z"}).content.decode()
+    assert re.search(r'name="theme" value="reliable-transportation" checked', html)
+    assert re.search(r'name="generation" value="gen-z" checked', html)
+    assert re.search(r'name="theme" value="humane-housing">', html)
