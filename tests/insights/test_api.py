@@ -232,3 +232,18 @@ def test_hostile_parameters_get_a_clear_answer_never_an_error_page(client, archi
         assert response.status_code in (200, 400, 422), (address, params, response.status_code)
         if response["Content-Type"].startswith("text/html"):
             assert "<script>alert" not in response.content.decode()
+
+
+def test_while_search_cannot_be_reached_every_insights_address_says_so_and_asks_to_retry(client, settings):
+    from search.backends import _backend_for
+
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    _backend_for.cache_clear()
+    try:
+        for address in ("/api/insights", "/insights/", "/insights/kind.csv", "/insights/insights.zip"):
+            response = client.get(address)
+            assert response.status_code == 503, address
+            assert response["Retry-After"] == "60"
+            assert "try again" in response.content.decode()
+    finally:
+        _backend_for.cache_clear()
