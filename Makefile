@@ -43,7 +43,7 @@ test-postgres: install
 
 # The Elasticsearch half of the search and property tests, against the node `make elasticsearch` starts.
 test-elasticsearch: install
-	ELASTICSEARCH_URL=$(ELASTICSEARCH_TEST_URL) $(BIN)/pytest tests/search tests/properties -m elasticsearch
+	ELASTICSEARCH_URL=$(ELASTICSEARCH_TEST_URL) $(BIN)/pytest tests/search tests/insights tests/properties -m elasticsearch
 
 # The failure drill: starts the three-node cluster, kills one node under searches, and stops the cluster again.
 drill: install
