@@ -15,6 +15,7 @@ from django.urls import reverse
 from wagtail.models import Site
 
 from stories.models import CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
+from stories.storage import stored_file
 from transcription.selectors import readable_transcripts
 
 FEED_SIZE = 500
@@ -111,7 +112,7 @@ def episodes(story_ids: list[int]) -> list[Episode]:
         if path is None:
             continue
         try:
-            size = storage.size(row["recording__access_copy"])
+            size = stored_file(storage, row["recording__access_copy"]).size
         except OSError:
             continue  # a copy that went missing cannot be listened to; the fixity check reports originals
         language, changed_at = transcripts.get(row["recording_id"], (None, None))

@@ -13,7 +13,7 @@ from wagtail.models import WorkflowState
 from stories.models import StoryMedia, StoryPage, Visibility, private_storage
 from stories.storage import has_local_paths, local_copy
 from storyarchive.object_storage import bucket_storage
-from tests.object_storage import local_files, object_storage  # noqa: F401 (a fixture)
+from tests.object_storage import local_files
 from tests.stories.test_intake_support import make_invite, share_data, share_url
 from tests.transcription.recordings import AUDIO, KNOWN_TEXT, word_error_rate
 from transcription.models import Transcript
@@ -23,7 +23,7 @@ from .test_serving import *  # noqa: F403
 
 
 @pytest.fixture(autouse=True)
-def _recordings_in_the_bucket(object_storage):  # noqa: F811
+def _recordings_in_the_bucket(object_storage):
     """Every test in this module, the serving tests included, runs with the private storage in the bucket."""
     assert not has_local_paths(private_storage()), "control: the private storage is the bucket"
     return object_storage
@@ -47,7 +47,7 @@ def test_a_shared_recording_is_kept_transcribed_and_served_from_the_bucket_alone
     client,
     facilitator,
     django_capture_on_commit_callbacks,
-    object_storage,  # noqa: F811
+    object_storage,
 ):
     """The share form's upload goes to the bucket; the worker transcribes it from there with the shipped model and
     writes the access copy back; a visitor seeks in it (206, 416 past the end); the local disk keeps nothing."""
@@ -85,7 +85,7 @@ def test_a_hidden_storys_recording_is_refused_from_the_bucket(
     client,
     facilitator,
     django_capture_on_commit_callbacks,
-    object_storage,  # noqa: F811
+    object_storage,
 ):
     """Made private after publishing, the story's recording is a 404 that names nothing; public, it was served."""
     story = _shared_and_published(client, facilitator, django_capture_on_commit_callbacks, path=AUDIO / "garden.ogg")
@@ -101,7 +101,7 @@ def test_a_hidden_storys_recording_is_refused_from_the_bucket(
     assert f"{object_storage.folder}/{media.access_copy.name}" in object_storage.keys(), "the file is still there"
 
 
-def test_neither_the_bucket_nor_a_recording_in_it_is_public(object_storage):  # noqa: F811
+def test_neither_the_bucket_nor_a_recording_in_it_is_public(object_storage):
     """No bucket policy, no grant to everyone on the bucket or on a stored recording."""
     from botocore.exceptions import ClientError
 
@@ -124,7 +124,7 @@ def test_neither_the_bucket_nor_a_recording_in_it_is_public(object_storage):  # 
     assert "X-Amz-Signature=" in address and "X-Amz-Expires=300" in address, "any address is signed and short-lived"
 
 
-def test_a_copy_for_the_worker_is_the_stored_file_and_is_deleted_afterwards(object_storage):  # noqa: F811
+def test_a_copy_for_the_worker_is_the_stored_file_and_is_deleted_afterwards(object_storage):
     from stories.media import recording_store
 
     with open(AUDIO / "school.ogg", "rb") as source:
@@ -136,7 +136,7 @@ def test_a_copy_for_the_worker_is_the_stored_file_and_is_deleted_afterwards(obje
     assert local_files(object_storage.local_root) == []
 
 
-def test_a_recording_refused_by_the_probe_leaves_nothing_in_the_bucket_or_on_the_disk(object_storage):  # noqa: F811
+def test_a_recording_refused_by_the_probe_leaves_nothing_in_the_bucket_or_on_the_disk(object_storage):
     from stories.media import RecordingRefused, recording_store
 
     with pytest.raises(RecordingRefused):
@@ -180,7 +180,7 @@ def _stored_school() -> StoryMedia:
         return recording_store(source=source, original_filename="school.ogg", process=False)
 
 
-def test_the_fixity_check_reads_the_original_from_the_bucket_and_catches_one_changed_byte(object_storage):  # noqa: F811
+def test_the_fixity_check_reads_the_original_from_the_bucket_and_catches_one_changed_byte(object_storage):
     from stories.services.fixity import original_problem
 
     media = _stored_school()
@@ -196,7 +196,7 @@ def test_the_fixity_check_reads_the_original_from_the_bucket_and_catches_one_cha
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_holds_the_buckets_recordings_and_a_restore_puts_them_back_in_it(object_storage, tmp_path):  # noqa: F811
+def test_a_backup_holds_the_buckets_recordings_and_a_restore_puts_them_back_in_it(object_storage, tmp_path):
     from stories.services.backup import backup_create, backup_restore
 
     media = _stored_school()
@@ -211,7 +211,7 @@ def test_a_backup_holds_the_buckets_recordings_and_a_restore_puts_them_back_in_i
     assert local_files(object_storage.local_root) == []
 
 
-def test_a_preservation_bag_copies_the_recording_from_the_bucket(object_storage, tmp_path):  # noqa: F811
+def test_a_preservation_bag_copies_the_recording_from_the_bucket(object_storage, tmp_path):
     from preservation.selectors import bag_selection
     from preservation.services import bag_write
     from stories.factories import public_story
@@ -221,3 +221,46 @@ def test_a_preservation_bag_copies_the_recording_from_the_bucket(object_storage,
     bag = bag_write(selection=bag_selection(story_id=story.pk), output_dir=tmp_path / "bags", exported_by="a test")
     originals = list(bag.rglob("recording/original.ogg"))
     assert len(originals) == 1 and originals[0].read_bytes() == (AUDIO / "school.ogg").read_bytes()
+
+
+def test_withdrawing_a_story_deletes_its_recording_and_copies_from_the_bucket(
+    object_storage,
+    django_capture_on_commit_callbacks,
+):
+    from stories.factories import public_story
+    from stories.models import Withdrawal
+    from stories.services.withdrawal import story_withdraw
+    from transcription.services import recording_prepare_playback
+
+    media = _stored_school()
+    kept = _stored_school()
+    with local_copy(private_storage(), media.file.name) as path:
+        recording_prepare_playback(media=media, path=path)
+    story = public_story(recording=media)
+    folder = f"{object_storage.folder}/recordings/{media.id.hex[:2]}/{media.id.hex}/"
+    assert len([key for key in object_storage.keys() if key.startswith(folder)]) == 2, "control: original and copy"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    assert [key for key in object_storage.keys() if key.startswith(folder)] == []
+    assert f"{object_storage.folder}/{kept.file.name}" in object_storage.keys(), "another recording is kept"
+
+
+def test_a_podcast_feed_reads_its_enclosures_sizes_from_the_bucket_and_skips_a_missing_copy(client, object_storage):
+    """A copy gone from the bucket leaves its story out of the feed instead of breaking the feed."""
+    import feedparser
+
+    from stories.factories import CommunityFactory, public_story
+    from tests.podcasts.conftest import recording
+
+    community = CommunityFactory(name="Harbor Point")
+    heard = public_story(title="Heard", community=community, recording=recording(access_bytes=3000))
+    lost = public_story(title="Lost", community=community, recording=recording(access_bytes=2000))
+    object_storage.client.delete_object(
+        Bucket=object_storage.name, Key=f"{object_storage.folder}/{lost.recording.access_copy.name}"
+    )
+    response = client.get(f"{community.get_absolute_url()}feed.xml")
+    assert response.status_code == 200
+    feed = feedparser.parse(response.content)
+    assert [entry.title for entry in feed.entries] == [heard.title]
+    assert feed.entries[0].enclosures[0].length == "3000"
