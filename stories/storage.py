@@ -11,6 +11,7 @@ import datetime
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -190,3 +191,22 @@ def delete_folder(storage, folder: str) -> None:
         return
     for name in list(stored_names(storage, folder)):
         storage.delete(name)
+
+
+# Longer than any one worker's job: a file untouched this long in the staging folder belongs to no running process.
+STAGED_LEFTOVER_AFTER = datetime.timedelta(days=2)
+
+
+def staged_leftovers_clear(storage, *, idle_for: datetime.timedelta = STAGED_LEFTOVER_AFTER) -> int:
+    """Delete what a killed process left in the staging folder (a worker's copy of a recording, a half-checked
+    upload): every file untouched for `idle_for`. Returns how many went."""
+    cutoff = time.time() - idle_for.total_seconds()
+    count = 0
+    for path in staging_folder(storage).iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                count += 1
+        except FileNotFoundError:
+            continue
+    return count

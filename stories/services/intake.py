@@ -42,7 +42,7 @@ from ..models import (
     manage_token_digest,
     private_storage,
 )
-from ..storage import staging_folder
+from ..storage import staged_leftovers_clear, staging_folder
 from .review import facilitator_review_workflow
 
 logger = logging.getLogger(__name__)
@@ -215,6 +215,8 @@ def share_uploads_clear_abandoned(*, idle_for: datetime.timedelta = UPLOAD_ABAND
             count += 1
     if count:
         logger.info("deleted %s abandoned upload(s)", count)
+    if leftovers := staged_leftovers_clear(private_storage()):
+        logger.info("deleted %s file(s) a stopped process left in the staging folder", leftovers)
     return count
 
 

@@ -264,3 +264,21 @@ def test_a_podcast_feed_reads_its_enclosures_sizes_from_the_bucket_and_skips_a_m
     feed = feedparser.parse(response.content)
     assert [entry.title for entry in feed.entries] == [heard.title]
     assert feed.entries[0].enclosures[0].length == "3000"
+
+
+def test_a_copy_a_killed_worker_left_behind_is_swept_after_two_days_and_a_running_ones_is_not(object_storage):
+    import os
+    import time
+
+    from stories.services import share_uploads_clear_abandoned
+    from stories.storage import staging_folder
+
+    folder = staging_folder(private_storage())
+    left, running = folder / "copy-left.ogg", folder / "copy-running.ogg"
+    left.write_bytes(b"a copy of a recording")
+    running.write_bytes(b"a copy of a recording")
+    three_days_ago = time.time() - 3 * 24 * 3600
+    os.utime(left, (three_days_ago, three_days_ago))
+    share_uploads_clear_abandoned()
+    assert not left.exists()
+    assert running.exists(), "control: a copy in use is left alone"
