@@ -7,7 +7,10 @@ import pytest
 
 from audience import tally
 from audience.models import StoryListeningDay, StoryStretchListens
-from tests.browser.conftest import browser_page, chromium, garden_story  # noqa: F401 - the browser tests' fixtures
+from tests.audience.conftest import empty_tally  # noqa: F401 - the figures start empty for each test
+
+# Browser tests live in tests/browser and share its one Chromium: importing the session-wide fixture into another
+# package starts a second Playwright, and Playwright's sync API refuses to run beside one already running.
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +23,7 @@ def play_a_little(page) -> None:
     page.eval_on_selector("#player", "player => player.pause()")
 
 
-def test_playing_a_recording_counts_its_stretches(browser_page, garden_story, settings):  # noqa: F811
+def test_playing_a_recording_counts_its_stretches(browser_page, garden_story, settings):
     settings.AUDIENCE_FLUSH_EVERY = 1  # each report is written as it comes, so the test can read it
     page = browser_page
     page.goto(garden_story.url)
@@ -47,7 +50,7 @@ def test_playing_a_recording_counts_its_stretches(browser_page, garden_story, se
     ],
     ids=["Global Privacy Control", "Do Not Track"],
 )
-def test_a_browser_asking_not_to_be_tracked_sends_nothing(browser_page, garden_story, settings, signal):  # noqa: F811
+def test_a_browser_asking_not_to_be_tracked_sends_nothing(browser_page, garden_story, settings, signal):
     settings.AUDIENCE_FLUSH_EVERY = 1
     page = browser_page
     page.add_init_script(signal)
