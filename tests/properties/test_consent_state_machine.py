@@ -4,9 +4,10 @@ the importer, embargo dates passing, view restrictions) never let a public path 
 After every step, each public path (search totals, every facet value and count, pages past the end, suggestions,
 /api/stories and the counts of /api/communities, /api/themes and /api/collections, the sitemap, old addresses, the
 story index, theme, community and collection listings and the indexes that count their stories, the home page, story
-pages, IIIF manifests, OAI-PMH, podcast feeds, embeds, dialogue pages and the listening beacon), read through the
-page cache, must say exactly what `StoryPage.objects.visible_to_public()` says. Inside each step, before the on-commit
-work runs, search must already count no story the step hid: hiding is synchronous, showing may wait.
+pages, IIIF manifests, OAI-PMH, podcast feeds, embeds, dialogue pages, the listening beacon and the insights'
+figures), read through the page cache, must say exactly what `StoryPage.objects.visible_to_public()` says. Inside
+each step, before the on-commit work runs, search must already count no story the step hid: hiding is synchronous,
+showing may wait.
 
 The archive holds more stories than one page of results, so a count or a facet that includes a hidden story shows
 even when no hidden story is listed.
@@ -61,6 +62,7 @@ from stories.models import (
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
 from tests.audience.test_beacon import assert_beacon_follows_the_rule
+from tests.insights.test_api import assert_insights_follow_the_rule
 from tests.listening.embed_checks import assert_embeds_follow_the_rule
 from tests.live_cluster import BOTH_BACKENDS, search_backend
 from tests.oai.rule_checks import assert_oai_follows_the_rule
@@ -355,6 +357,7 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
     assert_embeds_follow_the_rule(client, expected, paths)
     assert_dialogues_follow_the_rule(client, expected, paths)
     assert_beacon_follows_the_rule(client, expected, paths)
+    assert_insights_follow_the_rule(client, expected, paths)
 
     current = set(paths.values())
     for old_path, pk in (old_addresses or {}).items():
