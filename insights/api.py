@@ -2,13 +2,10 @@
 
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 from pydantic import create_model
 
-from search.api import SEARCH_RESPONSES, SearchParams, search_unavailable, unknown_filter_values
+from search.api import SEARCH_RESPONSES, SearchParams, search_unavailable, story_query
 from search.backends import SearchUnavailable, get_search_backend
-from search.query import QueryError, StoryQuery
-from stories.api import UnknownValues
 
 from .tables import FEWER, THRESHOLD, Cell, Insights, Table, insights_from
 
@@ -110,27 +107,6 @@ def insights_json(request, insights: Insights) -> dict:
     }
 
 
-def query_from(params) -> StoryQuery:
-    """The search's query object from the parsed filters; a value the archive lacks is the API's 400."""
-    unknown = unknown_filter_values(params)
-    if unknown:
-        raise UnknownValues(unknown, hint="/api/themes and /api/communities list their slugs.")
-    try:
-        return StoryQuery(
-            text=params.q,
-            themes=tuple(params.theme),
-            generations=tuple(params.generation),
-            communities=tuple(params.community),
-            languages=tuple(params.language),
-            kinds=tuple(params.kind),
-            intergenerational=params.intergenerational,
-            recorded_from=params.recorded_from,
-            recorded_to=params.recorded_to,
-        )
-    except QueryError as error:
-        raise HttpError(400, str(error)) from None
-
-
 @router.get(
     "",
     response={200: InsightsOut, **SEARCH_RESPONSES},
@@ -140,7 +116,7 @@ def query_from(params) -> StoryQuery:
 def insights(request, params: Query[InsightsParams]):
     """The same filters as /api/search. A filter value the archive does not have is a 400 that names it. Figures
     under 5 stories are suppressed (see `suppression` in the answer)."""
-    query = query_from(params)
+    query = story_query(params)
     try:
         figures = get_search_backend().insights(query)
     except SearchUnavailable:

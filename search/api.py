@@ -148,19 +148,14 @@ def unknown_filter_values(params: SearchParams) -> dict[str, list[str]]:
     return {name: list(dict.fromkeys(values)) for name, values in unknown.items() if values}
 
 
-@router.get(
-    "",
-    response={200: SearchOut, **SEARCH_RESPONSES},
-    summary="Search public stories: hits with time-coded moments, and facet counts",
-)
-def search_stories(request, params: Query[SearchParams]):
-    """A filter value the archive does not have (a theme, community, generation, kind or language code) is a 400
-    that names it, with one entry in `errors` for each."""
+def story_query(params, **paging) -> StoryQuery:
+    """The search's query object from the API's filter parameters (and, for a list of hits, its paging): a filter
+    value the archive does not have, or filters that cannot go together, is a 400 that says which."""
     unknown = unknown_filter_values(params)
     if unknown:
         raise UnknownValues(unknown, hint="/api/themes and /api/communities list their slugs.")
     try:
-        query = StoryQuery(
+        return StoryQuery(
             text=params.q,
             themes=tuple(params.theme),
             generations=tuple(params.generation),
@@ -170,12 +165,21 @@ def search_stories(request, params: Query[SearchParams]):
             intergenerational=params.intergenerational,
             recorded_from=params.recorded_from,
             recorded_to=params.recorded_to,
-            sort=params.sort,
-            page=params.page,
-            page_size=params.page_size,
+            **paging,
         )
     except QueryError as error:
         raise HttpError(400, str(error)) from None
+
+
+@router.get(
+    "",
+    response={200: SearchOut, **SEARCH_RESPONSES},
+    summary="Search public stories: hits with time-coded moments, and facet counts",
+)
+def search_stories(request, params: Query[SearchParams]):
+    """A filter value the archive does not have (a theme, community, generation, kind or language code) is a 400
+    that names it, with one entry in `errors` for each."""
+    query = story_query(params, sort=params.sort, page=params.page, page_size=params.page_size)
     try:
         results = get_search_backend().search(query)
     except SearchUnavailable:
