@@ -16,14 +16,13 @@ import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from stories.models import StoryPage
-from stories.share.throttle import client_address
+from stories.share.throttle import client_address, counted
 
 from . import tally
 from .models import STRETCH_SECONDS
@@ -92,14 +91,7 @@ def _refuse_floods(request) -> None:
     window = int(time.time() // RATE_WINDOW_SECONDS)
     # Salted with the secret and the minute, so the key neither holds the address nor can be turned back into it.
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{window}:{client_address(request)}".encode()).hexdigest()[:32]
-    key = f"audience:beacons:{digest}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, RATE_WINDOW_SECONDS)
-        count = 1
-    if count > limit:
+    if counted(f"audience:beacons:{digest}", RATE_WINDOW_SECONDS) > limit:
         raise Refused(429, f"Too many listening reports from here: at most {limit} a minute.")
 
 

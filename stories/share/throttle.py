@@ -36,11 +36,14 @@ def over_limit(*, scope: str, key: str) -> bool:
     """Count one request for (scope, key); True once the hour's allowance is spent."""
     window = int(time.time() // WINDOW_SECONDS)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"stories:share-throttle:{scope}:{digest}:{window}"
-    cache.add(cache_key, 0, WINDOW_SECONDS)
+    return counted(f"stories:share-throttle:{scope}:{digest}:{window}", WINDOW_SECONDS) > limit_for(scope)
+
+
+def counted(cache_key: str, seconds: int) -> int:
+    """Count one more under this key in the shared cache, which forgets it after `seconds`; the count so far."""
+    cache.add(cache_key, 0, seconds)
     try:
-        count = cache.incr(cache_key)
+        return cache.incr(cache_key)
     except ValueError:  # evicted between add and incr
-        cache.set(cache_key, 1, WINDOW_SECONDS)
-        count = 1
-    return count > limit_for(scope)
+        cache.set(cache_key, 1, seconds)
+        return 1
