@@ -1,6 +1,7 @@
 """The archive's content, by subject: catalogue, media, people and consent, pages, intake."""
 
 from .catalogue import Community, ContentNote, Dialogue, Theme
+from .chapters import Chapter
 from .intake import (
     CorrectionRequest,
     Invite,
@@ -29,6 +30,7 @@ from .people import Consent, Person, StoryParticipant
 from .public import PublicCount, PublicStory, PublicStoryTheme
 
 __all__ = [
+    "Chapter",
     "CollectionEntry",
     "CollectionPage",
     "Community",

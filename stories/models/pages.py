@@ -24,6 +24,7 @@ from ..generations import could_be_minor_condition, generations_of
 from ..routes import story_routes
 from ..validators import language_label, validate_language_code
 from .catalogue import Community, ContentNote, Dialogue, Theme
+from .chapters import ChaptersPanel
 from .media import StoryKind, StoryMedia
 from .people import Consent, StoryParticipant
 
@@ -146,6 +147,13 @@ class StoryPage(Page):
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
         FieldPanel("recording", read_only=True),
+        ChaptersPanel(
+            "chapters",
+            label="Chapter",
+            heading="Chapters of the recording",
+            help_text="Named places in the recording, listed on the story's page and in podcast apps. "
+            "Times are in seconds from the start.",
+        ),
         FieldPanel("body"),
         FieldPanel("cover_image"),
         MultiFieldPanel(

@@ -12,6 +12,7 @@ from wagtail.search.index import insert_or_update_object
 
 from ..media import recording_delete_files
 from ..models import (
+    Chapter,
     Consent,
     Person,
     StoryMedia,
@@ -79,6 +80,10 @@ def story_withdraw(
         if transcripts is not None and transcripts.exists():
             removed.append({"kind": "transcript", "count": transcripts.count()})
 
+    # Chapter titles are the story's words too.
+    chapters, _ = Chapter.objects.filter(story=story).delete()
+    if chapters:
+        removed.append({"kind": "chapters", "count": chapters})
     corrections, _ = story.correction_requests.all().delete()
     if corrections:
         removed.append({"kind": "correction note", "count": corrections})
