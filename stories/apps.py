@@ -8,9 +8,12 @@ class StoriesConfig(AppConfig):
 
     def ready(self):
         from . import page_cache, receivers
+        from .chapters import CHAPTERS_FILE, story_chapters_file
         from .roles import ensure_facilitators_group
+        from .routes import register_story_route
 
         receivers.connect()
+        register_story_route(CHAPTERS_FILE, story_chapters_file)
         page_cache.connect()
         # Without a sender filter: the image and document permissions exist only after their own apps migrate.
         post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")

@@ -1,4 +1,5 @@
-from django.urls import path
+from django.urls import path, re_path
+from wagtail import views as wagtail_views
 
 from . import embed, serving, site_files, views
 from .share import views as share
@@ -29,4 +30,7 @@ urlpatterns = [
     path("my-story/<str:token>/", share.my_story, name="my-story"),
     path("my-story/<str:token>/recording", share.my_story_recording, name="my-story-recording"),
     path("my-story/<str:token>/transcript.txt", share.my_story_transcript, name="my-story-transcript"),
+    # chapters.json at a story's own address, through Wagtail's serve view, as transcription/urls.py routes
+    # transcript.vtt: StoryPage.serve applies the visibility rule, then calls the view registered in stories.routes.
+    re_path(r"^((?:[\w\-]+/)+chapters\.json)$", wagtail_views.serve, name="story-chapters-file"),
 ]
