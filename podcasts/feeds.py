@@ -1,8 +1,9 @@
 """Podcast feeds as RSS 2.0 documents, built with lxml, with the itunes: tags directories ask for and the Podcasting 2.0
-tags the archive can fill truthfully (podcast:guid for the show, podcast:transcript for each episode's captions).
+tags the archive can fill truthfully: podcast:guid for the show, podcast:transcript for each episode's captions, and
+podcast:chapters for an episode whose recording has chapters (a JSON chapters file at the story's address followed by
+chapters.json; facilitators add chapters on the story's page in the admin).
 
-Recordings have no chapters in the archive (a collection's start times belong to the collection, not the recording),
-so no podcast:chapters is written.
+A collection's start times belong to the collection, not the recording: they are not chapters.
 """
 
 import dataclasses
@@ -15,6 +16,8 @@ from django.urls import reverse
 from django.utils.http import http_date
 from lxml import etree
 
+from stories.chapters import CHAPTERS_FILE, CHAPTERS_TYPE
+
 from .selectors import Episode
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -24,6 +27,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 CATEGORY, SUBCATEGORY = "Society & Culture", "Documentary"
 CAPTIONS = (("transcript.vtt", "text/vtt"), ("transcript.srt", "application/x-subrip"))
+CHAPTERS = (CHAPTERS_FILE, CHAPTERS_TYPE)
 _ANY_ID = uuid.UUID(int=0)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -121,3 +125,6 @@ def _add_item(channel, episode: Episode, *, origin: str, enclosure: str, number:
                 language=episode.transcript_language,
                 rel="captions",
             )
+    if episode.has_chapters:
+        name, media_type = CHAPTERS
+        _add(item, f"{{{PODCAST}}}chapters", url=f"{story_url}{name}", type=media_type)

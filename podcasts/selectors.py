@@ -10,11 +10,11 @@ import dataclasses
 import datetime
 import uuid
 
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
 from wagtail.models import Site
 
-from stories.models import CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
+from stories.models import Chapter, CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
 from stories.storage import stored_file
 from transcription.selectors import readable_transcripts
 
@@ -40,6 +40,7 @@ class Episode:
     content_notes: list[str]
     transcript_language: str | None  # None: no transcript to link
     transcript_changed_at: datetime.datetime | None
+    has_chapters: bool = False  # the recording has chapters, served at the story's address + chapters.json
 
 
 def _with_access_copy(rows):
@@ -77,6 +78,8 @@ def episodes(story_ids: list[int]) -> list[Episode]:
         for row in StoryPage.objects.visible_to_public()
         .filter(pk__in=story_ids, recording__isnull=False)
         .exclude(recording__access_copy="")
+        # Whether each has chapters is asked in this same query: a feed's cost does not grow with its episodes.
+        .annotate(has_chapters=Exists(Chapter.objects.filter(story=OuterRef("pk"))))
         .values(
             "pk",
             "title",
@@ -89,6 +92,7 @@ def episodes(story_ids: list[int]) -> list[Episode]:
             "recording__access_copy",
             "recording__access_content_type",
             "recording__duration_seconds",
+            "has_chapters",
         )
     }
     notes: dict[int, list[str]] = {}
@@ -132,6 +136,7 @@ def episodes(story_ids: list[int]) -> list[Episode]:
                 content_notes=notes.get(story_id, []),
                 transcript_language=(language or row["language"]) if changed_at else None,
                 transcript_changed_at=changed_at,
+                has_chapters=row["has_chapters"],
             )
         )
     return found
