@@ -1,7 +1,10 @@
 """Admin views: one story's transcripts (state, retry, re-transcribe, correct) and the report of unfinished jobs."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -11,7 +14,7 @@ from stories.models import StoryPage
 from . import services
 from .forms import RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm
 from .models import Transcript
-from .selectors import current_transcript, latest_transcript, unfinished_transcripts
+from .selectors import current_transcript, latest_transcript, speaker_names, unfinished_transcripts
 from .transcript_files import clock
 
 
@@ -35,9 +38,14 @@ def story_transcripts(request, page_id: int):
     shown = next((t for t in transcripts if t.pk == _int(request.GET.get("transcript"))), None) or (
         transcripts[0] if transcripts else None
     )
-    correction = None
+    correction = corrector = None
     if shown and shown.status == Transcript.Status.DONE:
         correction = SegmentCorrectionForm(segments=shown.segments.order_by("index"))
+        corrector = {
+            "transcript": corrector_state(shown),
+            "speakers": [{"id": pk, "name": name} for pk, name in speaker_names(story).items()],
+            "duration": shown.duration_seconds or story.recording.duration_seconds,
+        }
     return TemplateResponse(
         request,
         "transcription/admin/story_transcripts.html",
@@ -46,6 +54,7 @@ def story_transcripts(request, page_id: int):
             "transcripts": transcripts,
             "shown": shown,
             "correction": correction,
+            "corrector": corrector,
             "retranscribe": RetranscribeForm(),
         },
     )
@@ -68,6 +77,78 @@ def transcript_correct(request, page_id: int, transcript_id: int):
     else:
         messages.error(request, "A segment cannot be left empty.")
     return redirect(f"{_story_url(story)}?transcript={transcript.pk}")
+
+
+def corrector_state(transcript: Transcript) -> dict:
+    """What the corrector shows: the transcript's version and its segments in order."""
+    return {
+        "id": transcript.pk,
+        "version": transcript.version,
+        "segments": [
+            {"id": pk, "start": start, "end": end, "text": text, "speaker": speaker_id, "edited": edited}
+            for pk, start, end, text, speaker_id, edited in transcript.segments.order_by("index").values_list(
+                "pk", "start", "end", "text", "speaker_id", "edited"
+            )
+        ],
+    }
+
+
+class _BadChange(ValueError):
+    pass
+
+
+def _number(change: dict, name: str) -> float:
+    try:
+        value = float(change[name])
+    except (KeyError, TypeError, ValueError) as error:
+        raise _BadChange(f"“{name}” must be a number.") from error
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _BadChange(f"“{name}” must be a number.")
+    return value
+
+
+def _apply(change: dict, *, story: StoryPage, transcript: Transcript) -> Transcript:
+    action = change.get("action")
+    common = {
+        "transcript": transcript,
+        "version": int(_number(change, "version")),
+        "segment_id": int(_number(change, "segment")),
+    }
+    if action == "text":
+        return services.segment_text_set(**common, text=str(change.get("text", "")))
+    if action == "speaker":
+        speaker = change.get("speaker")
+        return services.segment_speaker_set(
+            **common, story=story, speaker_id=None if speaker in (None, "") else int(_number(change, "speaker"))
+        )
+    if action == "times":
+        return services.segment_times_set(**common, start=_number(change, "start"), end=_number(change, "end"))
+    if action == "merge":
+        return services.segments_merge(**common)
+    if action == "split":
+        text = change.get("text")
+        return services.segment_split(**common, at=int(_number(change, "at")), text=None if text is None else str(text))
+    raise _BadChange("Unknown change: use text, speaker, times, merge or split.")
+
+
+@require_POST
+def transcript_change(request, page_id: int, transcript_id: int):
+    """The corrector's autosave: one change (JSON) made against the version the editor saw; 409 if it moved on."""
+    story, transcript = _story_transcript(request, page_id, transcript_id)
+    try:
+        change = json.loads(request.body or b"{}")
+        if not isinstance(change, dict):
+            raise _BadChange("Send one change as a JSON object.")
+        transcript = _apply(change, story=story, transcript=transcript)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return JsonResponse({"detail": "Send one change as a JSON object."}, status=400)
+    except _BadChange as error:
+        return JsonResponse({"detail": str(error)}, status=400)
+    except services.TranscriptChanged as conflict:
+        return JsonResponse({"detail": str(conflict), "version": conflict.version}, status=409)
+    except services.CorrectionRefused as refusal:
+        return JsonResponse({"detail": str(refusal)}, status=400)
+    return JsonResponse(corrector_state(transcript))
 
 
 @require_POST

@@ -17,7 +17,7 @@ from stories.api import (
 from stories.blocks import written_blocks, written_text
 from stories.models import StoryPage
 
-from .selectors import current_transcript, latest_transcript
+from .selectors import current_transcript, latest_transcript, speaker_names
 
 router = Router(tags=["stories"])
 
@@ -26,6 +26,9 @@ class SegmentOut(Schema):
     start: float
     end: float
     text: str
+    speaker: str | None = Field(
+        description="The display name of who says it, one of the story's participants; null when not named."
+    )
 
 
 class TranscriptOut(Schema):
@@ -49,8 +52,17 @@ def transcript_out(story) -> dict | None:
         "language": current.language if current else latest.language,
         "no_speech": bool(current and current.no_speech),
         "reviewed": bool(current and current.reviewed),
-        "segments": list(current.segments.order_by("index")) if current else [],
+        "segments": _segments_out(current, speaker_names(story)) if current else [],
     }
+
+
+def _segments_out(transcript, speakers: dict[int, str]) -> list[dict]:
+    return [
+        {"start": start, "end": end, "text": text, "speaker": speakers.get(speaker_id)}
+        for start, end, text, speaker_id in transcript.segments.order_by("index").values_list(
+            "start", "end", "text", "speaker_id"
+        )
+    ]
 
 
 class CaptionsOut(Schema):

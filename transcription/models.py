@@ -46,6 +46,8 @@ class Transcript(models.Model):
         blank=True,
         help_text="Words people wrote without times, which the worker lines up with the recording to time them.",
     )
+    # Bumped by every facilitator's change: a save made against an older version is refused, so no change is lost.
+    version = models.PositiveIntegerField(default=0)
     supersede_corrections = models.BooleanField(
         default=False,
         help_text="When it finishes, replace the current transcript even if a facilitator corrected that one.",
@@ -79,6 +81,10 @@ class Segment(models.Model):
     text = models.TextField()
     words = models.JSONField(default=list, blank=True, help_text="[{start, end, word, probability}] where known.")
     edited = models.BooleanField(default=False, help_text="A facilitator corrected this segment.")
+    # Who says it: one of the story's participants. Deleting the person (a withdrawal) leaves no name behind.
+    speaker = models.ForeignKey(
+        "stories.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="spoken_segments"
+    )
 
     class Meta:
         ordering = ["transcript", "index"]

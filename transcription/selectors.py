@@ -38,3 +38,10 @@ def unfinished_transcripts():
         .select_related("media")
         .order_by("status", "-updated_at")
     )
+
+
+def speaker_names(story: StoryPage) -> dict[int, str]:
+    """The names segments may show for a story: its participants' display names (never full names), by person.
+
+    A speaker who is no longer a participant is shown without a name."""
+    return dict(story.participants.values_list("person_id", "person__display_name"))

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from stories.media import RecordingRefused, probe_recording, recording_folder
-from stories.models import StoryMedia, StoryPage, private_storage
+from stories.models import StoryMedia, StoryPage, StoryParticipant, private_storage
 from stories.storage import local_copy, staged_path, store_local_file
 from stories.validators import language_label
 
@@ -370,7 +370,8 @@ def transcript_save(*, transcript_id: int, result: Transcription, elapsed: float
         transcript.reviewed_at = timezone.now() if made_by_people else None
         transcript.finished_at = timezone.now()
         transcript.real_time_factor = round(elapsed / result.duration, 4) if result.duration else None
-        transcript.save(update_fields=[*FINISHED_FIELDS, "updated_at"])
+        transcript.version += 1  # new segments: an open corrector must reload before it saves
+        transcript.save(update_fields=[*FINISHED_FIELDS, "version", "updated_at"])
         _make_current_if_allowed(transcript)
         _announce(transcript)
     logger.info(
@@ -439,13 +440,31 @@ def transcript_upload(*, media: StoryMedia, parsed: ParsedTranscript, file_name:
         reviewed_at=now,
         finished_at=now,
     )
+    speakers = _participants_by_name(media)
     Segment.objects.bulk_create(
-        Segment(transcript=transcript, index=position, start=round(cue.start, 3), end=round(cue.end, 3), text=cue.text)
+        Segment(
+            transcript=transcript,
+            index=position,
+            start=round(cue.start, 3),
+            end=round(cue.end, 3),
+            text=cue.text,
+            speaker_id=speakers.get(cue.speaker.casefold()) if cue.speaker else None,
+        )
         for position, cue in enumerate(parsed.cues)
     )
     _make_current_if_allowed(transcript)
     _announce(transcript)
     return transcript
+
+
+def _participants_by_name(media: StoryMedia) -> dict[str, int]:
+    """The people a voice tag (<v Name>) may name: the participants of the stories told with this recording."""
+    return {
+        " ".join(name.split()).casefold(): person_id
+        for person_id, name in StoryParticipant.objects.filter(page__recording=media).values_list(
+            "person_id", "person__display_name"
+        )
+    }
 
 
 @transaction.atomic
@@ -476,7 +495,8 @@ def transcript_correct(*, transcript: Transcript, texts: dict[int, str]) -> int:
             changed += 1
     transcript.reviewed = True
     transcript.reviewed_at = timezone.now()
-    transcript.save(update_fields=["reviewed", "reviewed_at", "updated_at"])
+    transcript.version += 1  # an open corrector's next autosave is told someone else changed it
+    transcript.save(update_fields=["reviewed", "reviewed_at", "version", "updated_at"])
     _announce(transcript)
     return changed
 
@@ -486,3 +506,189 @@ def _announce(transcript: Transcript) -> None:
     transaction.on_commit(
         lambda: transcript_ready.send(sender=Transcript, transcript_id=transcript_id, media_id=media_id)
     )
+
+
+# The corrector: one change at a time, each against the version of the transcript the facilitator saw.
+
+SHORTEST_SEGMENT_SECONDS = 0.1
+_RENUMBERING_OFFSET = 1_000_000
+
+
+class TranscriptChanged(Exception):
+    """The transcript moved on since the facilitator loaded it: someone else saved a change first."""
+
+    message = "Someone else changed this transcript; reload to see their changes."
+
+    def __init__(self, *, version: int):
+        self.version = version
+        super().__init__(self.message)
+
+
+class CorrectionRefused(ValueError):
+    """A change the corrector cannot make (an empty segment, a speaker who is not in the story); says what to do."""
+
+
+def _locked_for_change(transcript: Transcript, version: int) -> Transcript:
+    transcript = Transcript.objects.select_for_update().get(pk=transcript.pk)
+    if transcript.status != Status.DONE:
+        raise CorrectionRefused("Only a finished transcript can be corrected.")
+    if transcript.version != version:
+        raise TranscriptChanged(version=transcript.version)
+    return transcript
+
+
+def _segment_of(transcript: Transcript, segment_id: int) -> Segment:
+    segment = transcript.segments.filter(pk=segment_id).first()
+    if segment is None:
+        raise CorrectionRefused("This segment is no longer in the transcript; reload to see it as it is.")
+    return segment
+
+
+def _changed(transcript: Transcript) -> Transcript:
+    """Count the change, mark the transcript reviewed, and let search and the captions know on commit."""
+    transcript.version += 1
+    transcript.reviewed = True
+    transcript.reviewed_at = timezone.now()
+    transcript.save(update_fields=["version", "reviewed", "reviewed_at", "updated_at"])
+    _announce(transcript)
+    return transcript
+
+
+def _renumber(transcript: Transcript) -> None:
+    """Indexes 0, 1, 2… in time order again, stepping around the one-segment-per-position constraint."""
+    segments = list(transcript.segments.order_by("index", "start", "pk"))
+    transcript.segments.update(index=models.F("index") + _RENUMBERING_OFFSET)
+    for position, segment in enumerate(segments):
+        segment.index = position
+    Segment.objects.bulk_update(segments, ["index"])
+
+
+def _clean_text(text: str) -> str:
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise CorrectionRefused("A segment cannot be left empty: write its words, or merge it with its neighbour.")
+    return text
+
+
+@transaction.atomic
+def segment_text_set(*, transcript: Transcript, version: int, segment_id: int, text: str) -> Transcript:
+    """Replace one segment's words; its times stay."""
+    transcript = _locked_for_change(transcript, version)
+    segment = _segment_of(transcript, segment_id)
+    segment.text = _clean_text(text)
+    segment.edited = True
+    segment.save(update_fields=["text", "edited"])
+    return _changed(transcript)
+
+
+@transaction.atomic
+def segment_speaker_set(
+    *, transcript: Transcript, version: int, segment_id: int, speaker_id: int | None, story: StoryPage
+) -> Transcript:
+    """Say who speaks a segment: one of the story's participants, or nobody named."""
+    transcript = _locked_for_change(transcript, version)
+    segment = _segment_of(transcript, segment_id)
+    if speaker_id is not None and not story.participants.filter(person_id=speaker_id).exists():
+        raise CorrectionRefused("Choose the speaker from this story's participants.")
+    segment.speaker_id = speaker_id
+    segment.edited = True
+    segment.save(update_fields=["speaker", "edited"])
+    return _changed(transcript)
+
+
+def _recording_duration(transcript: Transcript) -> float | None:
+    return transcript.duration_seconds or transcript.media.duration_seconds
+
+
+@transaction.atomic
+def segment_times_set(*, transcript: Transcript, version: int, segment_id: int, start: float, end: float) -> Transcript:
+    """Move a segment's start and end, kept after the segment before it, before the next and within the recording."""
+    transcript = _locked_for_change(transcript, version)
+    segment = _segment_of(transcript, segment_id)
+    before = transcript.segments.filter(index__lt=segment.index).order_by("-index").first()
+    after = transcript.segments.filter(index__gt=segment.index).order_by("index").first()
+    # Neighbours that already overlapped (as Whisper's sometimes do) may keep doing so, but not more.
+    earliest = min(before.end, segment.start) if before else 0.0
+    latest = max(after.start, segment.end) if after else (_recording_duration(transcript) or max(end, segment.end))
+    start = min(max(float(start), earliest), latest - SHORTEST_SEGMENT_SECONDS)
+    end = max(min(float(end), latest), start + SHORTEST_SEGMENT_SECONDS)
+    segment.start, segment.end = round(max(start, 0.0), 3), round(end, 3)
+    segment.edited = True
+    segment.save(update_fields=["start", "end", "edited"])
+    return _changed(transcript)
+
+
+@transaction.atomic
+def segments_merge(*, transcript: Transcript, version: int, segment_id: int) -> Transcript:
+    """Join a segment with the one after it: one span, both texts, every word timing kept."""
+    transcript = _locked_for_change(transcript, version)
+    segment = _segment_of(transcript, segment_id)
+    following = transcript.segments.filter(index__gt=segment.index).order_by("index").first()
+    if following is None:
+        raise CorrectionRefused("This is the last segment: there is no segment after it to merge with.")
+    segment.start = min(segment.start, following.start)
+    segment.end = max(segment.end, following.end)
+    segment.text = f"{segment.text} {following.text}".strip()
+    segment.words = [*(segment.words or []), *(following.words or [])]
+    segment.speaker_id = segment.speaker_id or following.speaker_id
+    segment.edited = True
+    following.delete()
+    segment.save(update_fields=["start", "end", "text", "words", "speaker", "edited"])
+    _renumber(transcript)
+    return _changed(transcript)
+
+
+def _split_moment(segment: Segment, first: str, second: str) -> float:
+    """When the second part begins: its first word's timing when the words still match the text, else by length."""
+    words = segment.words or []
+    first_count = len(first.split())
+    if words and len(words) == first_count + len(second.split()):
+        moment = float(words[first_count].get("start", segment.start))
+    else:
+        moment = segment.start + (segment.end - segment.start) * len(first) / (len(first) + len(second) + 1)
+    return min(max(moment, segment.start + SHORTEST_SEGMENT_SECONDS / 2), segment.end - SHORTEST_SEGMENT_SECONDS / 2)
+
+
+@transaction.atomic
+def segment_split(
+    *, transcript: Transcript, version: int, segment_id: int, at: int, text: str | None = None
+) -> Transcript:
+    """Cut a segment in two at a character of its text (what the facilitator sees when `text` is given)."""
+    transcript = _locked_for_change(transcript, version)
+    segment = _segment_of(transcript, segment_id)
+    whole = str(text) if text is not None else segment.text
+    first, second = " ".join(whole[: max(int(at), 0)].split()), " ".join(whole[max(int(at), 0) :].split())
+    if not first or not second:
+        raise CorrectionRefused("Put the cursor between two words to split the segment there.")
+    if segment.end - segment.start < 2 * SHORTEST_SEGMENT_SECONDS:
+        raise CorrectionRefused("This segment is too short to split.")
+    moment = round(_split_moment(segment, first, second), 3)
+    words = segment.words or []
+    Segment.objects.create(
+        transcript=transcript,
+        index=_RENUMBERING_OFFSET * 2,  # renumbered just below, after its segment
+        start=moment,
+        end=segment.end,
+        text=second,
+        words=[word for word in words if float(word.get("start", 0)) >= moment],
+        speaker_id=segment.speaker_id,
+        edited=True,
+    )
+    segment.end = moment
+    segment.text = first
+    segment.words = [word for word in words if float(word.get("start", 0)) < moment]
+    segment.edited = True
+    segment.save(update_fields=["end", "text", "words", "edited"])
+    _renumber_after_split(transcript, segment)
+    return _changed(transcript)
+
+
+def _renumber_after_split(transcript: Transcript, segment: Segment) -> None:
+    later = list(transcript.segments.filter(index__gt=segment.index).order_by("index", "pk"))
+    new = next(s for s in later if s.index == _RENUMBERING_OFFSET * 2)
+    ordered = list(transcript.segments.filter(index__lte=segment.index).order_by("index"))
+    ordered += [new, *(s for s in later if s.pk != new.pk)]
+    transcript.segments.update(index=models.F("index") + _RENUMBERING_OFFSET * 3)
+    for position, each in enumerate(ordered):
+        each.index = position
+    Segment.objects.bulk_update(ordered, ["index"])

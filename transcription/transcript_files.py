@@ -46,6 +46,8 @@ class Cue:
     start: float
     end: float
     text: str
+    # Who says it, as a WebVTT voice tag (<v Name>) wrote it; matched to a participant's display name on upload.
+    speaker: str = ""
 
 
 @dataclass
@@ -201,7 +203,9 @@ def _caption_cues(lines: list[str], *, kind: str, duration: float | None) -> lis
         text = " ".join(html.unescape(caption.text).split())
         start, end = caption.start_time.in_milliseconds() / 1000, caption.end_time.in_milliseconds() / 1000
         if text:
-            cues.append(Cue(start=start, end=min(end, duration) if duration else end, text=text))
+            end = min(end, duration) if duration else end
+            speaker = " ".join(html.unescape(getattr(caption, "voice", None) or "").split())
+            cues.append(Cue(start=start, end=end, text=text, speaker=speaker))
     if not cues:
         raise TranscriptFileError(f"This {kind} file's cues hold no words.")
     return cues

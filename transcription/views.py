@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 
 from . import captions
-from .selectors import current_transcript
+from .selectors import current_transcript, speaker_names
 
 
 def _segments(story):
@@ -21,12 +21,13 @@ def _file(body: str, content_type: str, story, extension: str) -> HttpResponse:
 
 
 def transcript_webvtt(request, story):
-    return _file(captions.webvtt(_segments(story)), "text/vtt", story, "vtt")
+    return _file(captions.webvtt(_segments(story), speakers=speaker_names(story)), "text/vtt", story, "vtt")
 
 
 def transcript_srt(request, story):
-    return _file(captions.srt(_segments(story)), "application/x-subrip", story, "srt")
+    return _file(captions.srt(_segments(story), speakers=speaker_names(story)), "application/x-subrip", story, "srt")
 
 
 def transcript_text(request, story):
-    return _file(captions.plain_text(_segments(story), title=story.title), "text/plain", story, "txt")
+    text = captions.plain_text(_segments(story), title=story.title, speakers=speaker_names(story))
+    return _file(text, "text/plain", story, "txt")

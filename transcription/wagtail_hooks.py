@@ -15,6 +15,7 @@ urlpatterns = [
     path("story/<int:page_id>/retranscribe/", admin_views.story_retranscribe, name="retranscribe"),
     path("story/<int:page_id>/upload/", admin_views.story_transcript_upload, name="upload"),
     path("story/<int:page_id>/<int:transcript_id>/correct/", admin_views.transcript_correct, name="correct"),
+    path("story/<int:page_id>/<int:transcript_id>/change/", admin_views.transcript_change, name="change"),
     path("story/<int:page_id>/<int:transcript_id>/retry/", admin_views.transcript_retry, name="retry"),
     path("story/<int:page_id>/<int:transcript_id>/current/", admin_views.transcript_make_current, name="current"),
     path("unfinished/", admin_views.unfinished_report, name="unfinished"),

@@ -8,7 +8,7 @@ from stories.models import CollectionEntry, CollectionPage, StoryPage
 from stories.timecodes import TimedSpan
 
 from ..models import Segment, Transcript
-from ..selectors import readable_transcripts
+from ..selectors import readable_transcripts, speaker_names
 
 register = template.Library()
 
@@ -21,6 +21,7 @@ class TranscriptLine(TimedSpan):
     start: float
     end: float
     text: str
+    speaker: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,22 @@ def _current(media_ids):
 
 @register.simple_tag
 def story_transcript(story: StoryPage) -> StoryTranscript | None:
-    """The transcript people read for a story's recording, with its lines: two queries, or none without a recording."""
+    """The transcript people read for a story's recording, with its lines and their speakers' display names: three
+    queries, or none without a recording."""
     if not story.recording_id:
         return None
     transcript = _current([story.recording_id]).only("id", "machine_generated", "reviewed", "language").first()
     if transcript is None:
         return None
-    rows = Segment.objects.filter(transcript=transcript).order_by("index").values_list("start", "end", "text")
+    rows = (
+        Segment.objects.filter(transcript=transcript)
+        .order_by("index")
+        .values_list("start", "end", "text", "speaker_id")
+    )
+    speakers = speaker_names(story)
     lines = [
-        TranscriptLine(number=number, start=start, end=end, text=text)
-        for number, (start, end, text) in enumerate(rows, start=1)
+        TranscriptLine(number=number, start=start, end=end, text=text, speaker=speakers.get(speaker_id, ""))
+        for number, (start, end, text, speaker_id) in enumerate(rows, start=1)
     ]
     return StoryTranscript(transcript=transcript, lines=lines)
 
