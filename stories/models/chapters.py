@@ -66,23 +66,27 @@ class Chapter(models.Model):
 
 
 def chapter_problems(
-    times: list[tuple[int | None, int | None]], *, has_recording: bool, duration: float | None
+    chapters: list[tuple[int | None, int | None, str]], *, has_recording: bool, duration: float | None
 ) -> list[dict[str, str]]:
-    """What is wrong with a story's chapters, given as (start, end) in seconds: one {field: message} per chapter
+    """What is wrong with a story's chapters, given as (start, end, title), times in seconds: one {field: message} per chapter
     (empty when it is fine), in order. A story without a recording has none; a start must be within the recording and
     an end no later than its end (when its length is known); no two chapters start at the same second."""
     problems: list[dict[str, str]] = []
-    seen: dict[int, int] = {}
+    seen: dict[int, str] = {}
     length = f"{format_clock(duration)} ({math.ceil(duration)} seconds)" if duration is not None else ""
-    for number, (start, end) in enumerate(times, start=1):
+    for number, (start, end, title) in enumerate(chapters, start=1):
         found = {}
+        if not (title or "").strip():
+            # Required even in a draft (which Wagtail lets leave required fields empty): a draft can be published by
+            # a workflow's approval without the form being checked again.
+            found["title"] = "Give the chapter a title: it is what listeners see in the list of chapters."
         if not has_recording:
             found["start_seconds"] = NO_RECORDING
         elif start is not None and duration is not None and start >= duration:
             found["start_seconds"] = f"The start ({start} seconds) is after the recording ends: it is {length} long."
         elif start is not None and start in seen:
             found["start_seconds"] = (
-                f"Chapter {seen[start]} already starts at {start} seconds ({format_clock(start)}): "
+                f"The chapter {seen[start]} already starts at {start} seconds ({format_clock(start)}): "
                 "give each chapter its own start."
             )
         if has_recording and end is not None and duration is not None and end > math.ceil(duration):
@@ -91,7 +95,7 @@ def chapter_problems(
                 "Leave the end empty to run to the end."
             )
         if start is not None:
-            seen.setdefault(start, number)
+            seen.setdefault(start, f"“{title}”" if title else f"number {number}")
         problems.append(found)
     return problems
 
@@ -110,7 +114,14 @@ class ChapterFormSet(BaseChildFormSet):
         ]
         recording = getattr(self.instance, "recording", None)
         problems = chapter_problems(
-            [(form.cleaned_data.get("start_seconds"), form.cleaned_data.get("end_seconds")) for form in kept],
+            [
+                (
+                    form.cleaned_data.get("start_seconds"),
+                    form.cleaned_data.get("end_seconds"),
+                    form.cleaned_data.get("title"),
+                )
+                for form in kept
+            ],
             has_recording=recording is not None,
             duration=recording.duration_seconds if recording is not None else None,
         )
