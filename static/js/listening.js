@@ -161,6 +161,7 @@
       });
     }
 
+    startChapters(player, follow);
     startSpeed(root, player);
     startSharing(root, player);
 
@@ -169,6 +170,35 @@
       if (followButton) followButton.hidden = false;
       scrollToLine(index);
     });
+  }
+
+  // Chapters: each link plays the recording from the chapter's start (without this file it is a ?t= link), and the
+  // chapter being heard is marked.
+  function startChapters(player, follow) {
+    var box = document.querySelector("[data-chapters]");
+    if (!box) return;
+    var items = Array.prototype.slice.call(box.querySelectorAll("li[data-start]"));
+    var current = null;
+    box.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-seek]");
+      if (!link || event.metaKey || event.ctrlKey || event.shiftKey) return; // open elsewhere
+      event.preventDefault();
+      seek(player, parseFloat(link.getAttribute("data-seek")), true);
+      follow();
+    });
+    function mark() {
+      var time = player.currentTime, found = null;
+      items.forEach(function (item) {
+        var end = item.getAttribute("data-end");
+        if (parseFloat(item.getAttribute("data-start")) <= time + 0.05 && (end === null || time < parseFloat(end))) found = item;
+      });
+      if (found === current) return;
+      if (current) { current.classList.remove("is-current"); current.removeAttribute("aria-current"); }
+      current = found;
+      if (current) { current.classList.add("is-current"); current.setAttribute("aria-current", "true"); }
+    }
+    player.addEventListener("timeupdate", mark);
+    player.addEventListener("seeked", mark);
   }
 
   // The speed control: 0.75x to 2x, kept while the browser tab is open (a new recording keeps the chosen speed).

@@ -246,6 +246,8 @@ class StoryPage(Page):
         # Read as objects, not rows: a preview holds its content notes in memory, unsaved.
         context["content_notes"] = list(self.content_notes.all())
         context["notes_heeded"] = not context["content_notes"] or request.GET.get(CONTINUE_PARAMETER) == "1"
+        # Read through the relation, not the table: a preview holds its chapters in memory, unsaved.
+        context["chapters"] = list(self.chapters.order_by("start_seconds")) if self.recording_id else []
         query = request.GET.copy()
         query[CONTINUE_PARAMETER] = "1"
         context["continue_url"] = f"?{query.urlencode()}#story-content"
