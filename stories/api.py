@@ -11,7 +11,8 @@ from django.db.models import Prefetch
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from .models import Community
+from .chapters import CHAPTERS_FILE
+from .models import Chapter, Community
 from .models.pages import participants_as_listed
 from .selectors import (
     PAGE_SIZE,
@@ -94,6 +95,25 @@ class ParticipantOut(Schema):
         return participant.person.generation
 
 
+class ChapterOut(Schema):
+    start: int = Field(description="Where the chapter begins, in seconds from the start of the recording.")
+    end: int | None = Field(description="Where it ends, in seconds; null when it runs to the next chapter or the end.")
+    title: str
+    url: str | None = Field(description="A web page about this part of the story; null if none.")
+
+    @staticmethod
+    def resolve_start(chapter):
+        return chapter.start_seconds
+
+    @staticmethod
+    def resolve_end(chapter):
+        return chapter.end_seconds
+
+    @staticmethod
+    def resolve_url(chapter):
+        return chapter.url or None
+
+
 class StoryOut(Schema):
     id: int
     title: str
@@ -106,10 +126,28 @@ class StoryOut(Schema):
     language: str
     recorded_on: datetime.date | None
     generations: list[GenerationOut]
+    chapters: list[ChapterOut] = Field(
+        description="Named places in the recording, in order of their start; empty when it has none (always for a "
+        "written story)."
+    )
+    chapters_url: str | None = Field(
+        description="The chapters as a Podcasting 2.0 JSON chapters file (application/json+chapters), at the "
+        "story's address followed by chapters.json; null when the recording has none."
+    )
 
     @staticmethod
     def resolve_url(story, context):
         return context["request"].build_absolute_uri(story.url)
+
+    @staticmethod
+    def resolve_chapters(story):
+        return list(story.chapters.all()) if story.recording_id else []
+
+    @staticmethod
+    def resolve_chapters_url(story, context):
+        if not story.recording_id or not story.chapters.all():
+            return None
+        return context["request"].build_absolute_uri(story.url) + CHAPTERS_FILE
 
     @staticmethod
     def resolve_themes(story):
@@ -125,7 +163,11 @@ class StoryOut(Schema):
 
 
 def prepared_for_the_api(stories):
-    return stories.as_cards().prefetch_related("themes", Prefetch("participants", queryset=participants_as_listed()))
+    return stories.as_cards().prefetch_related(
+        "themes",
+        Prefetch("participants", queryset=participants_as_listed()),
+        Prefetch("chapters", queryset=Chapter.objects.order_by("start_seconds", "pk")),
+    )
 
 
 class StoryListOut(Schema):
