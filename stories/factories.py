@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from .generations import could_be_minor
 from .models import (
+    Chapter,
     CollectionEntry,
     CollectionPage,
     Community,
@@ -129,3 +130,14 @@ class CollectionEntryFactory(factory.django.DjangoModelFactory):
 
 def theme(slug: str) -> Theme:
     return Theme.objects.get(slug=slug)
+
+
+class ChapterFactory(factory.django.DjangoModelFactory):
+    """A chapter of a story's recording; give it the story and a start within the recording."""
+
+    class Meta:
+        model = Chapter
+
+    story = factory.SubFactory(StoryPageFactory)
+    start_seconds = 0
+    title = factory.Sequence(lambda n: f"Chapter {n}")
