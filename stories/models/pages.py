@@ -21,6 +21,7 @@ from wagtail.url_routing import RouteResult
 
 from ..blocks import StoryBodyBlock
 from ..generations import could_be_minor_condition, generations_of
+from ..panels import RecordingPlayerPanel
 from ..routes import story_routes
 from ..validators import language_label, validate_language_code
 from .catalogue import Community, ContentNote, Dialogue, Theme
@@ -147,6 +148,7 @@ class StoryPage(Page):
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
         FieldPanel("recording", read_only=True),
+        RecordingPlayerPanel(heading="Listen to the recording"),
         ChaptersPanel(
             "chapters",
             label="Chapter",

@@ -323,3 +323,13 @@ def test_the_transcript_page_holds_the_corrector_player_and_shortcuts(client, ed
     assert state["transcript"]["version"] == 0 and len(state["transcript"]["segments"]) == 3
     assert {p["name"] for p in state["speakers"]} == {"Rosa M.", "Jay"}
     assert "Rosa Martínez" not in page
+
+
+def test_the_story_editor_plays_the_original_and_leads_to_the_corrector(client, editor, told):
+    story, transcript, *_ = told
+    edit = client.get(reverse("wagtailadmin_pages:edit", args=[story.pk])).content.decode()
+    assert f"/recordings/{transcript.media_id}/original" in edit
+    assert "Listen and correct the transcript" in edit
+
+    written = public_story()
+    assert "/original" not in client.get(reverse("wagtailadmin_pages:edit", args=[written.pk])).content.decode()
