@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from wagtail.rich_text import RichText
 
-from stories.factories import CommunityFactory, DialogueFactory, PersonFactory, public_story, theme
+from stories.factories import ChapterFactory, CommunityFactory, DialogueFactory, PersonFactory, public_story, theme
 from storyarchive.wsgi import application
 from transcription.models import Segment, Transcript
 
@@ -36,8 +36,8 @@ def in_process_requests():
 
 @pytest.fixture
 def small_archive():
-    """A few public stories, one with a recording and a transcript told at a dialogue, one written, and one hidden,
-    so every shape is returned."""
+    """A few public stories, one with a recording, its chapters and a transcript told at a dialogue, one written, and
+    one hidden, so every shape is returned."""
     from stories.models import StoryMedia
 
     riverside = CommunityFactory(name="Riverside", slug="riverside")
@@ -52,6 +52,8 @@ def small_archive():
     told.recording = recording
     told.dialogue = DialogueFactory(title="Garden club", community=riverside, questions="What grew?\nWho watered it?")
     told.save()
+    ChapterFactory(story=told, start_seconds=0, title="Planting")
+    ChapterFactory(story=told, start_seconds=4, end_seconds=8, title="Watering", url="https://example.org/water")
     transcript = Transcript.objects.create(
         media=recording, model_name="tiny.en", status=Transcript.Status.DONE, is_current=True, language="en"
     )
@@ -75,3 +77,14 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 def test_every_get_operation_answers_as_its_schema_says(case, in_process_requests, small_archive):
     # The in-process client does not decompress, and the app gzips JSON for any client that accepts it.
     case.call_and_validate(checks=CHECKS, headers={"Accept-Encoding": "identity"})
+
+
+def test_the_schema_documents_a_storys_chapters_and_its_chapters_file(client, db):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    chapter = schemas["ChapterOut"]
+    assert set(chapter["properties"]) == {"start", "end", "title", "url"}
+    assert set(chapter["required"]) == {"start", "end", "title", "url"}
+    for story in ("StoryOut", "StoryDetailOut"):
+        properties = schemas[story]["properties"]
+        assert properties["chapters"]["items"] == {"$ref": "#/components/schemas/ChapterOut"}, story
+        assert "chapters.json" in properties["chapters_url"]["description"], story
