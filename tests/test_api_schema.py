@@ -58,6 +58,7 @@ def small_archive():
         media=recording, model_name="tiny.en", status=Transcript.Status.DONE, is_current=True, language="en"
     )
     Segment.objects.create(transcript=transcript, index=0, start=0.0, end=4.0, text="We planted the garden together.")
+    Segment.objects.create(transcript=transcript, index=1, start=4.0, end=6.0, text="Every spring.", speaker=elder)
     public_story(title="The bus to school", community=riverside, themes=[theme("reliable-transportation")])
     written = public_story(title="Housing on Elm Street", themes=[theme("humane-housing")], language="es")
     written.body = [
@@ -70,6 +71,13 @@ def small_archive():
 
 # Read from the app itself, as a client would; the schema needs no database.
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+
+def test_each_segment_names_its_speaker_in_the_schema():
+    """/api/stories/{id} documents each segment's speaker: a display name, or null when nobody is named."""
+    segment = schema.raw_schema["components"]["schemas"]["SegmentOut"]
+    assert "speaker" in segment["required"]
+    assert segment["properties"]["speaker"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
 
 
 @schema.include(method="GET").parametrize()
