@@ -206,6 +206,20 @@ def test_a_duplicate_start_removed_in_the_same_edit_is_no_duplicate(client, faci
     assert list(Chapter.objects.filter(story=story).values_list("title", flat=True)) == ["New name"]
 
 
+def test_a_preview_shows_chapters_as_edited_and_saves_nothing(client, facilitator):
+    story = public_story(title="The seawall", recording=recording(duration=300.0))
+    client.force_login(facilitator)
+    data = edit_form_data(client, story)
+    chapter_rows(data, [(42, None, "Not yet saved", "")])
+    preview_url = reverse("wagtailadmin_pages:preview_on_edit", args=[story.pk])
+
+    assert client.post(preview_url, data).json() == {"is_valid": True, "is_available": True}
+    preview = client.get(preview_url).content.decode()
+
+    assert '<a href="?t=42" data-seek="42"><span class="chapters__time">00:42</span> Not yet saved</a>' in preview
+    assert not Chapter.objects.filter(story=story).exists()
+
+
 # The chapters file --------------------------------------------------------------------------------------------------
 
 
