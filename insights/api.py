@@ -8,6 +8,7 @@ from search.api import SEARCH_RESPONSES, SearchParams, search_unavailable, story
 from search.backends import SearchUnavailable, get_search_backend
 
 from .tables import FEWER, THRESHOLD, Cell, Insights, Table, insights_from
+from .words import DISTINCTIVE_Z, OwnWords, own_words, search_url
 
 router = Router(tags=["insights"])
 
@@ -122,3 +123,84 @@ def insights(request, params: Query[InsightsParams]):
     except SearchUnavailable:
         return search_unavailable()
     return insights_json(request, insights_from(figures))
+
+
+class TermOut(Schema):
+    text: str = Field(description="A word or two-word phrase, lower case without accents, as search reads it.")
+    z: float = Field(description="Its weighted log-odds z-score against the rest; higher is more distinctive.")
+    stories: int = Field(description=f"How many of the generation's stories read say it: {THRESHOLD} or more.")
+    search: str = Field(description="/search/ for it, with these filters and this generation: its moments.")
+
+
+class GenerationWordsOut(Schema):
+    generation: str
+    label: str
+    suppressed: bool = Field(description=f"True when the filters match {FEWER} of its stories: no words then.")
+    sampled: bool = Field(description="True when only `per_generation` of its stories, spread by id, were read.")
+    words: list[TermOut]
+    phrases: list[TermOut]
+    withheld: str = Field(description="Why no words are given, when none are; empty otherwise.")
+
+
+class OwnWordsOut(Schema):
+    summary: str
+    generations: list[GenerationWordsOut]
+    per_generation: int = Field(description="At most this many stories of each generation are read.")
+    method: str
+
+
+METHOD = (
+    "Each generation's words and two-word phrases against those of every other story the filters match: the "
+    "weighted log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi and Quinn 2008, “Fightin' "
+    f"Words”), its z-score, most distinctive first, above {DISTINCTIVE_Z}. Read from the transcripts and written "
+    "stories of public stories only; stop words, numbers and phrases holding a stop word are left out; a word "
+    f"must be said in {THRESHOLD} or more of the generation's stories, and a generation with fewer than "
+    f"{THRESHOLD} stories here gives none."
+)
+
+
+def own_words_json(request, found: OwnWords) -> dict:
+    def terms(generation, listed):
+        return [
+            {
+                "text": term.text,
+                "z": term.z,
+                "stories": term.stories,
+                "search": request.build_absolute_uri(search_url(request.GET, generation.slug, term.text)),
+            }
+            for term in listed
+        ]
+
+    return {
+        "summary": found.summary,
+        "generations": [
+            {
+                "generation": g.slug,
+                "label": g.label,
+                "suppressed": g.suppressed,
+                "sampled": g.sampled,
+                "words": terms(g, g.words),
+                "phrases": terms(g, g.phrases),
+                "withheld": g.withheld,
+            }
+            for g in found.generations
+        ],
+        "per_generation": found.per_generation,
+        "method": METHOD,
+    }
+
+
+@router.get(
+    "/words",
+    response={200: OwnWordsOut, **SEARCH_RESPONSES},
+    url_name="insights_words",
+    summary="In their own words: the words and phrases most distinctive of each generation",
+)
+def insights_words(request, params: Query[InsightsParams]):
+    """The same filters as /api/insights. A filter value the archive does not have is a 400 that names it."""
+    query = story_query(params)
+    try:
+        found = own_words(query)
+    except SearchUnavailable:
+        return search_unavailable()
+    return own_words_json(request, found)

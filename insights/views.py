@@ -16,6 +16,7 @@ from search.views import FACET_HEADINGS, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAG
 from .charts import bar_chart
 from .opendata import datapackage, table_csv_text
 from .tables import FEWER, HEADINGS, PLURALS, Insights, insights_from
+from .words import own_words, search_url
 
 
 def _insights(request) -> Insights:
@@ -33,17 +34,9 @@ def _unavailable(request, template=None, status=503):
     return response
 
 
-def insights_page(request):
-    try:
-        dates_swapped = _put_dates_in_order(request)
-        query = StoryQuery.from_params(request.GET)
-        insights = insights_from(get_search_backend().insights(query))
-        # Every value a filter may take, as search counts them over the whole archive.
-        facets = get_search_backend().search(StoryQuery(page_size=1)).facets
-    except QueryError as error:
-        return render(request, "insights/insights_page.html", {"error": str(error)}, status=400)
-    except SearchUnavailable:
-        return _unavailable(request, "insights/insights_page.html")
+def _filters(request, query: StoryQuery, dates_swapped: bool) -> dict:
+    """The filter form and the active filters, with every value a filter may take as search counts them."""
+    facets = get_search_backend().search(StoryQuery(page_size=1)).facets
     filters = SimpleNamespace(query=query, facets=facets)
     choices = [
         {
@@ -54,6 +47,25 @@ def insights_page(request):
         for facet in FACETS
         if facets[facet]
     ]
+    return {
+        "query": query,
+        "q": query.text,
+        "choices": choices,
+        "active_filters": _active_filters(request, filters),
+        "dates_swapped": dates_swapped,
+    }
+
+
+def insights_page(request):
+    try:
+        dates_swapped = _put_dates_in_order(request)
+        query = StoryQuery.from_params(request.GET)
+        insights = insights_from(get_search_backend().insights(query))
+        filters = _filters(request, query, dates_swapped)
+    except QueryError as error:
+        return render(request, "insights/insights_page.html", {"error": str(error)}, status=400)
+    except SearchUnavailable:
+        return _unavailable(request, "insights/insights_page.html")
     suffix = f"?{request.GET.urlencode()}" if request.GET else ""
     tables = [
         {
@@ -76,20 +88,48 @@ def insights_page(request):
         for table in insights.tables
     ]
     context = {
-        "query": query,
-        "q": query.text,
+        **filters,
         "insights": insights,
         "share": insights.intergenerational_share,
         "tables": tables,
-        "choices": choices,
-        "active_filters": _active_filters(request, filters),
-        "dates_swapped": dates_swapped,
         "fewer": FEWER,
+        "words_url": reverse("insights:words") + suffix,
         "datapackage_url": reverse("insights:datapackage") + suffix,
         "zip_url": reverse("insights:datapackage_zip") + suffix,
         "api_url": reverse("api:insights") + suffix,
     }
     return render(request, "insights/insights_page.html", context)
+
+
+def words_page(request):
+    """In their own words: each generation's most distinctive words, each a search that lands on its moments."""
+    try:
+        dates_swapped = _put_dates_in_order(request)
+        query = StoryQuery.from_params(request.GET)
+        found = own_words(query)
+        filters = _filters(request, query, dates_swapped)
+    except QueryError as error:
+        return render(request, "insights/words_page.html", {"error": str(error)}, status=400)
+    except SearchUnavailable:
+        return _unavailable(request, "insights/words_page.html")
+    suffix = f"?{request.GET.urlencode()}" if request.GET else ""
+    generations = [
+        {
+            "generation": generation,
+            "words": [(term, search_url(request.GET, generation.slug, term.text)) for term in generation.words],
+            "phrases": [(term, search_url(request.GET, generation.slug, term.text)) for term in generation.phrases],
+        }
+        for generation in found.generations
+    ]
+    context = {
+        **filters,
+        "own_words": found,
+        "generations": generations,
+        "submit_label": "Show the words",
+        "insights_url": reverse("insights:insights") + suffix,
+        "api_url": reverse("api:insights_words") + suffix,
+    }
+    return render(request, "insights/words_page.html", context)
 
 
 def _download(request, build):

@@ -56,6 +56,20 @@ def words(text: str) -> list[str]:
     return WORD.findall(text or "")
 
 
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """English and Spanish stop words (the stop-words library's lists), folded as `fold` reads words: the words too
+    common to say anything about a story. One list for every language, as a transcript may mix the two."""
+    from stop_words import get_stop_words
+
+    return frozenset(fold(word) for language in ("en", "es") for word in get_stop_words(language))
+
+
+def is_stop_word(word: str) -> bool:
+    """A word (folded or not) too common to tell one story from another."""
+    return fold(word) in stop_words()
+
+
 def stemmed_text(text: str, analyzer: str) -> str:
     """The text as the index stores it: stemmed words separated by spaces."""
     return " ".join(stem(word, analyzer) for word in words(text))

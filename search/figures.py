@@ -33,3 +33,36 @@ class StoryFigures:
     intergenerational: Tally  # stories told by participants of two or more generations
     by: dict[str, dict[str, Tally]] = field(default_factory=dict)  # dimension -> value -> tally; no empty values
     crossed: dict[tuple[str, str], dict[tuple[str, str], Tally]] = field(default_factory=dict)
+
+
+# What "In their own words" reads (insights/words.py): a story's own words, the transcript people read and the written
+# story, never its title or summary. A filter matching more than this many stories of a generation has that many of
+# them read, spread evenly through the archive, so the work per request has a ceiling however large the archive.
+READ_PER_GENERATION = 150
+
+
+@dataclass
+class StoryTexts:
+    """Which public stories' words to read for a query, to compare generations; the words come from
+    `story_passages`."""
+
+    query: StoryQuery
+    stories: dict[str, int]  # generation -> every matched story it counts under, read or not
+    read: dict[int, tuple[str, ...]]  # story id -> its generations' slugs: every match, or READ_PER_GENERATION of each
+    # Changes whenever the index does, a story leaving it included; "" when the backend cannot say (then nothing
+    # computed from these stories may be kept).
+    state: str = ""
+
+
+def stories_to_read(ids, members, most: int = READ_PER_GENERATION):
+    """Positions (ascending) of the stories to read: for each generation (a column of `members`, a bool matrix of
+    stories x generations, stories in ascending id order), all its stories or `most` of them spread evenly by id."""
+    import numpy as np
+
+    chosen = np.zeros(len(ids), dtype=bool)
+    for column in range(members.shape[1]):
+        holding = np.flatnonzero(members[:, column])
+        if len(holding) > most:
+            holding = holding[np.linspace(0, len(holding) - 1, most).round().astype(np.int64)]
+        chosen[holding] = True
+    return np.flatnonzero(chosen)

@@ -5,7 +5,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from ..figures import StoryFigures
+from ..figures import StoryFigures, StoryTexts
 from ..query import StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 
@@ -31,6 +31,13 @@ class StorySearchBackend(Protocol):
 
     def insights(self, query: StoryQuery) -> StoryFigures:
         """Stories and seconds of recording by each dimension and pair of dimensions, over every story matched."""
+
+    def texts_to_read(self, query: StoryQuery, *, per_generation: int) -> StoryTexts:
+        """The stories whose words insights/words.py reads for the query: each generation's whole, or
+        `per_generation` of them spread evenly by id (search.figures.stories_to_read)."""
+
+    def story_passages(self, story_ids) -> dict[int, tuple[str, ...]]:
+        """Each indexed story's own words: its written story, then each transcript segment, in order."""
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]: ...
 

@@ -13,7 +13,7 @@ from stories.models import StoryPage
 
 from ..analysis import QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
 from ..columns import Columns, columns, index_changed
-from ..figures import StoryFigures
+from ..figures import READ_PER_GENERATION, StoryFigures, StoryTexts, stories_to_read
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
 from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_rows, word_groups
 from ..query import FACETS, FacetValue, Moment, StoryQuery, StorySearchResults
@@ -222,6 +222,35 @@ class DatabaseBackend:
         rows, _scores = _matching_rows(table, query.search_text)
         rows = rows[_all_of(_filter_masks(table, query, rows).values(), len(rows))]
         return count_figures(table, rows, query)
+
+    def texts_to_read(self, query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -> StoryTexts:
+        """The stories the query matches, counted by generation, and those whose words to read; the rule runs
+        again on the latter, as on a page of hits."""
+        table = columns()
+        rows, _scores = _matching_rows(table, query.search_text)
+        rows = rows[_all_of(_filter_masks(table, query, rows).values(), len(rows))]
+        members = table.members["generation"][rows]
+        values = table.values["generation"]
+        stories = {values[code]: int(n) for code, n in enumerate(members.sum(axis=0).tolist()) if n}
+        chosen = stories_to_read(table.ids[rows], members, per_generation)
+        read = {
+            int(table.ids[rows[position]]): tuple(values[code] for code in np.flatnonzero(members[position]))
+            for position in chosen.tolist()
+        }
+        shown = visible_story_ids(read)
+        forget_stale(set(read) - shown)
+        read = {story_id: generations for story_id, generations in read.items() if story_id in shown}
+        return StoryTexts(query=query, stories=stories, read=read, state=table.token)
+
+    def story_passages(self, story_ids) -> dict[int, tuple[str, ...]]:
+        wanted = sorted(story_ids)
+        passages = defaultdict(list)
+        for story_id, body in StoryDocument.objects.filter(pk__in=wanted).values_list("pk", "body"):
+            passages[story_id].append(body)
+        segments = SegmentDocument.objects.filter(document_id__in=wanted).order_by("document_id", "position")
+        for story_id, text in segments.values_list("document_id", "text"):
+            passages[story_id].append(text)
+        return {story_id: tuple(found) for story_id, found in passages.items()}
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         typed = words(prefix[-100:])

@@ -18,7 +18,16 @@ from elasticsearch.helpers import bulk, scan
 
 from ..analysis import DEFAULT_ANALYZER, QUERY_ANALYZERS, SearchText, fold, stem, words
 from ..documents import StoryIndexDocument, story_document
-from ..figures import CROSSED, NO_DATE, StoryFigures, Tally, quarter_of
+from ..figures import (
+    CROSSED,
+    NO_DATE,
+    READ_PER_GENERATION,
+    StoryFigures,
+    StoryTexts,
+    Tally,
+    quarter_of,
+    stories_to_read,
+)
 from ..postings import BODY_WEIGHT, TITLE_WEIGHT
 from ..query import FACETS, MAX_PAGE, MAX_PAGE_SIZE, MOMENTS_PER_HIT, FacetValue, StoryQuery, StorySearchResults
 from . import SearchUnavailable
@@ -270,6 +279,48 @@ class ElasticsearchBackend:
         return parse_insights(_body(self.client.search(index=self.alias, body=body)), query)
 
     @_unavailable_when_unreachable
+    def texts_to_read(self, query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -> StoryTexts:
+        """The stories the query matches, counted by generation, and those whose words to read: the same ones as on
+        the database backend. The rule runs again on the latter."""
+        import numpy as np
+
+        matched = {
+            int(hit["_source"]["story_id"]): tuple(hit["_source"].get("generations") or ())
+            for hit in scan(
+                self.client,
+                index=self.alias,
+                query={"query": story_filter(query).to_dict()},
+                _source=["story_id", "generations"],
+            )
+        }
+        ids = np.array(sorted(matched), dtype=np.int64)
+        values = sorted({slug for generations in matched.values() for slug in generations})
+        column = {value: code for code, value in enumerate(values)}
+        members = np.zeros((len(ids), len(values)), dtype=bool)
+        for row, story_id in enumerate(ids.tolist()):
+            for slug in matched[story_id]:
+                members[row, column[slug]] = True
+        stories = {value: int(n) for value, n in zip(values, members.sum(axis=0).tolist(), strict=True) if n}
+        chosen = [int(pk) for pk in ids[stories_to_read(ids, members, per_generation)]]
+        shown = visible_story_ids(chosen)
+        forget_stale(set(chosen) - shown)
+        return StoryTexts(query=query, stories=stories, read={pk: matched[pk] for pk in chosen if pk in shown})
+
+    @_unavailable_when_unreachable
+    def story_passages(self, story_ids) -> dict[int, tuple[str, ...]]:
+        wanted = [str(pk) for pk in sorted(story_ids)]
+        if not wanted:
+            return {}
+        found = _body(self.client.mget(index=self.alias, ids=wanted, source=["body", "segments"]))
+        passages = {}
+        for doc in found["docs"]:
+            if doc.get("found"):
+                source = doc["_source"]
+                segments = sorted(source.get("segments") or [], key=lambda segment: segment["position"])
+                passages[int(doc["_id"])] = (source.get("body") or "", *(segment["text"] for segment in segments))
+        return passages
+
+    @_unavailable_when_unreachable
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]:
         start = suggestion_start(prefix)
         if start is None or not self._alias_exists():
@@ -387,13 +438,18 @@ def _with_seconds(aggregation):
     return aggregation
 
 
+def story_filter(query: StoryQuery):
+    """Every story the query matches: its words, facets and ranges, all applied."""
+    must = [text_query(query.search_text, STORY_FIELDS)] if query.search_text else []
+    shared = _range_filters(query) + list(_facet_filters(query).values())
+    return Q("bool", must=must or [Q("match_all")], filter=shared)
+
+
 def insights_body(query: StoryQuery, index: str = "") -> Search:
     """Counts and summed recording lengths over every story the query matches (every filter applies): each
     dimension, each crossed pair, the quarters of the recording date, and the stories told across generations."""
     search = Search(index=index or None)
-    must = [text_query(query.search_text, STORY_FIELDS)] if query.search_text else []
-    shared = _range_filters(query) + list(_facet_filters(query).values())
-    search = search.query(Q("bool", must=must or [Q("match_all")], filter=shared))
+    search = search.query(story_filter(query))
     search.aggs.metric("seconds", "sum", field="duration_seconds")
     search.aggs.bucket("intergenerational", _with_seconds(A("filter", Q("range", generation_count={"gte": 2}))))
     for facet in FACETS:

@@ -19,6 +19,7 @@ PAGES = ["home", "story", "search", "collection", "community", "theme", "share",
 PAGES += ["dialogues", "dialogue"]
 PAGES += ["embed"]  # the player other sites frame, opened on a clip
 PAGES += ["insights", "insights-filtered"]  # the archive's figures: SVG charts beside their tables
+PAGES += ["insights-words"]  # in their own words: each generation's distinctive words (tests/browser/test_own_words.py)
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ def public_pages(garden_story):
         "dialogue": garden_story.dialogue.get_absolute_url(),
         "insights": "/insights/",
         "insights-filtered": "/insights/?theme=thriving-natural-world&intergenerational=true",
+        "insights-words": "/insights/words/?theme=thriving-natural-world",
     }
 
 

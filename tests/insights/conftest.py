@@ -93,3 +93,72 @@ def build_archive() -> dict[str, list[StoryPage]]:
 @pytest.fixture
 def archive():
     return build_archive()
+
+
+# "In their own words" ------------------------------------------------------------------------------------------------
+BOOMER, GEN_Z, GEN_X = 1950, 2001, 1970
+# Said twice in every story of its generation and in no other story: these lead the generation's lists.
+PLANTED = {
+    "boomers": {"words": {"streetcar", "garden", "victory"}, "phrases": ["victory garden"]},
+    "gen-z": {"words": {"phone", "climate", "strike"}, "phrases": ["climate strike"]},
+}
+SHARED_LINES = [
+    "And the family and the neighbors, we were all there in the park.",
+    "It was the way it was, and we did what we could.",
+]
+
+
+def told(title: str, birth_year: int, lines: list[str], **fields) -> StoryPage:
+    """A public story with one storyteller and a transcript of these lines, one segment each."""
+    from tests.search.conftest import transcribe
+
+    story = public_story(title=title, people=[PersonFactory(birth_year=birth_year)], **fields)
+    transcribe(story, [(10.0 * n, 10.0 * n + 5, line) for n, line in enumerate(lines)])
+    return story
+
+
+def build_words_archive() -> dict[str, list[StoryPage]]:
+    """Six boomers' stories and six of Gen Z, each with its generation's planted words among words everyone says
+    (stop words above all, said far more by the boomers), and three of Gen X: fewer than 5, so theirs are withheld.
+    One boomer says "zeppelin" twelve times, in one story only: it must not lead their list."""
+    boomers = [
+        told(
+            f"Elder {n}",
+            BOOMER,
+            [
+                "We rode the streetcar to the factory, the streetcar was full.",
+                "The victory garden, our victory garden, fed the street.",
+                "My mother kept the ration card.",
+                *SHARED_LINES,
+                "And the the the and and we we we were were the the.",
+                *(["Zeppelin " * 12] if n == 0 else []),
+            ],
+            themes=[theme("humane-housing")],
+        )
+        for n in range(6)
+    ]
+    youth = [
+        told(
+            f"Youth {n}",
+            GEN_Z,
+            [
+                "I check my phone on the bus, my phone is my ticket.",
+                "Our climate strike, the climate strike at school.",
+                "Every screen at home.",
+                *SHARED_LINES,
+            ],
+            themes=[theme("humane-housing")],
+        )
+        for n in range(6)
+    ]
+    middle = [
+        told(
+            f"Middle {n}",
+            GEN_X,
+            ["The mall had a video arcade, the video arcade.", *SHARED_LINES],
+            themes=[theme("humane-housing")],
+        )
+        for n in range(3)
+    ]
+    search_index_rebuild()
+    return {"boomers": boomers, "gen-z": youth, "gen-x": middle}

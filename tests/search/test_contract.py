@@ -304,3 +304,48 @@ def test_insights_leave_out_a_story_hidden_through_its_consent(archive):
     figures = insights()
     assert figures.total.stories == 3
     assert "reliable-transportation" not in figures.by["theme"]
+
+
+# Insights: in their own words ----------------------------------------------------------------------------------------
+
+
+def test_own_words_put_the_planted_words_first_for_each_generation_and_never_a_stop_word():
+    """Both backends read the same stories' words, so they give the same lists and scores, to the hundredth."""
+    from insights.words import forget, own_words
+    from search.analysis import is_stop_word
+    from tests.insights.conftest import PLANTED, build_words_archive
+
+    forget()
+    build_words_archive()
+    found = {g.slug: g for g in own_words(StoryQuery()).generations}
+    assert list(found) == ["boomers", "gen-x", "gen-z"]
+    assert found["gen-x"].suppressed and not found["gen-x"].words
+    for slug, planted in PLANTED.items():
+        words = [term.text for term in found[slug].words]
+        assert set(words[: len(planted["words"])]) == planted["words"]
+        assert [term.text for term in found[slug].phrases][: len(planted["phrases"])] == planted["phrases"]
+    assert [(t.text, t.z, t.stories) for t in found["boomers"].words] == [
+        ("garden", 2.62, 6),
+        ("streetcar", 2.62, 6),
+        ("victory", 2.62, 6),
+    ]
+    assert [(t.text, t.z) for t in found["gen-z"].phrases] == [("climate strike", 5.03)]
+    every = [word for g in found.values() for term in g.words + g.phrases for word in term.text.split()]
+    assert every and not [word for word in every if is_stop_word(word)]
+
+
+def test_own_words_leave_out_a_story_hidden_through_its_consent():
+    from django.utils import timezone
+
+    from insights.words import forget, own_words
+    from tests.insights.conftest import build_words_archive
+
+    forget()
+    stories = build_words_archive()
+    assert "streetcar" in [t.text for t in own_words(StoryQuery()).generations[0].words]
+    consent = stories["boomers"][0].consents.first()
+    consent.withdrawn_at = timezone.now()
+    consent.save()
+    boomers = next(g for g in own_words(StoryQuery()).generations if g.slug == "boomers")
+    assert boomers.read == 5
+    assert all(term.stories <= 5 for term in boomers.words + boomers.phrases)
