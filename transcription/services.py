@@ -638,6 +638,23 @@ def segments_merge(*, transcript: Transcript, version: int, segment_id: int) -> 
     return _changed(transcript)
 
 
+def _word_boundary(text: str, at: int) -> int:
+    """The cursor moved out of a word to the space before it (or after it, at the first word): words stay whole."""
+    at = min(max(at, 0), len(text))
+
+    def inside(i: int) -> bool:
+        return 0 < i < len(text) and not text[i - 1].isspace() and not text[i].isspace()
+
+    back = at
+    while inside(back):
+        back -= 1
+    if text[:back].strip():
+        return back
+    while inside(at):
+        at += 1
+    return at
+
+
 def _split_moment(segment: Segment, first: str, second: str) -> float:
     """When the second part begins: its first word's timing when the words still match the text, else by length."""
     words = segment.words or []
@@ -657,7 +674,8 @@ def segment_split(
     transcript = _locked_for_change(transcript, version)
     segment = _segment_of(transcript, segment_id)
     whole = str(text) if text is not None else segment.text
-    first, second = " ".join(whole[: max(int(at), 0)].split()), " ".join(whole[max(int(at), 0) :].split())
+    at = _word_boundary(whole, int(at))
+    first, second = " ".join(whole[:at].split()), " ".join(whole[at:].split())
     if not first or not second:
         raise CorrectionRefused("Put the cursor between two words to split the segment there.")
     if segment.end - segment.start < 2 * SHORTEST_SEGMENT_SECONDS:

@@ -333,3 +333,11 @@ def test_the_story_editor_plays_the_original_and_leads_to_the_corrector(client, 
 
     written = public_story()
     assert "/original" not in client.get(reverse("wagtailadmin_pages:edit", args=[written.pk])).content.decode()
+
+
+def test_a_split_inside_a_word_keeps_the_word_whole(told):
+    story, transcript, *_ = told
+    services.segment_split(transcript=transcript, version=0, segment_id=segment_at(transcript, 1).pk, at=len("a veg"))
+    assert [s[3] for s in segments(transcript)][1:3] == ["a", "vegetable garden"]
+    services.segment_split(transcript=transcript, version=1, segment_id=segment_at(transcript, 3).pk, at=len("beh"))
+    assert [s[3] for s in segments(transcript)][3:] == ["behind", "the house"]

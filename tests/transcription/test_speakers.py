@@ -126,3 +126,16 @@ def test_a_hidden_storys_speakers_are_named_nowhere_public(client, spoken):
 
     assert_segment_speakers_follow_the_rule(client, set(), {story.pk: story.url})
     assert client.get(f"{story.url}transcript.vtt").status_code == 404
+
+
+def test_a_withdrawn_story_leaves_no_speaker_name_on_any_segment(spoken, django_capture_on_commit_callbacks):
+    """Withdrawal deletes the story's people and transcripts: no segment anywhere still points at a speaker of it."""
+    from stories.models import Person, Withdrawal
+    from stories.services import story_withdraw
+
+    story, rosa, jay = spoken
+    with django_capture_on_commit_callbacks(execute=True):
+        story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+
+    assert not Person.objects.filter(pk__in=[rosa.pk, jay.pk]).exists()
+    assert not Segment.objects.filter(speaker_id__in=[rosa.pk, jay.pk]).exists()
