@@ -15,6 +15,8 @@ MODULES = {
     "upload": "bench.upload",
     "sharing": "bench.sharing",
     "search": "bench.search",
+    "insights": "bench.insights",
+    "load": "bench.load",
 }
 
 

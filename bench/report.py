@@ -8,7 +8,7 @@ from bench.machine import describe
 DOCUMENT = REPOSITORY / "docs" / "benchmarks.md"
 # Observations a person made while running the benchmarks, kept in the repository so a rerun does not drop them.
 READING_NOTES = REPOSITORY / "bench" / "reading-notes.md"
-ORDER = ["transcription", "pages", "throughput", "upload", "sharing", "search"]
+ORDER = ["transcription", "pages", "throughput", "upload", "sharing", "search", "insights", "load"]
 
 
 def number(value: float | None) -> str:
@@ -126,8 +126,9 @@ def write_document() -> Path:
             "",
         ]
     lines += [
-        "Run it again with `make bench` (everything) or `.venv/bin/python -m bench transcription|search|pages|throughput|upload|"
-        "sharing [--quick]`; a one-part run refreshes only that part's section below.",
+        "Run it again with `make bench` (everything) or `.venv/bin/python -m bench "
+        + "|".join(ORDER)
+        + " [--quick]`; a one-part run refreshes only that part's section below.",
         "",
     ]
     for part in ORDER:

@@ -32,6 +32,8 @@ class Site:
             "DJANGO_SETTINGS_MODULE": settings,
             "DATABASE_URL": f"sqlite:///{self.database}",
             "STORYARCHIVE_VAR_DIR": str(self.root / "var"),
+            # The production settings name static files by their hash, from collectstatic's manifest.
+            "STATIC_ROOT": str(self.root / "static"),
             "SECRET_KEY": "bench-only-not-secret",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "TRANSCRIPTION_CACHE_DIR": str(SCRATCH / "models"),
@@ -59,11 +61,15 @@ class Site:
         """Migrate, seed the demo stories, and let one worker pass transcribe and index them; reused when ready."""
         ready = self.root / "ready"
         if ready.exists():
+            # Kept from an earlier run, perhaps before a migration or a static file was added.
+            self.manage("migrate", "--no-input")
+            self.manage("collectstatic", "--no-input")
             return
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
         say(f"preparing a throwaway archive in {self.root}")
         self.manage("migrate", "--no-input")
+        self.manage("collectstatic", "--no-input")
         self.manage("seed_demo")
         self.manage("db_worker", "--batch", "--queue-name", "*", "--no-reload", timeout=1800)
         ready.write_text("demo seeded, transcribed and indexed\n")
@@ -79,24 +85,26 @@ def free_port() -> int:
 def gunicorn(
     site: Site,
     *,
-    workers: int,
+    workers: int | None,
     settings: str = "storyarchive.settings.production",
     timeout: int = 600,
     environment: dict[str, str] | None = None,
+    config: Path | None = None,
 ):
-    """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards."""
+    """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards. With `config` (the
+    deployment's deploy/gunicorn.conf.py) and no `workers`, the file decides the workers and the timeout."""
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
+    options = ["--config", str(config)] if config else []
+    options += ["--workers", str(workers)] if workers else []
+    options += [] if config else ["--timeout", str(timeout)]
     process = subprocess.Popen(
         [
             str(GUNICORN),
             "storyarchive.wsgi:application",
-            "--workers",
-            str(workers),
+            *options,
             "--bind",
             f"127.0.0.1:{port}",
-            "--timeout",
-            str(timeout),
             "--log-level",
             "warning",
         ],

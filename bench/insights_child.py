@@ -1,0 +1,133 @@
+"""Insights beside search at one archive on one database, through Django's test client in this one process.
+
+    DATABASE_URL=sqlite:///var/bench/insights-100000.sqlite3 .venv/bin/python bench/insights_child.py --rounds 20
+
+Run by bench/insights.py on its own copy of a pages archive. For every filter, /insights/, /api/insights and
+/api/search of the same filter are asked in turn, round after round, so the three share the machine's noise. Prints
+one JSON line last: the milliseconds of every request, by filter and address.
+"""
+
+import argparse
+import gc
+import importlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyarchive.settings.base")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from audience import beacon  # noqa: E402
+from stories.models import PublicStory, StoryPage, Theme  # noqa: E402
+
+WARM_UP = 2
+BEACON_ROUNDS = 200
+# Each filter as the query string both insights addresses and /api/search take (search.api.SearchParams).
+FILTERS = {
+    "no filter": {},
+    "a theme": {"theme": "humane-housing"},
+    "a generation": {"generation": "boomers"},
+    "a community": {"community": "bench-0"},
+    "a query": {"q": "housing"},
+    "a date range": {"recorded_from": "2020-01-01", "recorded_to": "2024-12-31"},
+    "a query, a community and dates": {"q": "housing", "community": "bench-0", "recorded_from": "2020-01-01"},
+}
+# The addresses timed for every filter; the search of the same filter is the peer the insights are read beside.
+ADDRESSES = {
+    "/insights/": "/insights/",
+    "/api/insights": "/api/insights",
+    "/api/search": "/api/search",
+}
+
+
+def path(address: str, parameters: dict) -> str:
+    return f"{address}?{urlencode(parameters)}" if parameters else address
+
+
+def timed(client: Client, target: str) -> float:
+    started = time.perf_counter()
+    response = client.get(target)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{target} answered {response.status_code}: {response.content[:300]!r}")
+    return elapsed
+
+
+def check_sql_ms(story: int) -> float:
+    """The beacon's visibility query, built and compiled untimed, then run: what the database itself spends."""
+    found = StoryPage.objects.visible_to_public().filter(pk=story, recording__isnull=False)
+    sql, parameters = found.values_list("recording__duration_seconds", flat=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(sql, parameters)
+        if not cursor.fetchall():
+            raise RuntimeError(f"story {story} is not public with a recording")
+        return (time.perf_counter() - started) * 1000
+
+
+def beacon_costs(client: Client) -> dict[str, list[float]]:
+    """Where a listening report's time goes: the whole request, the visibility check it makes, and a request that
+    does next to nothing (robots.txt) through the same middleware."""
+    stories = list(
+        StoryPage.objects.visible_to_public().exclude(recording=None).order_by("pk").values_list("pk", flat=True)[:50]
+    )
+    costs = {
+        "a listening report": [],
+        "its visibility check alone": [],
+        "the check's SQL alone, on the database": [],
+        "a request doing next to nothing": [],
+    }
+    for n in range(BEACON_ROUNDS):
+        story = stories[n % len(stories)]
+        body = json.dumps({"story": story, "stretches": [n % 3], "play": True})
+        started = time.perf_counter()
+        response = client.post("/listened", body, content_type="text/plain", REMOTE_ADDR=f"10.8.{n % 250}.1")
+        costs["a listening report"].append((time.perf_counter() - started) * 1000)
+        if response.status_code != 202:
+            raise RuntimeError(f"/listened answered {response.status_code}: {response.content[:300]!r}")
+        started = time.perf_counter()
+        beacon._check_story(story, [0])
+        costs["its visibility check alone"].append((time.perf_counter() - started) * 1000)
+        costs["the check's SQL alone, on the database"].append(check_sql_ms(story))
+        costs["a request doing next to nothing"].append(timed(client, "/robots.txt"))
+    return costs
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    arguments = parser.parse_args()
+    call_command("migrate", verbosity=0)  # the copy may predate a migration
+    if not Theme.objects.filter(slug=FILTERS["a theme"]["theme"]).exists():
+        raise SystemExit("this archive lacks the bench's theme: build it with bench/pages.py first")
+    figures = {"public": PublicStory.objects.listed().count(), "times": {}}
+    # Start as the server does (storyarchive/wsgi.py: the archive loaded, then gc.freeze), as bench/pages_child.py.
+    gc.collect()
+    importlib.import_module("storyarchive.wsgi")
+    client = Client(HTTP_HOST="localhost")
+    for name, parameters in FILTERS.items():
+        print(f"  {name}", file=sys.stderr, flush=True)
+        times = figures["times"][name] = {address: [] for address in ADDRESSES}
+        for address in ADDRESSES.values():
+            for _ in range(WARM_UP):
+                timed(client, path(address, parameters))
+        for _ in range(arguments.rounds):
+            for label, address in ADDRESSES.items():
+                times[label].append(timed(client, path(address, parameters)))
+    figures["beacon"] = beacon_costs(client)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
