@@ -131,13 +131,25 @@ def test_speaker_nudge_merge_and_split_from_the_page(corrector, garden_story):
     assert segment(page, 2).locator("textarea").input_value() == "tomatoes together"
 
 
-def test_the_corrector_has_no_accessibility_violations(corrector):
-    results = Axe().run(corrector, context="#corrector")
-    violations = "\n".join(
+def _violations(results) -> str:
+    return "\n".join(
         f"{rule['id']}: {rule['help']} at {[node['target'] for node in rule['nodes']]}"
         for rule in results.response["violations"]
     )
-    assert results.violations_count == 0, violations
+
+
+def test_the_corrector_has_no_accessibility_violations(corrector):
+    results = Axe().run(corrector, context="#corrector")
+    assert results.violations_count == 0, _violations(results)
+
+
+def test_the_story_editors_player_has_no_accessibility_violations(corrector, garden_story):
+    page = corrector
+    page.goto(f"/admin/pages/{garden_story.pk}/edit/")
+    page.locator(".recording-player-panel audio").wait_for(state="attached")
+    assert page.locator(".recording-player-panel source").first.get_attribute("src").endswith("/original")
+    results = Axe().run(page, context=".recording-player-panel")
+    assert results.violations_count == 0, _violations(results)
 
 
 def test_on_a_phone_the_corrector_fits_the_screen_and_plays_a_tapped_segment(corrector):
