@@ -341,3 +341,38 @@ def test_a_split_inside_a_word_keeps_the_word_whole(told):
     assert [s[3] for s in segments(transcript)][1:3] == ["a", "vegetable garden"]
     services.segment_split(transcript=transcript, version=1, segment_id=segment_at(transcript, 3).pk, at=len("beh"))
     assert [s[3] for s in segments(transcript)][3:] == ["behind", "the house"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_facilitators_saving_at_the_same_moment_one_is_kept_and_the_other_told():
+    """Two real connections save against the same version at once: exactly one change lands, the other is refused."""
+    import threading
+
+    from django.db import connection
+
+    transcript = finished_transcript(LINES, duration_seconds=9.0)
+    public_story(recording=transcript.media)
+    first = segment_at(transcript, 0)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def save(text):
+        try:
+            start.wait()
+            services.segment_text_set(transcript=transcript, version=0, segment_id=first.pk, text=text)
+            outcomes.append(("saved", text))
+        except services.TranscriptChanged:
+            outcomes.append(("told", text))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(text,)) for text in ("From Ana", "From Ben")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(kind for kind, _ in outcomes) == ["saved", "told"]
+    kept = next(text for kind, text in outcomes if kind == "saved")
+    assert segment_at(transcript, 0).text == kept
+    assert Transcript.objects.get(pk=transcript.pk).version == 1
