@@ -13,12 +13,14 @@ accents); stop words, numbers and any phrase holding a stop word are left out. A
 THRESHOLD of the generation's stories (no one storyteller's word, name or place leads a list), and a generation with
 fewer than THRESHOLD stories under the filters shows no words, as the insights' tables suppress such a figure.
 
-Work per request has a ceiling: at most search.figures.READ_PER_GENERATION stories of each generation are read. Each
-process keeps every story's counted words, and the answers, under the index's state: any change to the index, a story
-withdrawn or hidden included, changes it and drops them all.
+Work per request has a ceiling: at most search.figures.READ_PER_GENERATION stories of each generation are read, the
+same ones whatever the filter where it can (search.figures.stories_to_read). The visibility rule runs again on each
+story before its words are first read. Each process keeps every story's counted words, and the answers, under the
+index's state: any change to the index, a story withdrawn or hidden included, changes it and drops them all.
 """
 
 import dataclasses
+import functools
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
@@ -61,9 +63,12 @@ def fightin_words(group: np.ndarray, rest: np.ndarray, prior: np.ndarray) -> np.
     return log_odds / np.sqrt(variance)
 
 
-def _content(word: str) -> bool:
-    """A word worth comparing: letters only (no numbers, so no years), two or more of them, and not a stop word."""
-    return len(word) > 1 and word.isalpha() and not is_stop_word(word)
+@functools.lru_cache(maxsize=200_000)
+def _comparable(word: str) -> str | None:
+    """The word as compared (folded as search reads it), or None for a word left out: a stop word, a number (so no
+    birth year) or a single letter."""
+    folded = fold(word)
+    return folded if len(folded) > 1 and folded.isalpha() and not is_stop_word(folded) else None
 
 
 def story_terms(passages) -> Counter:
@@ -71,10 +76,9 @@ def story_terms(passages) -> Counter:
     is two words side by side in one passage, neither of them left out."""
     counted = Counter()
     for passage in passages:
-        said = [fold(word) for word in words(passage)]
-        kept = [_content(word) for word in said]
-        counted.update(word for word, keep in zip(said, kept, strict=True) if keep)
-        counted.update(f"{said[n]} {said[n + 1]}" for n in range(len(said) - 1) if kept[n] and kept[n + 1])
+        said = [_comparable(word) for word in words(passage)]
+        counted.update(word for word in said if word)
+        counted.update(f"{first} {second}" for first, second in zip(said, said[1:], strict=False) if first and second)
     return counted
 
 
@@ -171,20 +175,24 @@ def own_words(query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -
     plain = dataclasses.replace(query, page=1, page_size=20, sort="relevance")
     texts = backend.texts_to_read(plain, per_generation=per_generation)
     kept = _kept_for(texts.state) if texts.state else None
-    key = (plain, per_generation, tuple(sorted(texts.read)))
+    key = (plain, per_generation)
     if kept is not None and (answer := kept["answers"].get(key)) is not None:
         return dataclasses.replace(answer, query=query)
-    terms = dict(kept["terms"]) if kept is not None else {}
+    with _lock:
+        terms = {pk: kept["terms"][pk] for pk in texts.read if pk in kept["terms"]} if kept is not None else {}
     missing = [story_id for story_id in texts.read if story_id not in terms]
     if missing:
+        # Only the stories the rule still allows come back; the others are left out of this answer altogether.
         passages = backend.story_passages(missing)
-        fresh = {story_id: story_terms(passages.get(story_id, ())) for story_id in missing}
+        fresh = {story_id: story_terms(found) for story_id, found in passages.items()}
         terms.update(fresh)
         if kept is not None:
             with _lock:
                 if _kept["state"] == texts.state and len(_kept["terms"]) < KEPT_STORIES:
                     _kept["terms"].update(fresh)
-    answer = compare_generations(query, texts, {story_id: terms[story_id] for story_id in texts.read})
+    answer = compare_generations(
+        query, texts, {story_id: terms[story_id] for story_id in texts.read if story_id in terms}
+    )
     answer.per_generation = per_generation
     if kept is not None:
         with _lock:

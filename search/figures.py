@@ -37,7 +37,7 @@ class StoryFigures:
 
 # What "In their own words" reads (insights/words.py): a story's own words, the transcript people read and the written
 # story, never its title or summary. A filter matching more than this many stories of a generation has that many of
-# them read, spread evenly through the archive, so the work per request has a ceiling however large the archive.
+# them read (see stories_to_read), so the work per request has a ceiling however large the archive.
 READ_PER_GENERATION = 150
 
 
@@ -50,19 +50,25 @@ class StoryTexts:
     stories: dict[str, int]  # generation -> every matched story it counts under, read or not
     read: dict[int, tuple[str, ...]]  # story id -> its generations' slugs: every match, or READ_PER_GENERATION of each
     # Changes whenever the index does, a story leaving it included; "" when the backend cannot say (then nothing
-    # computed from these stories may be kept).
+    # computed from these stories may be kept). The rule runs again on the stories read in `story_passages`.
     state: str = ""
 
 
 def stories_to_read(ids, members, most: int = READ_PER_GENERATION):
     """Positions (ascending) of the stories to read: for each generation (a column of `members`, a bool matrix of
-    stories x generations, stories in ascending id order), all its stories or `most` of them spread evenly by id."""
+    stories x generations, one row per id in `ids`), all its stories, or the `most` of them that come first in one
+    fixed shuffled order of every story id. A shuffle rather than a spread: it is a fair sample whatever the filter,
+    and different filters mostly choose the same stories, whose counted words a process keeps."""
     import numpy as np
 
+    ids = np.asarray(ids, dtype=np.int64)
+    # Knuth's multiplicative hash: a fixed order that looks random and needs nothing stored.
+    shuffled = (ids.astype(np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
     chosen = np.zeros(len(ids), dtype=bool)
     for column in range(members.shape[1]):
         holding = np.flatnonzero(members[:, column])
         if len(holding) > most:
-            holding = holding[np.linspace(0, len(holding) - 1, most).round().astype(np.int64)]
+            order = np.lexsort((ids[holding], shuffled[holding]))
+            holding = holding[order[:most]]
         chosen[holding] = True
     return np.flatnonzero(chosen)

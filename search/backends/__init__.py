@@ -34,10 +34,11 @@ class StorySearchBackend(Protocol):
 
     def texts_to_read(self, query: StoryQuery, *, per_generation: int) -> StoryTexts:
         """The stories whose words insights/words.py reads for the query: each generation's whole, or
-        `per_generation` of them spread evenly by id (search.figures.stories_to_read)."""
+        `per_generation` of them (search.figures.stories_to_read)."""
 
     def story_passages(self, story_ids) -> dict[int, tuple[str, ...]]:
-        """Each indexed story's own words: its written story, then each transcript segment, in order."""
+        """Each indexed story's own words: its written story, then each transcript segment, in order; only for the
+        stories the visibility rule still allows."""
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[str]: ...
 

@@ -224,8 +224,7 @@ class DatabaseBackend:
         return count_figures(table, rows, query)
 
     def texts_to_read(self, query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -> StoryTexts:
-        """The stories the query matches, counted by generation, and those whose words to read; the rule runs
-        again on the latter, as on a page of hits."""
+        """The stories the query matches, counted by generation, and those whose words to read."""
         table = columns()
         rows, _scores = _matching_rows(table, query.search_text)
         rows = rows[_all_of(_filter_masks(table, query, rows).values(), len(rows))]
@@ -237,13 +236,13 @@ class DatabaseBackend:
             int(table.ids[rows[position]]): tuple(values[code] for code in np.flatnonzero(members[position]))
             for position in chosen.tolist()
         }
-        shown = visible_story_ids(read)
-        forget_stale(set(read) - shown)
-        read = {story_id: generations for story_id, generations in read.items() if story_id in shown}
         return StoryTexts(query=query, stories=stories, read=read, state=table.token)
 
     def story_passages(self, story_ids) -> dict[int, tuple[str, ...]]:
-        wanted = sorted(story_ids)
+        """The stories' own words; the rule runs again on them first, as on a page of hits, and a story it hides
+        has none (and is queued to leave the index)."""
+        wanted = sorted(visible_story_ids(story_ids))
+        forget_stale(set(story_ids) - set(wanted))
         passages = defaultdict(list)
         for story_id, body in StoryDocument.objects.filter(pk__in=wanted).values_list("pk", "body"):
             passages[story_id].append(body)

@@ -281,7 +281,7 @@ class ElasticsearchBackend:
     @_unavailable_when_unreachable
     def texts_to_read(self, query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -> StoryTexts:
         """The stories the query matches, counted by generation, and those whose words to read: the same ones as on
-        the database backend. The rule runs again on the latter."""
+        the database backend."""
         import numpy as np
 
         matched = {
@@ -302,13 +302,14 @@ class ElasticsearchBackend:
                 members[row, column[slug]] = True
         stories = {value: int(n) for value, n in zip(values, members.sum(axis=0).tolist(), strict=True) if n}
         chosen = [int(pk) for pk in ids[stories_to_read(ids, members, per_generation)]]
-        shown = visible_story_ids(chosen)
-        forget_stale(set(chosen) - shown)
-        return StoryTexts(query=query, stories=stories, read={pk: matched[pk] for pk in chosen if pk in shown})
+        return StoryTexts(query=query, stories=stories, read={pk: matched[pk] for pk in chosen})
 
     @_unavailable_when_unreachable
     def story_passages(self, story_ids) -> dict[int, tuple[str, ...]]:
-        wanted = [str(pk) for pk in sorted(story_ids)]
+        """The stories' own words; the rule runs again on them first, and a story it hides has none."""
+        shown = visible_story_ids(story_ids)
+        forget_stale(set(story_ids) - shown)
+        wanted = [str(pk) for pk in sorted(shown)]
         if not wanted:
             return {}
         found = _body(self.client.mget(index=self.alias, ids=wanted, source=["body", "segments"]))
