@@ -21,6 +21,8 @@ WORD = re.compile(r"\w+", re.UNICODE)
 ANALYZERS = {"en": "english", "es": "spanish"}
 DEFAULT_ANALYZER = "simple"
 QUERY_ANALYZERS = ("english", "spanish", DEFAULT_ANALYZER)
+# PostgreSQL's text-search configuration for each analyzer.
+POSTGRES_CONFIGS = {"english": "english", "spanish": "spanish", "simple": "simple"}
 
 
 def analyzer_for(language: str) -> str:

@@ -56,7 +56,7 @@ class Columns:
     recorded: np.ndarray  # int32 proleptic ordinal of recorded_on; 0 when unknown
     published: np.ndarray  # float64 seconds since 1970; 0 when unknown
     generation_count: np.ndarray  # int16
-    lengths: np.ndarray  # int32: the story's words in the SQLite full-text index, all columns; 0 elsewhere
+    lengths: np.ndarray  # int32: the story's words as ranking counts them (see _indexed_lengths)
     durations: np.ndarray  # float64 seconds of recording; 0 for a written story or an unmeasured file
 
     # The two orders are worked out on first use: sorting every row costs more than the rest of a catch-up, and a
@@ -149,9 +149,87 @@ def load() -> Columns:
     """Every indexed story. The change log is read before the rows: a write that lands while they load logs a
     newer change, and the next search patches that story in again."""
     token, change_id = _latest_change()
+    if connection.vendor == "postgresql":
+        return _load_postgres(token, change_id)
     documents = list(StoryDocument.objects.order_by("pk").values_list(*_DOCUMENT_FIELDS))
     tags = StoryFacetValue.objects.values_list("document_id", "facet", "value", "label").iterator(chunk_size=10_000)
     return _build(token, change_id, documents, tags, _indexed_lengths(None), base=None)
+
+
+# One string per column, made inside PostgreSQL from the covering index (migration 0007) rather than the table:
+# a Python row per story costs several times the reading, and the table's rows carry the stories' text.
+_POSTGRES_COLUMNS = """
+SELECT count(*), string_agg(story_id::text, ','), string_agg(recorded::text, ','), string_agg(published::text, ','),
+    string_agg(generation_count::text, ','), string_agg(indexed_length::text, ','), string_agg(duration::text, ','),
+    string_agg(community, %(unit)s),
+    string_agg(language, %(unit)s), string_agg(kind, %(unit)s), string_agg(community_name, %(unit)s)
+FROM (
+    SELECT story_id, coalesce(recorded_on - DATE '0001-01-01' + 1, 0) AS recorded,
+        coalesce(extract(epoch FROM published_at), 0) AS published, generation_count, indexed_length,
+        coalesce(duration_seconds, 0) AS duration, community,
+        language, kind, community_name
+    FROM search_storydocument ORDER BY story_id
+) AS stories
+"""
+# Between the values of a text column: no slug, language code or name holds it.
+_UNIT = "\x1f"
+
+
+def _load_postgres(token: str, change_id: int) -> Columns:
+    """Every indexed story, read a column at a time."""
+    with connection.cursor() as cursor:
+        cursor.execute(_POSTGRES_COLUMNS, {"unit": _UNIT})
+        count, ids, recorded, published, generation_count, lengths, durations, *single_valued, names = cursor.fetchone()
+        cursor.execute(
+            "SELECT facet, value, label, string_agg(document_id::text, ',') FROM search_storyfacetvalue "
+            "GROUP BY facet, value, label ORDER BY facet, value"
+        )
+        tags = cursor.fetchall()
+
+    def numbers(joined, dtype):
+        return np.fromstring(joined, dtype=dtype, sep=",") if count else np.empty(0, dtype=dtype)
+
+    ids = numbers(ids, np.int64)
+    values = {facet: [] for facet in (*SINGLE_VALUED, *MULTI_VALUED)}
+    codes = {}
+    for facet, joined in zip(SINGLE_VALUED, single_valued, strict=True):
+        column = joined.split(_UNIT) if count else []
+        found = sorted(set(column) - {""})
+        values[facet] = found
+        code_of = {value: code for code, value in enumerate(found)} | {"": -1}
+        codes[facet] = np.fromiter((code_of[value] for value in column), dtype=np.int32, count=count)
+    communities = single_valued[0].split(_UNIT) if count else []
+    named = dict(zip(communities, names.split(_UNIT), strict=True)) if count else {}
+    labels = {
+        "community": {slug: name for slug, name in named.items() if slug},
+        **{facet: {} for facet in MULTI_VALUED},
+    }
+    members = {}
+    for facet in MULTI_VALUED:
+        found = [(value, label, holders) for tag_facet, value, label, holders in tags if tag_facet == facet]
+        values[facet] = list(dict.fromkeys(value for value, _label, _holders in found))
+        matrix = np.zeros((count, len(values[facet])), dtype=bool)
+        for value, label, holders in found:
+            labels[facet][value] = label
+            story_ids = np.fromstring(holders, dtype=np.int64, sep=",")
+            where = np.minimum(np.searchsorted(ids, story_ids), max(count - 1, 0))
+            held = ids[where] == story_ids if count else np.zeros(len(story_ids), dtype=bool)
+            matrix[where[held], values[facet].index(value)] = True
+        members[facet] = matrix
+    return Columns(
+        token=token,
+        change_id=change_id,
+        ids=ids,
+        codes=codes,
+        members=members,
+        values=values,
+        labels=labels,
+        recorded=numbers(recorded, np.int32),
+        published=numbers(published, np.float64),
+        generation_count=numbers(generation_count, np.int16),
+        lengths=numbers(lengths, np.int32),
+        durations=numbers(durations, np.float64),
+    )
 
 
 def _latest_change() -> tuple[str, int]:
@@ -181,10 +259,19 @@ def _caught_up(copy: Columns) -> Columns | None:
 
 
 def _indexed_lengths(story_ids) -> dict[int, int]:
-    """How many words each story has in the SQLite full-text index (all of them, or these), as FTS5 counts them for
-    bm25: its docsize table holds one varint per column for every row."""
-    if connection.vendor != "sqlite":
-        return {}
+    """How many words each story has in the full-text index (all of them, or these), as ranking counts them: on
+    SQLite as FTS5 counts them for bm25 (its docsize table holds one varint per column for every row), on PostgreSQL
+    its last word's position in its tsvector (stop words count), stored beside it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if story_ids is None:
+                cursor.execute("SELECT story_id, indexed_length FROM search_storydocument")
+            else:
+                cursor.execute(
+                    "SELECT story_id, indexed_length FROM search_storydocument WHERE story_id = ANY(%s)",
+                    [list(story_ids)],
+                )
+            return dict(cursor.fetchall())
     sql = "SELECT id, sz FROM search_story_fts_docsize"
     with connection.cursor() as cursor:
         if story_ids is None:

@@ -1,4 +1,5 @@
-"""Relevance for plain words on SQLite, scored in memory rather than by FTS5's bm25() on every matching row.
+"""Relevance for plain words, scored in memory rather than by FTS5's bm25() or PostgreSQL's ts_rank() on every
+matching row.
 
 bm25() costs about a microsecond for each row that matches, so a word that comes up in most of 100,000 stories costs
 50 ms or more before the first result is known. The same score is a few array operations once the word's postings
@@ -9,8 +10,15 @@ The formula is FTS5's own (ext/fts5/fts5_aux.c): for every phrase, idf * f * (k1
 avgdl)), where f counts the phrase's appearances with each column's weight, D is the story's length in words over all
 columns, avgdl the average of D, and idf = log((N - n + 0.5) / (n + 0.5)), or 1e-6 when that is not positive. A test
 holds the two to the same order and scores. Quoted phrases of several words still go to FTS5, which knows positions.
+
+On PostgreSQL the postings come from the index's own postings table (migration 0006): one entry per story and word,
+read from its primary key without visiting the table, so a word found in most stories costs one index range and no
+ts_rank() of every match. A story's length there is its number of indexed words (stop words are not indexed), and the
+words matched are PostgreSQL's own lexemes of each configuration, as its tsquery would match them; phrases still go to
+the tsvector, which knows positions.
 """
 
+import functools
 import math
 import re
 import threading
@@ -20,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from .analysis import QUERY_ANALYZERS, SearchText, stem
+from .analysis import POSTGRES_CONFIGS, QUERY_ANALYZERS, SearchText, stem
 from .columns import Columns
 
 K1, B = 1.2, 0.75
@@ -58,15 +66,24 @@ def word_groups(text: SearchText) -> list[tuple[str, ...]] | None:
     return groups
 
 
+def scored_matches(text: SearchText, table: Columns) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows of the stories the words match, ascending, and each one's score; None when the database should match
+    and rank them (a phrase, a long query, a word too common to read)."""
+    if not text:
+        return None
+    if connection.vendor == "postgresql":
+        required = lexemes_by_config(text)
+        return scored_rows_any(required, table) if required is not None else None
+    groups = word_groups(text)
+    return scored_rows(groups, table) if groups is not None else None
+
+
 def scored_rows(groups: list[tuple[str, ...]], table: Columns) -> tuple[np.ndarray, np.ndarray] | None:
     """The rows of the stories holding every group (any stem of each), ascending, and each one's BM25 score; None
     when a word is too common to read its postings, and FTS5 should rank instead."""
-    lists = {}
-    for group in groups:
-        for word in group:
-            if (found := postings(word, table)) is None:
-                return None
-            lists[word] = found
+    lists = _postings_of({word for group in groups for word in group}, table)
+    if lists is None:
+        return None
     matched = np.ones(len(table), dtype=bool)
     for group in groups:
         holders = np.zeros(len(table), dtype=bool)
@@ -74,6 +91,35 @@ def scored_rows(groups: list[tuple[str, ...]], table: Columns) -> tuple[np.ndarr
             holders[lists[word].rows] = True
         matched &= holders
     rows = np.flatnonzero(matched)
+    return rows, _bm25(rows, lists, table)
+
+
+def scored_rows_any(required: list[tuple[str, ...]], table: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """PostgreSQL: the rows of the stories holding every lexeme of any one configuration's list, ascending, and each
+    one's BM25 score over all the lists' lexemes."""
+    lists = _postings_of({word for words_of_config in required for word in words_of_config}, table)
+    matched = np.zeros(len(table), dtype=bool)
+    for words_of_config in required:
+        holders = np.ones(len(table), dtype=bool)
+        for word in words_of_config:
+            holding = np.zeros(len(table), dtype=bool)
+            holding[lists[word].rows] = True
+            holders &= holding
+        matched |= holders
+    rows = np.flatnonzero(matched)
+    return rows, _bm25(rows, lists, table)
+
+
+def _postings_of(words_wanted, table: Columns) -> dict[str, "Postings"] | None:
+    lists = {}
+    for word in sorted(words_wanted):
+        if (found := postings(word, table)) is None:
+            return None
+        lists[word] = found
+    return lists
+
+
+def _bm25(rows: np.ndarray, lists: dict[str, "Postings"], table: Columns) -> np.ndarray:
     stories = len(table)
     average = float(table.lengths.sum()) / stories if stories else 1.0
     normal = K1 * (1 - B + B * table.lengths[rows] / (average or 1.0))
@@ -87,7 +133,35 @@ def scored_rows(groups: list[tuple[str, ...]], table: Columns) -> tuple[np.ndarr
         held = times[rows]
         times[found.rows] = 0.0
         scores += (idf if idf > 0 else 1e-6) * held * (K1 + 1) / (held + normal)
-    return rows, scores
+    return scores
+
+
+def lexemes_by_config(text: SearchText) -> list[tuple[str, ...]] | None:
+    """PostgreSQL: per text-search configuration, the lexemes a story must all hold to match the words under it, as
+    the tsquery `plainto_tsquery(config, word) && ...` reads them (a stop word drops out of its configuration); a
+    configuration left with none matches nothing. None for a phrase or a long query."""
+    if text.phrases or not text.terms or len(text.terms) > MOST_WORDS:
+        return None
+    required = []
+    for position in range(len(QUERY_ANALYZERS)):
+        found = tuple(dict.fromkeys(lexeme for term in text.terms for lexeme in _lexemes(term)[position]))
+        if found and found not in required:
+            required.append(found)
+    return required
+
+
+@functools.lru_cache(maxsize=10_000)
+def _lexemes(term: str) -> tuple[tuple[str, ...], ...]:
+    """The term's lexemes under each of QUERY_ANALYZERS' configurations, by PostgreSQL's own parser and stemmers."""
+    configs = [POSTGRES_CONFIGS[analyzer] for analyzer in QUERY_ANALYZERS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT config, array(SELECT lexeme FROM unnest(to_tsvector(config::regconfig, %s)) ORDER BY lexeme) "
+            "FROM unnest(%s::text[]) AS config",
+            [term, configs],
+        )
+        found = dict(cursor.fetchall())
+    return tuple(tuple(found[config]) for config in configs)
 
 
 def best_first(ids: np.ndarray, scores: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -140,9 +214,11 @@ def postings(word: str, table: Columns) -> Postings | None:
 
 
 def read_postings(word: str, table: Columns) -> Postings | None:
-    """Every story holding the word, from the fts5vocab table (one row per appearance, in story order), on the
+    """Every story holding the word, on PostgreSQL from the postings table and on SQLite from the fts5vocab table (one row per appearance, in story order), on the
     table's rows: a story indexed after the table was read is left out, as it is from the counts. None when the word
     appears more than MOST_APPEARANCES times."""
+    if connection.vendor == "postgresql":
+        return _read_postgres(word, table)
     with connection.cursor() as cursor:
         # Two strings built inside SQLite: a Python row per appearance would cost several times the reading.
         cursor.execute(
@@ -166,6 +242,26 @@ def read_postings(word: str, table: Columns) -> Postings | None:
     weighted = TITLE_WEIGHT * titled + BODY_WEIGHT * (appearances - titled)
     rows, held = table.rows_of(docs[starts])
     return Postings(rows, weighted[held].astype(np.float32))
+
+
+def _read_postgres(word: str, table: Columns) -> Postings:
+    """One entry per story: its weighted appearances are stored, so even a word in every story is one index range."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(story_id::text, ','), string_agg(weighted::text, ',') FROM search_story_term "
+            "WHERE term = %s",
+            [word],
+        )
+        docs, weighted = cursor.fetchone()
+    if not docs:
+        return Postings(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+    docs = np.fromstring(docs, dtype=np.int64, sep=",")
+    weighted = np.fromstring(weighted, dtype=np.float32, sep=",")
+    if len(docs) > 1 and np.any(docs[1:] < docs[:-1]):
+        order = np.argsort(docs, kind="stable")
+        docs, weighted = docs[order], weighted[order]
+    rows, held = table.rows_of(docs)
+    return Postings(rows, weighted[held])
 
 
 def forget() -> None:

@@ -11,11 +11,11 @@ from django.db.models.expressions import RawSQL
 
 from stories.models import StoryPage
 
-from ..analysis import QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
+from ..analysis import POSTGRES_CONFIGS, QUERY_ANALYZERS, SearchText, fold, stemmed_text, words
 from ..columns import Columns, columns, index_changed
 from ..figures import READ_PER_GENERATION, StoryFigures, StoryTexts, stories_to_read
 from ..models import SegmentDocument, StoryDocument, StoryFacetValue
-from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_rows, word_groups
+from ..postings import BODY_WEIGHT, TITLE_WEIGHT, best_first, scored_matches
 from ..query import FACETS, FacetValue, Moment, StoryQuery, StorySearchResults
 from ..selectors import IndexedStory
 from .counting import count_figures
@@ -31,7 +31,6 @@ from .hits import (
 
 REBUILD_BATCH = 500
 SUGGESTION_DOCUMENTS = 200
-POSTGRES_CONFIGS = {"english": "english", "spanish": "spanish", "simple": "simple"}
 # FTS5's ranking with the weights the in-memory scoring uses (search/postings.py): a title word counts five times.
 BM25 = f"bm25(search_story_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
 
@@ -57,6 +56,7 @@ class DatabaseBackend:
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM search_story_fts WHERE rowid = %s", [story_id])
                 cursor.execute("DELETE FROM search_word_fts WHERE rowid = %s", [story_id])
+        # On PostgreSQL a trigger takes the story's postings with its document (migration 0006).
         StoryDocument.objects.filter(pk=story_id).delete()
 
     def indexed_ids(self, among=None) -> set[int]:
@@ -74,15 +74,40 @@ class DatabaseBackend:
                 if connection.vendor == "sqlite":
                     cursor.execute("DELETE FROM search_story_fts")
                     cursor.execute("DELETE FROM search_word_fts")
+                else:
+                    # Every posting at once; the trigger that would look up each document's own is told so.
+                    cursor.execute("SET LOCAL search.rebuilding = 'on'")
+                    cursor.execute("DELETE FROM search_story_term")
                 # Whole tables, children first: Django's cascade would first read every id into memory.
                 for model in (StoryFacetValue, SegmentDocument, StoryDocument):
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+                if connection.vendor == "postgresql":
+                    # SET LOCAL lasts to the end of the outermost transaction: later deletes in it need the trigger.
+                    cursor.execute("SET LOCAL search.rebuilding = 'off'")
             indexed = 0
             stories = iter(stories)
             while batch := list(islice(stories, REBUILD_BATCH)):
                 self._write(batch)
                 indexed += len(batch)
+        self._measure_tables()
         return indexed
+
+    def _measure_tables(self) -> None:
+        """After a rebuild on PostgreSQL: statistics for the planner and, outside a transaction, VACUUM's visibility
+        map, without which reading postings and columns from their indexes alone would visit every row."""
+        if connection.vendor != "postgresql":
+            return
+        tables = ", ".join(
+            connection.ops.quote_name(table)
+            for table in (
+                "search_story_term",
+                StoryDocument._meta.db_table,
+                StoryFacetValue._meta.db_table,
+                SegmentDocument._meta.db_table,
+            )
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
 
     def _write(self, stories: list[IndexedStory]) -> None:
         """Write stories that are not in the index yet, with a fixed number of statements per call."""
@@ -168,6 +193,22 @@ class DatabaseBackend:
                     "setweight(to_tsvector(%s::regconfig, %s), 'A') || setweight(to_tsvector(%s::regconfig, %s), 'B')"
                     " || to_tsvector(%s::regconfig, %s), words = to_tsvector('simple', %s) WHERE story_id = %s",
                     story_rows,
+                )
+                # The postings and lengths ranking reads (search/postings.py), from the vectors just written: a
+                # title word (weight A) counts five times.
+                written = [story.id for story in stories]
+                cursor.execute(
+                    "UPDATE search_storydocument SET indexed_length = "
+                    "(SELECT coalesce(max(position), 0) FROM unnest(search_vector), unnest(positions) AS position) "
+                    "WHERE story_id = ANY(%s)",
+                    [written],
+                )
+                cursor.execute(
+                    "INSERT INTO search_story_term (term, story_id, weighted) SELECT lexeme, story_id, "
+                    f"(SELECT sum(CASE WHEN weight = 'A' THEN {TITLE_WEIGHT} ELSE {BODY_WEIGHT} END) "
+                    "FROM unnest(weights) AS weight) "
+                    "FROM search_storydocument, unnest(search_vector) WHERE story_id = ANY(%s)",
+                    [written],
                 )
 
     # Reading ---------------------------------------------------------------------------------------------------
@@ -303,9 +344,8 @@ def plain_words(text: str) -> str:
 
 def _matching_rows(table: Columns, text: SearchText) -> tuple[np.ndarray, np.ndarray | None]:
     """The rows whose stories hold the words (every row without any), and their scores where they were scored here."""
-    # Plain words on SQLite are matched and scored from their postings in memory; phrases go to the database.
-    groups = word_groups(text) if text and connection.vendor == "sqlite" else None
-    scored = scored_rows(groups, table) if groups is not None else None
+    # Plain words are matched and scored from their postings in memory; phrases go to the database.
+    scored = scored_matches(text, table)
     if scored is not None:
         return scored
     rows = table.rows_of(_matching_ids(text))[0] if text else np.arange(len(table), dtype=np.int64)
