@@ -6,6 +6,9 @@ import functools
 from collections import defaultdict
 
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 
@@ -22,7 +25,36 @@ SNIPPET_WORDS = 18
 
 def visible_story_ids(story_ids) -> set[int]:
     """Which of these stories the public may see now: the rule, run on a handful of ids."""
-    return set(StoryPage.objects.visible_to_public().filter(pk__in=list(story_ids)).values_list("pk", flat=True))
+    return {row[0] for row in AskedStoryByStory(StoryPage.objects.visible_to_public().values_list("pk"))(story_ids)}
+
+
+class AskedStoryByStory:
+    """A values_list() of the rule, asked about given stories each on its own.
+
+    On PostgreSQL a plain `pk IN (...)` lets the planner join the rule's subqueries across all the stories at once,
+    and when its statistics misjudge the tables (as right after a bulk import) it hashes every participant and consent
+    in the archive to answer for twenty stories. Asked once per story, in a subquery the planner may not merge with
+    the list (OFFSET 0), each of the rule's lookups is by that story's id, so the rows read are that story's own
+    whatever the statistics say. The rule's own query is used unchanged, compiled once."""
+
+    def __init__(self, rule):
+        self.rule = rule
+        self.sql, self.params = None, ()
+        if connection.vendor == "postgresql":
+            sql, self.params = rule.filter(pk=RawSQL("asked.id", ())).query.sql_with_params()
+            self.sql = (
+                f"SELECT shown.* FROM unnest(%s::integer[]) AS asked(id) CROSS JOIN LATERAL ({sql} OFFSET 0) AS shown"
+            )
+
+    def __call__(self, story_ids) -> list[tuple]:
+        asked = sorted({int(pk) for pk in story_ids})
+        if not asked:
+            return []
+        if self.sql is None:
+            return list(self.rule.filter(pk__in=asked))
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [asked, *self.params])
+            return cursor.fetchall()
 
 
 # How long a story found stale by a search is not queued again: searches by anyone, as often as they like, queue at
@@ -57,33 +89,41 @@ SHOWN_FIELDS = (
 
 @functools.lru_cache(maxsize=1)
 def _displayable(today: datetime.date, restricted: tuple[str, ...]):
-    """The rule's queryset, built again only when the day or the pages behind a view restriction change: building its
+    """The rule, compiled again only when the day or the pages behind a view restriction change: compiling its
     nested subqueries costs more than running it on a page. Wagtail's public() reads the restrictions once, when the
     queryset is built, so a queryset kept past a new restriction would still show the pages behind it."""
-    return StoryPage.objects.visible_to_public(today=today).values_list(*SHOWN_FIELDS)
+    return AskedStoryByStory(StoryPage.objects.visible_to_public(today=today).values_list(*SHOWN_FIELDS))
 
 
-def _named_by_story(relation: str, story_ids) -> dict[int, list[Named]]:
-    """Each story's themes or content notes (a many-to-many of named rows with slugs), by name, in one query."""
+THEMES, NOTES = "themes", "content_notes"
+
+
+def _named(relation: str, story_ids):
+    """The story's themes or content notes (a many-to-many of named rows with slugs): story, slug, name, relation."""
     field = StoryPage._meta.get_field(relation)
     target = field.m2m_reverse_field_name()
-    named = defaultdict(list)
-    for story_id, slug, name in (
+    return (
         field.remote_field.through.objects.filter(storypage_id__in=story_ids)
-        .order_by(f"{target}__name")
-        .values_list("storypage_id", f"{target}__slug", f"{target}__name")
-    ):
-        named[story_id].append(Named(slug, name))
-    return named
+        .order_by()
+        .values_list("storypage_id", f"{target}__slug", f"{target}__name", Value(relation))
+    )
+
+
+def _named_by_story(story_ids) -> tuple[dict[int, list[Named]], dict[int, list[Named]]]:
+    """Each story's themes and content notes, by name, in one query: every query is a round trip to the database."""
+    named = {THEMES: defaultdict(list), NOTES: defaultdict(list)}
+    rows = _named(THEMES, story_ids).union(_named(NOTES, story_ids), all=True)
+    for story_id, slug, name, relation in sorted(rows, key=lambda row: row[2]):
+        named[relation][story_id].append(Named(slug, name))
+    return named[THEMES], named[NOTES]
 
 
 def visible_stories(story_ids) -> dict[int, ShownStory]:
     """The stories behind the ids that the public may see now, read for display; queue the others' removal."""
     restricted = tuple(PageViewRestriction.objects.order_by("pk").values_list("page__path", flat=True))
-    rows = list(_displayable(timezone.localdate(), restricted).filter(pk__in=list(story_ids)))
+    rows = _displayable(timezone.localdate(), restricted)(story_ids)
     shown_ids = [row[0] for row in rows]
-    themes = _named_by_story("themes", shown_ids)
-    notes = _named_by_story("content_notes", shown_ids)
+    themes, notes = _named_by_story(shown_ids)
     birth_years = defaultdict(list)
     for story_id, birth_year in (
         participants_as_listed().filter(page_id__in=shown_ids).values_list("page_id", "person__birth_year")
