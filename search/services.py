@@ -3,10 +3,11 @@
 import logging
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from stories.models import StoryPage
+from stories.services.public import refresh_statistics
 
 from .backends import get_search_backend
 from .models import IndexCheck
@@ -31,7 +32,12 @@ def story_index_refresh(*, story_id: int) -> str:
 
 
 def search_index_rebuild(*, progress=None) -> int:
-    """Replace the whole index with every story the public may see; `progress` wraps the iterable (tqdm)."""
+    """Replace the whole index with every story the public may see; `progress` wraps the iterable (tqdm). The
+    database measures the rule's tables first, as a rebuild often follows a bulk load: reading every story through
+    the rule, and the searches that follow, are then planned on the tables' real sizes."""
+    if not connection.in_atomic_block:
+        # Not inside a caller's transaction: ANALYZE would hold its locks until that commits.
+        refresh_statistics()
     records = indexed_stories()
     if progress is not None:
         records = progress(records, total=public_stories_to_index().count())

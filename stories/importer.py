@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import slugify
@@ -29,6 +29,7 @@ from .models import (
     Withdrawal,
     withdrawn_story_fingerprints,
 )
+from .services.public import refresh_statistics
 from .validators import validate_birth_year, validate_language_code
 
 logger = logging.getLogger(__name__)
@@ -401,4 +402,8 @@ def import_manifest(
             outcome.withdrawn.append((line, str(refusal)))
         except RowError as error:
             outcome.failed.append((line, str(error)))
+    if (outcome.created or outcome.updated) and not connection.in_atomic_block:
+        # As after any bulk load: the planner reads the rule's tables by their new sizes from the next query on. Not
+        # inside a caller's transaction, where ANALYZE would hold its locks until that commits.
+        refresh_statistics()
     return outcome
