@@ -177,6 +177,12 @@
         });
       }).then(function (result) {
         sending = false;
+        if (result.status === 200 && !(result.answer && result.answer.segments)) {
+          // The sign-in page answered instead: the session ended. Keep the change to send when signed in again.
+          say("Not saved: you seem to be signed out. Sign in again in another tab; your changes stay on this page " +
+            "and are saved when you next make one.");
+          return;
+        }
         if (result.status === 200) {
           queue.shift();
           saved(change, result.answer);
