@@ -124,15 +124,15 @@ class OwnWords:
 
     @property
     def summary(self) -> str:
-        shown = [g for g in self.generations if g.words or g.phrases]
+        """One sentence a person can read instead of the lists."""
         if not self.generations:
             return "No public story these filters match has a generation shared, so there are no words to compare."
-        if not shown:
-            return "No word stands out for any generation among the stories these filters match."
         parts = []
-        for generation in shown:
+        for generation in self.generations:
             leading = [term.text for term in (generation.words or generation.phrases)[:3]]
-            parts.append(f"{generation.label}: “{'”, “'.join(leading)}”")
+            parts.append(f"{generation.label}: “{'”, “'.join(leading)}”" if leading else f"{generation.label}: none")
+        if not any(generation.words or generation.phrases for generation in self.generations):
+            return "No word stands out for any generation among the stories these filters match."
         return "The words that most set each generation apart, most distinctive first. " + "; ".join(parts) + "."
 
 
