@@ -14,6 +14,7 @@ from search.analysis import is_stop_word
 from search.selectors import story_for_index
 from search.services import search_index_rebuild
 from stories.models import Consent, StoryPage
+from tests.live_cluster import BOTH_BACKENDS, search_backend
 
 from .conftest import BOOMER, GEN_Z, PLANTED, SHARED_LINES, build_words_archive, told
 
@@ -138,8 +139,15 @@ def test_the_page_lists_each_generations_words_as_links_with_a_summary(client, w
 STORIES = 24  # more than one page of search results (20)
 
 
+@pytest.fixture(params=BOTH_BACKENDS)
+def which_backend(request, settings):
+    """The privacy tests on each backend; the Elasticsearch half needs a live cluster (tests/live_cluster.py)."""
+    with search_backend(request.param, settings, "own-words"):
+        yield request.param
+
+
 @pytest.fixture
-def lighthouse_archive():
+def lighthouse_archive(which_backend):
     """24 public stories, 12 boomers' and 12 of Gen Z; "lighthouse" is said by exactly 5 boomers' stories, the
     fewest a word may be listed for, so any one of them leaving takes it off the list."""
     forget()

@@ -309,7 +309,7 @@ def test_insights_leave_out_a_story_hidden_through_its_consent(archive):
 # Insights: in their own words ----------------------------------------------------------------------------------------
 
 
-def test_own_words_put_the_planted_words_first_for_each_generation_and_never_a_stop_word():
+def test_insights_own_words_put_the_planted_words_first_for_each_generation_and_never_a_stop_word():
     """Both backends read the same stories' words, so they give the same lists and scores, to the hundredth."""
     from insights.words import forget, own_words
     from search.analysis import is_stop_word
@@ -334,7 +334,7 @@ def test_own_words_put_the_planted_words_first_for_each_generation_and_never_a_s
     assert every and not [word for word in every if is_stop_word(word)]
 
 
-def test_own_words_leave_out_a_story_hidden_through_its_consent():
+def test_insights_own_words_leave_out_a_story_hidden_through_its_consent():
     from django.utils import timezone
 
     from insights.words import forget, own_words
