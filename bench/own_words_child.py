@@ -4,7 +4,7 @@ through Django's test client in this one process.
     DATABASE_URL=sqlite:///var/bench/search-100000.sqlite3 .venv/bin/python bench/own_words_child.py --rounds 20
 
 Point it at a copy: a story found hidden while its words are read is queued for removal. The first request of each
-filter reads and counts the words of up to 150 stories of each generation; this process then keeps each story's
+filter reads and counts the words of up to 100 stories of each generation (search.figures.READ_PER_GENERATION); this process then keeps each story's
 counted words and each answer until the index changes, so later rounds show what a warm server answers. Prints one
 JSON line last: the milliseconds of every request by filter and address, the first request of each apart.
 `words_latencies` is also what bench/insights_child.py may call beside its own addresses.

@@ -44,7 +44,9 @@ PHRASES_SHOWN = 5
 DISTINCTIVE_Z = 1.96
 # How much the prior weighs against the words read: a tenth of them.
 PRIOR_WEIGHT = 0.1
-KEPT_STORIES = 50_000
+# Each process keeps stories' counted words up to this many entries in all (a word or phrase of one story; about a
+# hundred bytes each), then counts the others on each request.
+KEPT_ENTRIES = 500_000
 KEPT_ANSWERS = 64
 
 
@@ -137,7 +139,7 @@ class OwnWords:
 
 
 _lock = threading.Lock()
-_kept = {"state": None, "terms": {}, "answers": OrderedDict()}
+_kept = {"state": None, "terms": {}, "entries": 0, "answers": OrderedDict()}
 
 
 def search_url(params: QueryDict, generation: str, term: str) -> str:
@@ -160,13 +162,13 @@ def _kept_for(state: str) -> dict:
     """The counted words and answers kept for this index state; everything kept for another state is dropped."""
     with _lock:
         if _kept["state"] != state:
-            _kept.update(state=state, terms={}, answers=OrderedDict())
+            _kept.update(state=state, terms={}, entries=0, answers=OrderedDict())
         return _kept
 
 
 def forget() -> None:
     with _lock:
-        _kept.update(state=None, terms={}, answers=OrderedDict())
+        _kept.update(state=None, terms={}, entries=0, answers=OrderedDict())
 
 
 def own_words(query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -> OwnWords:
@@ -188,8 +190,12 @@ def own_words(query: StoryQuery, *, per_generation: int = READ_PER_GENERATION) -
         terms.update(fresh)
         if kept is not None:
             with _lock:
-                if _kept["state"] == texts.state and len(_kept["terms"]) < KEPT_STORIES:
-                    _kept["terms"].update(fresh)
+                if _kept["state"] == texts.state:
+                    for story_id, counted in fresh.items():
+                        if _kept["entries"] + len(counted) > KEPT_ENTRIES:
+                            break
+                        _kept["terms"][story_id] = counted
+                        _kept["entries"] += len(counted)
     answer = compare_generations(
         query, texts, {story_id: terms[story_id] for story_id in texts.read if story_id in terms}
     )

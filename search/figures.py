@@ -38,7 +38,7 @@ class StoryFigures:
 # What "In their own words" reads (insights/words.py): a story's own words, the transcript people read and the written
 # story, never its title or summary. A filter matching more than this many stories of a generation has that many of
 # them read (see stories_to_read), so the work per request has a ceiling however large the archive.
-READ_PER_GENERATION = 150
+READ_PER_GENERATION = 100
 
 
 @dataclass
