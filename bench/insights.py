@@ -160,7 +160,8 @@ def beacon_figures(result: PartResult, vendor: str, measured: dict) -> float:
         f"{vendor}: a listening report takes {report:.1f} ms in one process (median of {len(measured['beacon']['a listening report'])}): "
         f"{check:.1f} ms of it the visibility check (StoryPage.objects.visible_to_public() built, compiled and asked "
         f"about the one story), of which the database's part is {sql:.2f} ms: the rest is Django building and "
-        "compiling the rule's nested subqueries in Python for every report; and {nothing:.1f} ms is what any request costs through the middleware (robots.txt). "
+        "compiling the rule's nested subqueries in Python for every report. A request doing next to nothing "
+        f"(robots.txt) takes {nothing:.1f} ms through the same middleware. "
         "Adding to the tally and handing a batch to the worker every 200 reports is the small rest."
     )
     return report
