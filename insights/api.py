@@ -136,7 +136,9 @@ class GenerationWordsOut(Schema):
     generation: str
     label: str
     suppressed: bool = Field(description=f"True when the filters match {FEWER} of its stories: no words then.")
-    sampled: bool = Field(description="True when only `per_generation` of its stories, chosen at random (the same each time), were read.")
+    sampled: bool = Field(
+        description="True when only `per_generation` of its stories, chosen at random (the same each time), were read."
+    )
     words: list[TermOut]
     phrases: list[TermOut]
     withheld: str = Field(description="Why no words are given, when none are; empty otherwise.")
