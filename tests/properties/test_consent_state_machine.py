@@ -42,6 +42,7 @@ from wagtail.test.utils.form_data import nested_form_data, querydict_from_html, 
 
 from search.services import search_index_rebuild
 from stories.factories import (
+    ChapterFactory,
     CollectionEntryFactory,
     CollectionPageFactory,
     DialogueFactory,
@@ -62,13 +63,18 @@ from stories.models import (
 from stories.services import invite_create
 from stories.tasks import lift_embargoes
 from tests.audience.test_beacon import assert_beacon_follows_the_rule
+from tests.hidden_answers import shows_nothing
 from tests.insights.test_api import assert_insights_follow_the_rule
+from tests.insights.test_own_words import assert_own_words_follow_the_rule
 from tests.listening.embed_checks import assert_embeds_follow_the_rule
 from tests.live_cluster import BOTH_BACKENDS, search_backend
 from tests.oai.rule_checks import assert_oai_follows_the_rule
 from tests.podcasts.rule_checks import assert_feeds_follow_the_rule
 from tests.standards.iiif_checks import assert_manifests_follow_the_rule
+from tests.stories.test_chapters import assert_chapters_follow_the_rule
 from tests.stories.test_dialogues import assert_dialogues_follow_the_rule
+from tests.transcription.recordings import finished_transcript
+from tests.transcription.test_speakers import assert_segment_speakers_follow_the_rule
 
 pytestmark = pytest.mark.property
 
@@ -130,6 +136,12 @@ def build_archive() -> list[int]:
                 access_content_type="video/mp4" if n % 7 == 5 else "audio/mp4", duration_seconds=60.0,
             )  # fmt: skip
             story.save(update_fields=["recording"])
+            # A transcript with a named speaker and a chapter, for the captions, the API and the chapters file.
+            transcript = finished_transcript(
+                [(0.0, 5.0, f"We met by the {WORD}."), (5.0, 9.0, "Every summer.")], media=story.recording
+            )
+            transcript.segments.filter(index=0).update(speaker=people[0])
+            ChapterFactory(story=story, start_seconds=5, title=f"Summers of story {n}")
         stories.append(story.pk)
     collection = CollectionPageFactory(title=f"Voices of the {WORD}")
     for story_id in stories[:5]:
@@ -338,12 +350,8 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
     for pk in hidden:
         response = client.get(paths[pk])
         title = StoryPage.objects.get(pk=pk).title
-        if response.status_code == 200:
-            # Wagtail's own password form for a restricted page: it shows nothing of the story.
-            assert title not in response.content.decode() and 'name="password"' in response.content.decode()
-        else:
-            assert response.status_code in (302, 404), paths[pk]
-            assert response.status_code == 404 or "/login" in response["Location"]
+        assert shows_nothing(response), paths[pk]
+        assert title not in response.content.decode()
         assert client.get(f"/api/stories/{pk}").status_code == 404
     for pk in set(touched) & expected:
         assert client.get(paths[pk]).status_code == 200
@@ -358,6 +366,9 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
     assert_dialogues_follow_the_rule(client, expected, paths)
     assert_beacon_follows_the_rule(client, expected, paths)
     assert_insights_follow_the_rule(client, expected, paths)
+    assert_own_words_follow_the_rule(client, expected, paths)
+    assert_segment_speakers_follow_the_rule(client, expected, paths)
+    assert_chapters_follow_the_rule(client, expected, paths)
 
     current = set(paths.values())
     for old_path, pk in (old_addresses or {}).items():
@@ -720,7 +731,8 @@ def test_control_the_check_fails_when_a_write_skips_the_models(client, settings)
     archive = build_archive()
     assert_public_paths_follow_the_rule(client, archive)
     Consent.objects.filter(story_id=archive[7]).update(scope=Consent.Scope.RESEARCH)
-    with pytest.raises(AssertionError, match="search lists other stories than the rule allows"):
+    # Whichever of search's cached answers the check reads first gives it away.
+    with pytest.raises(AssertionError, match="search lists other stories than the rule allows|a page past the end"):
         assert_public_paths_follow_the_rule(client, archive)
 
 
