@@ -6,6 +6,7 @@ process with as many threads as the worker would use, at the worker's priority (
 """
 
 import http.client
+import os
 import statistics
 import subprocess
 import time
@@ -47,20 +48,34 @@ def long_recording():
     return path
 
 
+# The same demo archive on PostgreSQL, the production database: a database of the bench's own, dropped and made again
+# when its archive is prepared afresh.
+POSTGRES_URL = os.environ.get("BENCH_SHARING_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_sharing")
+
+
 def run(*, quick: bool) -> PartResult:
     result = PartResult(part="sharing", quick=quick, started=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-    site = Site("site")
-    site.prepare_demo()
     recording = long_recording()
+    for label, site in (("SQLite", Site("site")), ("PostgreSQL", Site("site-postgres", database_url=POSTGRES_URL))):
+        try:
+            site.prepare_demo()
+        except RuntimeError as error:
+            result.not_measured.append(f"search while transcribing on {label}: {str(error)[:300]}")
+            continue
+        measure(result, site, label, recording, quick=quick)
+    return result
+
+
+def measure(result: PartResult, site: Site, label: str, recording, *, quick: bool) -> None:
     model = transcription.model_folders()["tiny.en"]
     max_requests, max_seconds, runs = (150, 15.0, 1) if quick else (400, 25.0, 2)
     idle_p95, busy_p95, idle_p50, busy_p50 = [], [], [], []
     with gunicorn(site, workers=2) as (base, _):
         search_latencies(base, max_requests=len(TERMS), max_seconds=30)  # warm both workers
         for attempt in range(runs):
-            say(f"sharing: search while idle, run {attempt + 1}/{runs}")
+            say(f"sharing: {label}: search while idle, run {attempt + 1}/{runs}")
             idle = search_latencies(base, max_requests=max_requests, max_seconds=max_seconds)
-            say(f"sharing: search while transcribing, run {attempt + 1}/{runs}")
+            say(f"sharing: {label}: search while transcribing, run {attempt + 1}/{runs}")
             worker = subprocess.Popen(
                 [
                     str(PROJECT_PYTHON),
@@ -93,7 +108,7 @@ def run(*, quick: bool) -> PartResult:
     ours, peer = median(busy_p95), median(idle_p95)
     result.figures += [
         Figure(
-            "Search while transcribing",
+            f"Search while transcribing, {label}",
             "/api/search p95",
             "ms",
             round(ours, 1),
@@ -105,7 +120,7 @@ def run(*, quick: bool) -> PartResult:
             note=f"{len(TERMS)} rotated terms, up to {max_requests} requests or {max_seconds:.0f} s per phase",
         ),
         Figure(
-            "Search while transcribing",
+            f"Search while transcribing, {label}",
             "/api/search p50",
             "ms",
             round(median(busy_p50), 1),
@@ -116,7 +131,7 @@ def run(*, quick: bool) -> PartResult:
     ]
     ratio = ours / peer
     result.findings.append(
-        f"Search p95 is {ratio:.1f}x idle while a transcription runs. The engine keeps both cores busy (one "
+        f"{label}: search p95 is {ratio:.1f}x idle while a transcription runs. The engine keeps both cores busy (one "
         "decoding stream per core), but the worker runs at a lower priority (TRANSCRIPTION_WORKER_NICENESS, 10 by "
         "default), so the kernel gives gunicorn's workers the CPU first when a request comes in; "
         + (
@@ -125,4 +140,3 @@ def run(*, quick: bool) -> PartResult:
             else "even so, requests wait for the CPU longer than the goal allows."
         )
     )
-    return result

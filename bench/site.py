@@ -1,4 +1,5 @@
-"""A throwaway archive for the benchmarks that need a running site: its own SQLite file and folders under var/bench/.
+"""A throwaway archive for the benchmarks that need a running site: its own SQLite file (or a bench's own PostgreSQL
+database) and folders under var/bench/.
 
 The developer's db.sqlite3 and var/private are never touched: every command here runs with DATABASE_URL and
 STORYARCHIVE_VAR_DIR pointing into the scratch folder.
@@ -14,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import PROJECT_PYTHON, REPOSITORY, SCRATCH, say
+from bench.common import PROJECT_PYTHON, REPOSITORY, SCRATCH, say, scratch_postgres
 
 GUNICORN = REPOSITORY / ".venv" / "bin" / "gunicorn"
 
@@ -22,15 +23,17 @@ GUNICORN = REPOSITORY / ".venv" / "bin" / "gunicorn"
 class Site:
     """One throwaway archive: a database file, a var folder and the settings that point at them."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, *, database_url: str | None = None):
+        """On its own SQLite file, or on the PostgreSQL database at database_url (a bench's own: named bench...)."""
         self.root = SCRATCH / name
         self.database = self.root / "db.sqlite3"
+        self.database_url = database_url or f"sqlite:///{self.database}"
 
     def environment(self, settings: str = "storyarchive.settings.production") -> dict[str, str]:
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings,
-            "DATABASE_URL": f"sqlite:///{self.database}",
+            "DATABASE_URL": self.database_url,
             "STORYARCHIVE_VAR_DIR": str(self.root / "var"),
             # The production settings name static files by their hash, from collectstatic's manifest.
             "STATIC_ROOT": str(self.root / "static"),
@@ -67,6 +70,9 @@ class Site:
             return
         shutil.rmtree(self.root, ignore_errors=True)
         self.root.mkdir(parents=True)
+        if self.database_url.startswith("postgres"):
+            if problem := scratch_postgres(self.database_url, "create"):
+                raise RuntimeError(problem)
         say(f"preparing a throwaway archive in {self.root}")
         self.manage("migrate", "--no-input")
         self.manage("collectstatic", "--no-input")
