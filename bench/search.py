@@ -309,7 +309,7 @@ def run(*, quick: bool) -> PartResult:
     )
     result.not_measured.append(
         "search while the worker transcribes, on these archives: this part has no such mode; the sharing part "
-        "measures /api/search p95 while transcribing against idle, on SQLite"
+        "measures /api/search p95 while transcribing against idle, on SQLite and PostgreSQL (the demo archive)"
     )
     if quick:
         result.not_measured.append(
