@@ -165,3 +165,19 @@ def test_on_a_phone_the_corrector_fits_the_screen_and_plays_a_tapped_segment(cor
     segment(page, 1).locator("[data-play]").click()
     page.wait_for_function("() => document.querySelectorAll('[data-segment]')[1].classList.contains('is-playing')")
     assert not page.evaluate("() => document.getElementById('corrector-player').paused")
+
+
+def test_the_review_dashboard_and_the_transcript_upload_have_no_accessibility_violations(corrector, garden_story):
+    """The admin's other custom parts a facilitator reviews with: the dashboard on the admin home, and the page that
+    takes a transcript people made."""
+    page = corrector
+    page.goto("/admin/")
+    dashboard = 'section:has(ul[aria-label="What is waiting"])'
+    page.locator(dashboard).wait_for(state="attached")
+    results = Axe().run(page, context=dashboard)
+    assert results.violations_count == 0, _violations(results)
+
+    page.goto(f"/admin/transcription/story/{garden_story.pk}/upload/")
+    page.locator("main form").first.wait_for(state="attached")
+    results = Axe().run(page, context="main")
+    assert results.violations_count == 0, _violations(results)
