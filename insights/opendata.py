@@ -48,9 +48,20 @@ def table_rows(table: Table) -> list[list[str]]:
     return lines
 
 
+# A cell a spreadsheet would read as a formula when it begins with one of these (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_in_a_spreadsheet(cell: str) -> str:
+    """The cell, with a leading apostrophe when a spreadsheet would otherwise run it as a formula: names are typed by
+    people, and `=HYPERLINK(...)` as a community's name must open as words, not as a link or a command."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
 def table_csv_text(table: Table) -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(table_rows(table))
+    rows = ([as_text_in_a_spreadsheet(cell) for cell in row] for row in table_rows(table))
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
     return out.getvalue()
 
 

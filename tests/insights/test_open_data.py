@@ -8,6 +8,9 @@ import zipfile
 
 import frictionless
 
+from search.services import search_index_rebuild
+from stories.models import Community
+
 from .conftest import TRANSPORT
 
 FEWER = "fewer than 5"
@@ -94,3 +97,25 @@ def test_datapackage_json_describes_each_table_at_its_address_with_the_same_filt
     assert kind["schema"]["missingValues"] == ["", FEWER]
     report = frictionless.Package.validate_descriptor(descriptor)
     assert report.valid, report.flatten(["type", "note"])
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_downloads_as_text(client, archive):
+    """CSV injection: a community named like a formula opens in a spreadsheet as the words it is, in the CSV and in the
+    data package alike."""
+    formula = '=HYPERLINK("http://127.0.0.1/x","Harbor Point")'
+    before = rows_of(client.get("/insights/generation-by-community.csv"))
+    assert "Harbor Point" in {row["community_name"] for row in before}  # control: the name is there to rename
+    Community.objects.filter(name="Harbor Point").update(name=formula)
+    search_index_rebuild()
+
+    for response in (
+        client.get("/insights/generation-by-community.csv"),
+        zipfile.ZipFile(io.BytesIO(client.get("/insights/insights.zip").content)),
+    ):
+        if isinstance(response, zipfile.ZipFile):
+            text = response.read("generation-by-community.csv").decode()
+        else:
+            text = response.content.decode()
+        names = {row["community_name"] for row in csv.DictReader(io.StringIO(text))}
+        assert "'" + formula in names
+        assert not any(name.startswith(("=", "+", "-", "@")) for name in names), names
