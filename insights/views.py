@@ -22,7 +22,7 @@ from .words import own_words, search_url
 def _insights(request) -> Insights:
     """The figures for the filters in the address, read as the search page reads them."""
     _put_dates_in_order(request)
-    return insights_from(get_search_backend().insights(StoryQuery.from_params(request.GET)))
+    return insights_from(get_search_backend().insights(StoryQuery.from_params(request.GET, paged=False)))
 
 
 def _unavailable(request, template=None, status=503):
@@ -59,7 +59,7 @@ def _filters(request, query: StoryQuery, dates_swapped: bool) -> dict:
 def insights_page(request):
     try:
         dates_swapped = _put_dates_in_order(request)
-        query = StoryQuery.from_params(request.GET)
+        query = StoryQuery.from_params(request.GET, paged=False)
         insights = insights_from(get_search_backend().insights(query))
         filters = _filters(request, query, dates_swapped)
     except QueryError as error:
@@ -105,7 +105,7 @@ def words_page(request):
     """In their own words: each generation's most distinctive words, each a search that lands on its moments."""
     try:
         dates_swapped = _put_dates_in_order(request)
-        query = StoryQuery.from_params(request.GET)
+        query = StoryQuery.from_params(request.GET, paged=False)
         found = own_words(query)
         filters = _filters(request, query, dates_swapped)
     except QueryError as error:

@@ -67,8 +67,9 @@ class StoryQuery:
         }[facet]
 
     @classmethod
-    def from_params(cls, params) -> "StoryQuery":
-        """Read a QueryDict (the page's GET or the API's): repeatable slugs, dates as YYYY-MM-DD."""
+    def from_params(cls, params, *, paged: bool = True) -> "StoryQuery":
+        """Read a QueryDict (the page's GET or the API's): repeatable slugs, dates as YYYY-MM-DD. Figures over every
+        match (paged=False) read no order, page or page size, so a search's address with its page still works there."""
 
         def slugs(name):
             return tuple(dict.fromkeys(v.strip() for v in params.getlist(name) if v.strip()))
@@ -83,9 +84,15 @@ class StoryQuery:
             intergenerational=_flag(params.get("intergenerational")),
             recorded_from=_date(params.get("recorded_from"), "recorded_from"),
             recorded_to=_date(params.get("recorded_to"), "recorded_to"),
-            sort=params.get("sort") or "relevance",
-            page=_whole_number(params.get("page"), "page", 1),
-            page_size=_whole_number(params.get("page_size"), "page_size", DEFAULT_PAGE_SIZE),
+            **(
+                {
+                    "sort": params.get("sort") or "relevance",
+                    "page": _whole_number(params.get("page"), "page", 1),
+                    "page_size": _whole_number(params.get("page_size"), "page_size", DEFAULT_PAGE_SIZE),
+                }
+                if paged
+                else {}
+            ),
         )
 
 

@@ -43,6 +43,17 @@ def test_a_bad_date_is_a_clear_message(client, archive):
     assert "recorded_from must be a date written YYYY-MM-DD" in response.content.decode()
 
 
+def test_a_search_address_with_its_page_and_order_opens_the_insights_of_its_filters(client, archive):
+    """/insights/ counts every match: a search's page, order or page size in the address (even one search would
+    refuse) neither narrows the figures nor refuses the page."""
+    paging = {"page": "abc", "sort": "shuffled", "page_size": "0"}
+    assert client.get("/search/", {"theme": TRANSPORT, **paging}).status_code == 400  # control: search reads them
+    html = client.get("/insights/", {"theme": TRANSPORT, **paging}).content.decode()
+    assert 'data-figure="stories">5<' in html
+    assert client.get("/insights/words/", {"theme": TRANSPORT, **paging}).status_code == 200
+    assert client.get("/insights/kind.csv", {"theme": TRANSPORT, **paging}).status_code == 200
+
+
 def test_dates_the_wrong_way_round_are_read_the_right_way_round(client, archive):
     html = client.get("/insights/", {"recorded_from": "2025-12-31", "recorded_to": "2025-01-01"}).content.decode()
     assert "The dates were the wrong way round" in html
