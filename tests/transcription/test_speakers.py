@@ -100,6 +100,8 @@ def assert_segment_speakers_follow_the_rule(client, expected: set[int], paths: d
                 speaker__participations__page_id=story_id,
             ).values_list("speaker__display_name", flat=True)
         )
+        if not names:
+            continue  # no speaker to name: nothing this check could find
         answers = [client.get(f"{path}{name}") for name in PUBLIC_FILES]
         answers += [client.get(f"/api/stories/{story_id}"), client.get(f"/embed/stories/{story_id}/")]
         for answer in answers:
