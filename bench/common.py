@@ -129,3 +129,16 @@ def scratch_postgres(url: str, action: str) -> str | None:
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# The insights benches' filters, as the query string the insights addresses and /api/search take
+# (search.api.SearchParams): the words' figures sit beside the insights' own.
+FILTERS = {
+    "no filter": {},
+    "a theme": {"theme": "humane-housing"},
+    "a generation": {"generation": "boomers"},
+    "a community": {"community": "bench-0"},
+    "a query": {"q": "housing"},
+    "a date range": {"recorded_from": "2020-01-01", "recorded_to": "2024-12-31"},
+    "a query, a community and dates": {"q": "housing", "community": "bench-0", "recorded_from": "2020-01-01"},
+}

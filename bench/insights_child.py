@@ -29,20 +29,11 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from audience import beacon  # noqa: E402
+from bench.common import FILTERS  # noqa: E402
 from stories.models import PublicStory, StoryPage, Theme  # noqa: E402
 
 WARM_UP = 2
 BEACON_ROUNDS = 200
-# Each filter as the query string both insights addresses and /api/search take (search.api.SearchParams).
-FILTERS = {
-    "no filter": {},
-    "a theme": {"theme": "humane-housing"},
-    "a generation": {"generation": "boomers"},
-    "a community": {"community": "bench-0"},
-    "a query": {"q": "housing"},
-    "a date range": {"recorded_from": "2020-01-01", "recorded_to": "2024-12-31"},
-    "a query, a community and dates": {"q": "housing", "community": "bench-0", "recorded_from": "2020-01-01"},
-}
 # The addresses timed for every filter; the search of the same filter is the peer the insights are read beside.
 ADDRESSES = {
     "/insights/": "/insights/",

@@ -21,17 +21,9 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "storyarchive.settings.base")
 
+from bench.common import FILTERS  # noqa: E402
+
 ADDRESSES = ("/insights/words/", "/api/insights/words")
-# The filters of bench/insights_child.py, so the figures sit beside the insights' own.
-FILTERS = {
-    "no filter": {},
-    "a theme": {"theme": "humane-housing"},
-    "a generation": {"generation": "boomers"},
-    "a community": {"community": "bench-0"},
-    "a query": {"q": "housing"},
-    "a date range": {"recorded_from": "2020-01-01", "recorded_to": "2024-12-31"},
-    "a query, a community and dates": {"q": "housing", "community": "bench-0", "recorded_from": "2020-01-01"},
-}
 
 
 def words_latencies(client, *, rounds: int, filters: dict = FILTERS) -> dict:
