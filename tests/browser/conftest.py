@@ -2,6 +2,8 @@
 
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,21 @@ def browser_page(request, chromium, live_server):
         pass  # a player may hold its connection open; leaving the page below ends it
     page.goto("about:blank")
     context.close()
+    _let_the_live_server_finish()
+
+
+def _let_the_live_server_finish(seconds: float = 10.0) -> None:
+    """Wait for the live server's request threads to end before the database is flushed.
+
+    An upload still being saved when the page closes holds row locks; PostgreSQL's TRUNCATE during the flush then
+    waits for it or, when their locks cross, is chosen as a deadlock's victim and the flush fails.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        serving = [t for t in threading.enumerate() if t.is_alive() and t.name.endswith("(process_request_thread)")]
+        if not serving:
+            return
+        serving[0].join(timeout=max(deadline - time.monotonic(), 0))
 
 
 CLIP = Path(__file__).resolve().parents[1] / "fixtures" / "stories" / "garden.ogg"  # 5.5 seconds of speech
