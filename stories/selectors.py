@@ -10,12 +10,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.db.models.functions import Coalesce
 
+from .generations import generations_of
 from .models import CollectionPage, Community, Dialogue, PublicCount, PublicStory, PublicStoryTheme, StoryPage, Theme
-from .models.pages import participants_as_listed
+from .models.people import StoryParticipant
 
 RELATED_CANDIDATES = 24
 PAGE_SIZE = 20
@@ -147,14 +148,16 @@ def shown_in_order(stories: QuerySet, story_ids: list[int]) -> list[StoryPage]:
     return [found[pk] for pk in story_ids if pk in found]
 
 
-def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
+def related_stories(*, story: StoryPage, limit: int = 4, themes: list[Theme] | None = None) -> list[StoryPage]:
     """Public stories that share a theme or the community with this one, chosen so several generations speak.
 
     Stories sharing a theme come before those that only share the community; among them, each pick favours a story
-    whose tellers add a generation not heard yet. A fixed number of queries, each reading a bounded number of rows.
+    whose tellers add a generation not heard yet. The candidates come from the stored answer; only the ones chosen
+    are asked of the rule, in one query (again only if it hides one). `themes` are the story's, when the caller has
+    read them. A fixed number of queries, each reading a bounded number of rows.
     """
     # Read the relation as objects, not as database rows: a preview holds its themes in memory, unsaved.
-    theme_ids = [theme.pk for theme in story.themes.all()]
+    theme_ids = [theme.pk for theme in (story.themes.all() if themes is None else themes)]
     # The newest few of each theme and of the community, each read from its own index: a bounded number of rows,
     # however many stories share them.
     near = [
@@ -170,23 +173,43 @@ def related_stories(*, story: StoryPage, limit: int = 4) -> list[StoryPage]:
     newest = set()
     for rows in near:
         newest.update(rows.exclude(story_id=story.pk).order_by("-published_at", "-story_id")[:RELATED_CANDIDATES])
-    chosen_ids = [pk for _, pk in sorted(newest, key=lambda row: (-row[0].timestamp(), row[1]))][:RELATED_CANDIDATES]
-    candidates = shown_in_order(
-        StoryPage.objects.as_cards().prefetch_related(
-            Prefetch("participants", queryset=participants_as_listed()), "themes"
-        ),
-        chosen_ids,
+    candidates = [pk for _, pk in sorted(newest, key=lambda row: (-row[0].timestamp(), row[1]))][:RELATED_CANDIDATES]
+    if not candidates:
+        return []
+    shared_theme = set(
+        StoryPage.themes.through.objects.filter(storypage_id__in=candidates, theme_id__in=theme_ids).values_list(
+            "storypage_id", flat=True
+        )
     )
-    shared_theme = {c.pk for c in candidates if any(t.pk in theme_ids for t in c.themes.all())}
-    candidates.sort(key=lambda c: c.pk not in shared_theme)  # stable: newest first within each group
-
+    candidates.sort(key=lambda pk: pk not in shared_theme)  # stable: newest first within each group
+    birth_years: dict[int, list[int | None]] = {pk: [] for pk in candidates}
+    for pk, birth_year in StoryParticipant.objects.filter(page_id__in=candidates).values_list(
+        "page_id", "person__birth_year"
+    ):
+        birth_years[pk].append(birth_year)
+    generations = {pk: {generation.slug for generation in generations_of(years)} for pk, years in birth_years.items()}
     heard = _generations(story)
+    while True:
+        chosen_ids = _mixing_generations(candidates, generations, heard, limit)
+        chosen = shown_in_order(StoryPage.objects.as_cards(), chosen_ids)
+        if len(chosen) == len(chosen_ids):
+            return chosen
+        # The stored answer listed a story the rule now hides: choose again without it.
+        hidden = set(chosen_ids) - {shown.pk for shown in chosen}
+        candidates = [pk for pk in candidates if pk not in hidden]
+
+
+def _mixing_generations(candidates: list[int], generations: dict[int, set[str]], heard: set[str], limit: int):
+    """Up to `limit` of the candidates (ids, in order of preference), each pick the one that adds the most
+    generations not heard yet, the earlier on a tie."""
+    heard = set(heard)
+    left = list(candidates)
     chosen = []
-    while candidates and len(chosen) < limit:
-        best = max(candidates, key=lambda c: (len(_generations(c) - heard), -candidates.index(c)))
-        candidates.remove(best)
+    while left and len(chosen) < limit:
+        best = max(left, key=lambda pk: (len(generations[pk] - heard), -left.index(pk)))
+        left.remove(best)
         chosen.append(best)
-        heard |= _generations(best)
+        heard |= generations[best]
     return chosen
 
 

@@ -24,9 +24,9 @@ def kind_label(kind: str) -> str:
 
 
 @register.simple_tag
-def related_stories(story, limit: int = 4):
-    """Public stories near this one in theme or community, mixing generations."""
-    return select_related_stories(story=story, limit=limit)
+def related_stories(story, limit: int = 4, themes=None):
+    """Public stories near this one in theme or community, mixing generations (`themes`: the story's, if read)."""
+    return select_related_stories(story=story, limit=limit, themes=themes)
 
 
 @register.simple_tag
