@@ -13,8 +13,7 @@ from stories.generations import NOT_SHARED
 from stories.models import StoryPage
 from stories.models.pages import participants_as_listed
 from stories.validators import language_label
-from transcription.models import Segment
-from transcription.selectors import readable_transcripts
+from transcription.selectors import public_segments, readable_transcripts
 
 from .analysis import analyzer_for, primary_language
 
@@ -113,11 +112,8 @@ def current_segments_of(media_ids: list) -> dict[object, list[IndexedSegment]]:
     media_ids = [media_id for media_id in media_ids if media_id]
     if not media_ids:
         return found
-    rows = (
-        Segment.objects.filter(transcript__in=readable_transcripts().filter(media_id__in=media_ids))
-        .order_by("transcript_id", "index")
-        .values_list("transcript__media_id", "index", "start", "end", "text")
-    )
-    for media_id, position, start, end, text in rows:
-        found[media_id].append(IndexedSegment(position=position, start=start, end=end, text=text))
+    for segment in public_segments(readable_transcripts().filter(media_id__in=media_ids)):
+        found[segment.media_id].append(
+            IndexedSegment(position=segment.index, start=segment.start, end=segment.end, text=segment.text)
+        )
     return found

@@ -7,14 +7,21 @@ from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stories.models import StoryPage
 
 from . import services
-from .forms import RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm
-from .models import Transcript
-from .selectors import current_transcript, latest_transcript, speaker_names, unfinished_transcripts
+from .forms import RedactionForm, RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm
+from .models import Redaction, RedactionEvent, Transcript
+from .selectors import (
+    current_transcript,
+    latest_transcript,
+    redacted_segments,
+    speaker_names,
+    unfinished_transcripts,
+)
 from .transcript_files import clock
 
 
@@ -90,6 +97,8 @@ def corrector_state(transcript: Transcript) -> dict:
                 "pk", "start", "end", "text", "speaker_id", "edited"
             )
         ],
+        # The corrector shows the words as they were said; these segments the public reads as "[redacted]".
+        "redacted": [segment.pk for segment in redacted_segments(transcript)],
     }
 
 
@@ -252,8 +261,6 @@ def _can_edit(request, story: StoryPage) -> bool:
 
 
 def _story_url(story: StoryPage) -> str:
-    from django.urls import reverse
-
     return reverse("transcription_admin:story", args=[story.pk])
 
 
@@ -270,3 +277,54 @@ def processing_label(story: StoryPage) -> str:
     if transcript.status == Transcript.Status.DONE and transcript.no_speech:
         return "Transcript: no speech detected"
     return f"Transcript: {transcript.get_status_display().lower()}"
+
+
+def story_redactions(request, page_id: int):
+    """The recording's redactions with their reasons, and the form to redact another passage."""
+    story = _editable_story(request, page_id)
+    if story.recording is None:
+        messages.error(request, "This story has no recording to redact.")
+        return redirect(_story_url(story))
+    shown = current_transcript(media_id=story.recording_id)
+    segments = list(shown.segments.order_by("index")) if shown else []
+    duration = story.recording.duration_seconds or (shown.duration_seconds if shown else None)
+    form = RedactionForm(request.POST or None, segments=segments, duration=duration)
+    if request.method == "POST" and form.is_valid():
+        redaction = services.redaction_create(
+            media=story.recording,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+        messages.success(
+            request,
+            f"Redacted {clock(redaction.start)}–{clock(redaction.end)}: the public and storytellers' copies read "
+            "“[redacted]” there, and search is being updated.",
+        )
+        return redirect(reverse("transcription_admin:redactions", args=[story.pk]))
+    redactions = list(story.recording.redactions.select_related("created_by"))
+    return TemplateResponse(
+        request,
+        "transcription/admin/redactions.html",
+        {
+            "story": story,
+            "form": form,
+            "redactions": redactions,
+            "segments": [
+                (segment, form["segments"][position], any(r.covers(segment.start, segment.end) for r in redactions))
+                for position, segment in enumerate(segments)
+            ],
+            "audit": RedactionEvent.objects.filter(media_id=story.recording_id).select_related("user")[:50],
+            "duration": clock(duration) if duration else None,
+        },
+    )
+
+
+@require_POST
+def redaction_undo(request, page_id: int, redaction_id: int):
+    story = _editable_story(request, page_id)
+    redaction = get_object_or_404(Redaction, pk=redaction_id, media_id=story.recording_id)
+    services.redaction_undo(redaction=redaction, user=request.user)
+    messages.success(request, f"Redaction of {clock(redaction.start)}–{clock(redaction.end)} undone.")
+    return redirect(reverse("transcription_admin:redactions", args=[story.pk]))

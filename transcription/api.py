@@ -17,7 +17,7 @@ from stories.api import (
 from stories.blocks import written_blocks, written_text
 from stories.models import StoryPage
 
-from .selectors import current_transcript, latest_transcript, speaker_names
+from .selectors import current_transcript, latest_transcript, public_segments, speaker_names
 
 router = Router(tags=["stories"])
 
@@ -58,10 +58,8 @@ def transcript_out(story) -> dict | None:
 
 def _segments_out(transcript, speakers: dict[int, str]) -> list[dict]:
     return [
-        {"start": start, "end": end, "text": text, "speaker": speakers.get(speaker_id)}
-        for start, end, text, speaker_id in transcript.segments.order_by("index").values_list(
-            "start", "end", "text", "speaker_id"
-        )
+        {"start": segment.start, "end": segment.end, "text": segment.text, "speaker": speakers.get(segment.speaker_id)}
+        for segment in public_segments([transcript])
     ]
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 
 from .engine import BUNDLED_MODEL, MULTILINGUAL_BASE
-from .transcript_files import TIME_FORMS_HELP, TranscriptFileError, check_size, parse_transcript_file
+from .transcript_files import TIME_FORMS_HELP, TranscriptFileError, check_size, clock, parse_transcript_file
 
 
 def model_choices() -> list[tuple[str, str]]:
@@ -89,4 +89,59 @@ class TranscriptUploadForm(forms.Form):
         cleaned["file_name"] = name
         # The preview carries the text on, so replacing needs no second upload.
         cleaned["text"] = data.decode("utf-8-sig")
+        return cleaned
+
+
+class RedactionForm(forms.Form):
+    """A passage to redact: chosen segments of the transcript shown, or a start and end time; and why."""
+
+    segments = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Segments",
+        help_text="Tick the segments to redact, or give a start and end time instead.",
+    )
+    start = forms.FloatField(required=False, min_value=0, label="Start (seconds)")
+    end = forms.FloatField(required=False, min_value=0, label="End (seconds)")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason",
+        help_text="Why it is redacted, for the audit. Do not repeat the redacted words.",
+        error_messages={"required": "Give a reason: the audit keeps it."},
+    )
+
+    def __init__(self, *args, segments=(), duration: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.segment_times = {str(segment.pk): (segment.start, segment.end) for segment in segments}
+        self.fields["segments"].choices = [
+            (str(segment.pk), f"{clock(segment.start)}–{clock(segment.end)}") for segment in segments
+        ]
+        self.duration = duration
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("segments") or []
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if chosen:
+            if start is not None or end is not None:
+                raise forms.ValidationError("Choose segments or give a start and end time, not both.")
+            spans = [self.segment_times[pk] for pk in chosen]
+            start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        elif start is None and end is None:
+            if "start" not in self.errors and "end" not in self.errors:
+                raise forms.ValidationError("Choose the segments to redact, or give a start and end time.")
+            return cleaned
+        elif start is None:
+            self.add_error("start", "Give the start as well as the end.")
+            return cleaned
+        elif end is None:
+            self.add_error("end", "Give the end as well as the start.")
+            return cleaned
+        if end <= start:
+            self.add_error("end", "The end must come after the start.")
+        elif self.duration and start >= self.duration:
+            self.add_error("start", f"The recording is only {clock(self.duration)} long.")
+        elif self.duration and end > self.duration and not chosen:
+            self.add_error("end", f"The recording ends at {clock(self.duration)}.")
+        cleaned["start"], cleaned["end"] = start, min(end, self.duration) if self.duration else end
         return cleaned

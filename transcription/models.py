@@ -1,5 +1,6 @@
 """Transcripts and their time-coded segments."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -92,3 +93,60 @@ class Segment(models.Model):
 
     def __str__(self):
         return f"{self.start:.1f}-{self.end:.1f}: {self.text[:60]}"
+
+
+class Redaction(models.Model):
+    """A passage of a recording the public and storytellers' downloads no longer hear or read: from start to end.
+
+    It belongs to the recording, not to a transcript, so every transcript made of it, now or later, shows
+    "[redacted]" for the segments it overlaps. Undoing it deletes the row; the audit (RedactionEvent) keeps the rest.
+    """
+
+    media = models.ForeignKey("stories.StoryMedia", on_delete=models.CASCADE, related_name="redactions")
+    start = models.FloatField(help_text="Seconds from the start of the recording.")
+    end = models.FloatField(help_text="Seconds from the start of the recording; after the start.")
+    reason = models.TextField(help_text="Why it is redacted. Never repeat the redacted words here.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["media", "start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="redaction_ends_after_start")
+        ]
+
+    def __str__(self):
+        return f"{self.start:.1f}-{self.end:.1f} of recording {self.media_id}"
+
+    def covers(self, start: float, end: float) -> bool:
+        """The span from start to end overlaps the redacted passage."""
+        return start < self.end and end > self.start
+
+
+class RedactionEvent(models.Model):
+    """The audit of redactions: who redacted or restored which range of which recording, when, and why.
+
+    It holds times and the reason only, never the words, and outlives the redaction and the recording."""
+
+    class Action(models.TextChoices):
+        REDACTED = "redacted", "Redacted"
+        RESTORED = "restored", "Redaction undone"
+
+    action = models.CharField(max_length=10, choices=Action.choices)
+    media_id = models.UUIDField(db_index=True)
+    start = models.FloatField()
+    end = models.FloatField()
+    reason = models.TextField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept if the account is deleted.")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.start:.1f}-{self.end:.1f} of recording {self.media_id}"

@@ -1,8 +1,11 @@
 """Reads other code reuses: withdrawal, the transcript people read for a recording, the jobs still unfinished."""
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from stories.models import StoryPage
 
-from .models import Transcript
+from .models import Redaction, Segment, Transcript
 
 
 def story_withdrawn(*, media_id) -> bool:
@@ -45,3 +48,69 @@ def speaker_names(story: StoryPage) -> dict[int, str]:
 
     A speaker who is no longer a participant is shown without a name."""
     return dict(story.participants.values_list("person_id", "person__display_name"))
+
+
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class PublicSegment:
+    """A segment as the public and storytellers read it: its words, or "[redacted]" where a redaction covers it."""
+
+    media_id: int
+    transcript_id: int
+    index: int
+    start: float
+    end: float
+    text: str
+    speaker_id: int | None
+    redacted: bool = False
+
+
+def redactions_of(media_ids) -> dict[int, list[Redaction]]:
+    """Each recording's redactions, in one query."""
+    found = defaultdict(list)
+    for redaction in Redaction.objects.filter(media_id__in=[media_id for media_id in media_ids if media_id]):
+        found[redaction.media_id].append(redaction)
+    return found
+
+
+def public_segments(transcripts) -> list[PublicSegment]:
+    """The segments of these transcripts in order (by transcript, then position), with every segment a redaction of
+    its recording overlaps read as "[redacted]". Every public reading of a transcript's words goes through here: the
+    story page, caption files, the API, the search index (and so suggestions and moments) and storytellers' copies.
+    Two queries."""
+    rows = list(
+        Segment.objects.filter(transcript__in=transcripts)
+        .order_by("transcript_id", "index")
+        .values_list("transcript__media_id", "transcript_id", "index", "start", "end", "text", "speaker_id")
+    )
+    redactions = redactions_of({row[0] for row in rows})
+    shown = []
+    for media_id, transcript_id, index, start, end, text, speaker_id in rows:
+        redacted = any(redaction.covers(start, end) for redaction in redactions.get(media_id, ()))
+        shown.append(
+            PublicSegment(
+                media_id=media_id,
+                transcript_id=transcript_id,
+                index=index,
+                start=start,
+                end=end,
+                text=REDACTED if redacted else text,
+                speaker_id=speaker_id,
+                redacted=redacted,
+            )
+        )
+    return shown
+
+
+def redacted_segments(transcript: Transcript) -> list[Segment]:
+    """The segments of a transcript that a redaction of its recording covers: what facilitators see marked."""
+    redactions = list(Redaction.objects.filter(media_id=transcript.media_id))
+    if not redactions:
+        return []
+    return [
+        segment
+        for segment in transcript.segments.order_by("index").only("pk", "start", "end")
+        if any(redaction.covers(segment.start, segment.end) for redaction in redactions)
+    ]

@@ -18,7 +18,7 @@ from stories.validators import language_label
 
 from .alignment import NothingHeardInCommon, align
 from .engine import EngineUnavailable, LanguageUnsupported, RecordingUnreadable, Transcription, engine_for
-from .models import Segment, Transcript
+from .models import Redaction, RedactionEvent, Segment, Transcript
 from .playback import (
     ACCESS_CONTENT_TYPE,
     PlaybackFailed,
@@ -710,3 +710,58 @@ def _renumber_after_split(transcript: Transcript, segment: Segment) -> None:
     for position, each in enumerate(ordered):
         each.index = position
     Segment.objects.bulk_update(ordered, ["index"])
+
+
+# Redaction: the public and storytellers' copies read "[redacted]" for a passage (see selectors.public_segments).
+
+
+def _redaction_announce(media_id) -> None:
+    """Every story told with the recording is indexed again, so search, suggestions and moments follow at once."""
+    transaction.on_commit(
+        lambda: transcript_ready.send(
+            sender=Redaction,
+            transcript_id=Transcript.objects.readable().filter(media_id=media_id).values_list("pk", flat=True).first(),
+            media_id=media_id,
+        )
+    )
+
+
+def _redaction_audit(*, action: str, redaction: Redaction, user) -> None:
+    RedactionEvent.objects.create(
+        action=action,
+        media_id=redaction.media_id,
+        start=redaction.start,
+        end=redaction.end,
+        reason=redaction.reason,
+        user=user if user is not None and user.is_authenticated else None,
+        username=user.get_username() if user is not None and user.is_authenticated else "",
+    )
+    # Times and ids only: a log line never carries the words, nor the reason, which may describe them.
+    logger.info(
+        "recording %s: %.2f-%.2f s %s by user %s",
+        redaction.media_id,
+        redaction.start,
+        redaction.end,
+        action,
+        user.pk if user is not None else None,
+    )
+
+
+@transaction.atomic
+def redaction_create(*, media: StoryMedia, start: float, end: float, reason: str, user) -> Redaction:
+    """Redact a passage of a recording from start to end (seconds), with the reason; audited, and searched no more."""
+    redaction = Redaction.objects.create(
+        media=media, start=start, end=end, reason=reason.strip(), created_by=user if user.is_authenticated else None
+    )
+    _redaction_audit(action=RedactionEvent.Action.REDACTED, redaction=redaction, user=user)
+    _redaction_announce(media.pk)
+    return redaction
+
+
+@transaction.atomic
+def redaction_undo(*, redaction: Redaction, user) -> None:
+    """Undo a redaction: the words it covered are read and searched again; the audit keeps that it was undone."""
+    _redaction_audit(action=RedactionEvent.Action.RESTORED, redaction=redaction, user=user)
+    media_id = redaction.media_id
+    redaction.delete()
+    _redaction_announce(media_id)

@@ -4,14 +4,14 @@ from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 
 from . import captions
-from .selectors import current_transcript, speaker_names
+from .selectors import current_transcript, public_segments, speaker_names
 
 
 def _segments(story):
     transcript = current_transcript(media_id=story.recording_id)
     if transcript is None:
         raise Http404("This story has no transcript yet.")
-    return transcript.segments.order_by("index")
+    return public_segments([transcript])
 
 
 def _file(body: str, content_type: str, story, extension: str) -> HttpResponse:

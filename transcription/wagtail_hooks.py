@@ -18,6 +18,8 @@ urlpatterns = [
     path("story/<int:page_id>/<int:transcript_id>/change/", admin_views.transcript_change, name="change"),
     path("story/<int:page_id>/<int:transcript_id>/retry/", admin_views.transcript_retry, name="retry"),
     path("story/<int:page_id>/<int:transcript_id>/current/", admin_views.transcript_make_current, name="current"),
+    path("story/<int:page_id>/redactions/", admin_views.story_redactions, name="redactions"),
+    path("story/<int:page_id>/redactions/<int:redaction_id>/undo/", admin_views.redaction_undo, name="redaction-undo"),
     path("unfinished/", admin_views.unfinished_report, name="unfinished"),
 ]
 

@@ -415,7 +415,9 @@ def my_story_transcript(request, token):
     transcript = _current_transcript(submission.story)
     if transcript is None or submission.story.withdrawn_at:
         raise Http404("No transcript yet.")
-    text = "\n".join(segment.text.strip() for segment in transcript.segments.all())
+    from transcription.selectors import public_segments
+
+    text = "\n".join(segment.text.strip() for segment in public_segments([transcript]))
     response = HttpResponse(text + "\n", content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="my-story-{submission.story.pk}.txt"'
     return _private(response)

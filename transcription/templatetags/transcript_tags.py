@@ -7,8 +7,8 @@ from django import template
 from stories.models import CollectionEntry, CollectionPage, StoryPage
 from stories.timecodes import TimedSpan
 
-from ..models import Segment, Transcript
-from ..selectors import readable_transcripts, speaker_names
+from ..models import Transcript
+from ..selectors import public_segments, readable_transcripts, speaker_names
 
 register = template.Library()
 
@@ -48,15 +48,16 @@ def story_transcript(story: StoryPage) -> StoryTranscript | None:
     transcript = _current([story.recording_id]).only("id", "machine_generated", "reviewed", "language").first()
     if transcript is None:
         return None
-    rows = (
-        Segment.objects.filter(transcript=transcript)
-        .order_by("index")
-        .values_list("start", "end", "text", "speaker_id")
-    )
     speakers = speaker_names(story)
     lines = [
-        TranscriptLine(number=number, start=start, end=end, text=text, speaker=speakers.get(speaker_id, ""))
-        for number, (start, end, text, speaker_id) in enumerate(rows, start=1)
+        TranscriptLine(
+            number=number,
+            start=segment.start,
+            end=segment.end,
+            text=segment.text,
+            speaker=speakers.get(segment.speaker_id, ""),
+        )
+        for number, segment in enumerate(public_segments([transcript]), start=1)
     ]
     return StoryTranscript(transcript=transcript, lines=lines)
 

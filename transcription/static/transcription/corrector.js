@@ -91,6 +91,7 @@
         merge.setAttribute("aria-label", "Merge segment " + number + " with segment " + (number + 1));
         item.querySelector("[data-split]").setAttribute("aria-label", "Split segment " + number + " at the cursor");
         item.querySelector("[data-edited]").hidden = !segment.edited;
+        item.querySelector("[data-redacted]").hidden = (transcript.redacted || []).indexOf(segment.id) < 0;
         list.appendChild(item);
       });
       playing = -1;
