@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from stories.models import StoryPage
 
+from .beacon import stretches_in
 from .models import StoryListeningDay, StoryStretchListens, ZeroResultSearch
 
 logger = logging.getLogger(__name__)
@@ -37,26 +38,33 @@ def _upsert_adding(model, *, keys: list[str], counts: list[str], rows: list[list
 @transaction.atomic
 def figures_record(*, listening: list[list], stretches: list[list], searches: list[list]) -> None:
     """Add a batch of counts: listening as [story id, ISO day, plays, stretches heard], stretches as [story id,
-    stretch, listens], searches as [text, ISO day, searches]. A story withdrawn or deleted since is left out."""
+    stretch, listens], searches as [text, ISO day, searches]. Only stories the visibility rule allows now, with a
+    recording, are counted: the beacon took the reports on its stored answer, which may be a moment behind."""
     story_ids = {row[0] for row in listening} | {row[0] for row in stretches}
     # Locked, so a withdrawal (which locks its story) either comes before and is seen here, or waits for this write
     # and deletes what it added.
-    kept = set(
+    locked = list(
         StoryPage.objects.select_for_update()
         .filter(pk__in=story_ids, withdrawn_at__isnull=True)
         .values_list("pk", flat=True)
+    )
+    # The rule itself, once for the batch: a story hidden since its reports were taken counts nothing.
+    lengths = dict(
+        StoryPage.objects.visible_to_public()
+        .filter(pk__in=locked, recording__isnull=False)
+        .values_list("pk", "recording__duration_seconds")
     )
     _upsert_adding(
         StoryListeningDay,
         keys=["story_id", "day"],
         counts=["plays", "stretches_heard"],
-        rows=[row for row in listening if row[0] in kept],
+        rows=[row for row in listening if row[0] in lengths],
     )
     _upsert_adding(
         StoryStretchListens,
         keys=["story_id", "stretch"],
         counts=["listens"],
-        rows=[row for row in stretches if row[0] in kept],
+        rows=[row for row in stretches if row[0] in lengths and row[1] < stretches_in(lengths[row[0]])],
     )
     _upsert_adding(ZeroResultSearch, keys=["text", "day"], counts=["searches"], rows=searches)
 

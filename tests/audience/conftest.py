@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from audience import tally
+from audience import playable, tally
 from audience.models import StoryListeningDay, StoryStretchListens
 from stories.factories import PersonFactory, public_story
 from stories.models import StoryMedia
@@ -48,10 +48,13 @@ def stored_figures(story_id: int | None = None) -> tuple[int, int, int]:
 
 @pytest.fixture(autouse=True)
 def empty_tally():
-    """Each test starts with nothing counted in this process; what a test leaves is dropped, not written."""
+    """Each test starts with nothing counted in this process, and reads the stored answer afresh; what a test leaves
+    is dropped, not written."""
     tally.discard()
+    playable.forget_all()
     yield
     tally.discard()
+    playable.forget_all()
 
 
 @pytest.fixture
