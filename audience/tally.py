@@ -14,7 +14,7 @@ from collections import Counter
 from django.conf import settings
 from django.db import connections
 
-DEFAULT_FLUSH_EVERY = 200
+DEFAULT_FLUSH_EVERY = 1000
 DEFAULT_FLUSH_SECONDS = 30
 
 _lock = threading.Lock()

@@ -219,7 +219,7 @@ STORY_SHARE_RATE_LIMITS = {
 # the cache like the limits above. Each process keeps its counts in memory and hands them to the worker every so many
 # reports or seconds, so a beacon never waits on the database.
 AUDIENCE_BEACON_LIMIT_PER_MINUTE = env_int("AUDIENCE_BEACON_LIMIT", 120)
-AUDIENCE_FLUSH_EVERY = 200
+AUDIENCE_FLUSH_EVERY = 1000
 AUDIENCE_FLUSH_SECONDS = 30
 # When set (e.g. /_recordings/), nginx sends recording bytes after Django has decided who may have them.
 STORY_MEDIA_ACCEL_REDIRECT = os.environ.get("STORY_MEDIA_ACCEL_REDIRECT", "")
