@@ -23,26 +23,30 @@ class PublicListening:
     times: int | None = None
 
 
-def story_public_listening(*, story: StoryPage) -> PublicListening:
-    """One query: the rule's answer for this story and its plays in all; a hidden story is not counted."""
-    if story.pk is None:
+def story_public_listening(*, story: StoryPage, public: bool | None = None) -> PublicListening:
+    """One query: the story's plays in all, and the rule's answer for it unless the caller passes the answer it has
+    just had from the rule (`public`, as the story's page was served with); a hidden story is not counted."""
+    if story.pk is None or public is False:
         return PublicListening(counted=False)
-    plays = (
-        StoryListeningDay.objects.filter(story=OuterRef("pk"))
-        .order_by()
-        .values("story")
-        .annotate(total=Sum("plays"))
-        .values("total")
-    )
-    found = list(
-        StoryPage.objects.visible_to_public()
-        .filter(pk=story.pk)
-        .annotate(times=Coalesce(Subquery(plays), 0))
-        .values_list("times", flat=True)
-    )
-    if not found:
-        return PublicListening(counted=False)
-    times = found[0]
+    if public:
+        times = StoryListeningDay.objects.filter(story_id=story.pk).aggregate(total=Coalesce(Sum("plays"), 0))["total"]
+    else:
+        plays = (
+            StoryListeningDay.objects.filter(story=OuterRef("pk"))
+            .order_by()
+            .values("story")
+            .annotate(total=Sum("plays"))
+            .values("total")
+        )
+        found = list(
+            StoryPage.objects.visible_to_public()
+            .filter(pk=story.pk)
+            .annotate(times=Coalesce(Subquery(plays), 0))
+            .values_list("times", flat=True)
+        )
+        if not found:
+            return PublicListening(counted=False)
+        times = found[0]
     return PublicListening(counted=True, times=times if times >= PUBLIC_LISTENS_MINIMUM else None)
 
 

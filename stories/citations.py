@@ -17,7 +17,7 @@ CITATION_STYLE = "Chicago style (notes and bibliography)"
 
 def storytellers_of(story) -> list[str]:
     """The display names of the people who tell the story, in its order; everyone named when nobody is a storyteller."""
-    people = list(story.participants.select_related("person").order_by("sort_order", "pk"))
+    people = story.participants_listed
     tellers = [p for p in people if p.role == StoryParticipant.Role.STORYTELLER] or people
     return [participant.person.display_name for participant in tellers]
 

@@ -215,13 +215,17 @@ class StoryPage(Page):
         return language_label(self.language)
 
     @cached_property
-    def people(self):
-        """The participants' people in the participants' order, read from a prefetch when there is one."""
+    def participants_listed(self) -> list[StoryParticipant]:
+        """The participants with their people, in the story's order, read once (or from a prefetch when there is
+        one): the page, its citation, its metadata and its related stories all name them."""
         if "participants" in getattr(self, "_prefetched_objects_cache", {}):
-            participants = self.participants.all()
-        else:
-            participants = self.participants.select_related("person").order_by(*PARTICIPANT_ORDER)
-        return [participant.person for participant in participants]
+            return list(self.participants.all())
+        return list(self.participants.select_related("person").order_by(*PARTICIPANT_ORDER))
+
+    @property
+    def people(self):
+        """The participants' people in the participants' order."""
+        return [participant.person for participant in self.participants_listed]
 
     @property
     def generations(self):
@@ -242,9 +246,14 @@ class StoryPage(Page):
             return RouteResult(self, kwargs={"subview": path_components[0]})
         return super().route(request, path_components)
 
-    def get_context(self, request, *args, **kwargs):
+    def get_context(self, request, *args, story_public: bool | None = None, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["participants"] = self.participants.select_related("person").order_by(*PARTICIPANT_ORDER)
+        # The rule's answer for this story, asked once when it was served (None in a preview): what the page renders
+        # reads it rather than asking the rule again.
+        context["story_public"] = story_public
+        context["participants"] = self.participants_listed
+        # Read once as objects, not rows: the page names its themes three times, and a preview holds them unsaved.
+        context["story_themes"] = list(self.themes.all())
         # Read as objects, not rows: a preview holds its content notes in memory, unsaved.
         context["content_notes"] = list(self.content_notes.all())
         context["notes_heeded"] = not context["content_notes"] or request.GET.get(CONTINUE_PARAMETER) == "1"
@@ -262,7 +271,7 @@ class StoryPage(Page):
         if subview:
             response = story_routes[subview](request, self)
         else:
-            response = super().serve(request, *args, **kwargs)
+            response = super().serve(request, *args, story_public=public, **kwargs)
         # A story can be hidden at any moment: a shared cache may keep a public answer only to ask again each time.
         response["Cache-Control"] = "no-cache" if public else "private, no-store"
         return response
