@@ -288,9 +288,9 @@ def add_figures(
         f"{total['count']:,} requests in {run_seconds} s ({total['count'] / run_seconds:.0f} a second), "
         f"{100 * error_rate:.2f}% failed. The page cache answered {cache.get('hit', 0):,} of the {answered:,} "
         f"cacheable pages ({100 * cache.get('hit', 0) / max(answered, 1):.0f}%): it forgot every page {forgotten:,} "
-        f"times in the run, about {forgotten / max(len(figures['submitted_at']), 1):.0f} for each story shared, since "
-        "every row saved of the archive's content (the story, its revision, consent, people, recording, transcript) "
-        "forgets every cached page, at once and again on commit."
+        f"times in the run, about {forgotten / max(len(figures['submitted_at']), 1):.0f} for each story shared "
+        "(a row of a story never published, the admin's history and workflow, and the share form's uploads forget "
+        "nothing; any other save of the archive's content forgets every cached page, at once and again on commit)."
     )
     result.findings.append(
         f"The worker's queue: {start} waiting at the start, {end} at the end, at most {peak} on the way "

@@ -141,8 +141,8 @@ def run(*, quick: bool) -> PartResult:
     result.findings.append(
         "The archive's page cache answers anonymous visitors from Redis, shared by both workers; unlike Django's "
         "per-site cache it forgets every page before the response of any change that can alter one (the visibility "
-        "rule's announcements and any save of the archive's content), which costs one more cache read a request "
-        "(the generation number)."
+        "rule's announcements and any save of what public pages are made of), which costs one more cache read a "
+        "request (the generation number)."
     )
     return result
 

@@ -5,7 +5,9 @@ the generation on, so every page cached before it is never read again: the visib
 hidden, inside the transaction that hid it; any input of the rule changed, on commit), and every save or deletion
 of the archive's content (stories, people, consent, collections, themes, transcripts, images, documents), both when
 it happens and again on commit, so a page rendered from the old state while the change was being written is not kept
-either. Forgetting is one cache write, done before the response that made the change.
+either. Forgetting is one cache write, done before the response that made the change. Rows no public page is made of
+are left out: a story never published yet (a storyteller's submission), the admin's revisions, history and workflow,
+and the share form's invites, uploads and submissions; otherwise each story shared forgot every page dozens of times.
 
 Only anonymous GET and HEAD requests are served from it, and only responses that set no cookie, are 200, and say
 neither `private` nor `no-store`. Admin, share, my-story and recording addresses never are. Off unless
@@ -18,6 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.cache import get_cache_key, learn_cache_key
+from wagtail.models import Page
 
 from .signals import stories_hidden, story_visibility_changed, story_withdrawn
 
@@ -27,6 +30,23 @@ NEVER = ("/admin/", "/django-admin/", "/share/", "/my-story/", "/recordings/", "
 # Apps whose rows public pages are made of.
 CONTENT_APPS = frozenset(
     {"stories", "transcription", "wagtailcore", "wagtailimages", "wagtaildocs", "taggit", "wagtailredirects"}
+)
+# Rows of those apps that no public page is made of (a public page changes only with a row it is made of).
+PRIVATE_ROWS = frozenset(
+    {
+        "stories.invite",
+        "stories.shareupload",
+        "stories.storysubmission",
+        "stories.correctionrequest",
+        "wagtailcore.revision",
+        "wagtailcore.pagelogentry",
+        "wagtailcore.modellogentry",
+        "wagtailcore.workflowstate",
+        "wagtailcore.taskstate",
+        "wagtailcore.pagesubscription",
+        "wagtailcore.comment",
+        "wagtailcore.commentreply",
+    }
 )
 HEADER = "X-Page-Cache"
 
@@ -97,12 +117,48 @@ class PublicPageCacheMiddleware:
         )
 
 
-def content_changed(sender, **kwargs):
-    if sender._meta.app_label in CONTENT_APPS:
-        forget_now_and_on_commit()
+def content_changed(sender, instance=None, created=False, **kwargs):
+    if sender._meta.app_label not in CONTENT_APPS or sender._meta.label_lower in PRIVATE_ROWS:
+        return
+    if isinstance(instance, Page) and not instance.live and instance.first_published_at is None:
+        return  # a draft never published: publishing it saves it live, which forgets
+    if sender._meta.label_lower == "stories.person" and created:
+        return  # nobody's page yet: joining a story is a participant's row, which is counted below
+    stories = _stories_made_of(instance)
+    if stories is not None and _never_published(stories):
+        return
+    forget_now_and_on_commit()
 
 
-def rule_announced(sender, **kwargs):
+def _stories_made_of(instance) -> set[int] | None:
+    """The stories a row belongs to, for the rows a storyteller's submission writes; None when it is not one."""
+    label = instance._meta.label_lower if instance is not None else ""
+    if label == "stories.storyparticipant":
+        return {instance.page_id}
+    if label in ("stories.consent", "stories.chapter"):
+        return {instance.story_id}
+    media_id = {"stories.storymedia": "pk", "transcription.transcript": "media_id"}.get(label)
+    if media_id is None:
+        return None
+    from .models import StoryPage
+
+    return set(StoryPage.objects.filter(recording_id=getattr(instance, media_id)).values_list("pk", flat=True))
+
+
+def _never_published(story_ids) -> bool:
+    """Every one of these stories exists and has never been live: no public page is made of them."""
+    from .models import StoryPage
+
+    ids = {pk for pk in story_ids if pk is not None}
+    never = StoryPage.objects.filter(pk__in=ids, live=False, first_published_at__isnull=True)
+    return never.count() == len(ids)
+
+
+def rule_announced(sender, story_ids=None, story_id=None, **kwargs):
+    """Forget unless every story announced is a draft never published (a submission's consent and people)."""
+    announced = set(story_ids or ()) | ({story_id} if story_id is not None else set())
+    if announced and _never_published(announced):
+        return
     forget_now_and_on_commit()
 
 

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, WorkflowState
 
 from stories.factories import CollectionEntryFactory, CollectionPageFactory, CommunityFactory, public_story, theme
 from stories.models import Consent, StoryPage, Visibility, Withdrawal
@@ -152,3 +152,28 @@ def test_signed_in_people_and_private_addresses_are_never_served_from_it(client,
 def test_off_unless_asked_for(client, archive):
     response = client.get("/")
     assert HEADER not in response
+
+
+def test_a_story_shared_and_not_yet_published_leaves_the_cached_pages_cached(client, archive, page_cache, facilitator):
+    """A storyteller's submission is on no public page until a facilitator publishes it: under load, forgetting every
+    page for each of its rows (the draft, its revision, workflow, consent, upload) kept the cache nearly empty."""
+    from django.test import Client
+
+    from .test_intake_support import make_invite, share_data, share_url
+
+    invite = make_invite()
+    visitor = Client()
+    warm(visitor, ["/", "/stories/"])
+    client.post(share_url(invite), share_data(title="The lanternmaker's new garden"))
+    shared = StoryPage.objects.get(title="The lanternmaker's new garden")
+    assert not shared.live
+
+    assert visitor.get("/")[HEADER] == "hit"
+    assert visitor.get("/stories/")[HEADER] == "hit"
+
+    # Control: publishing it is a change to public pages, and they are made again at once with the story on them.
+    state = WorkflowState.objects.for_instance(shared).get()
+    state.current_task_state.task.specific.on_action(state.current_task_state, facilitator, "approve")
+    home = visitor.get("/")
+    assert home[HEADER] == "miss"
+    assert "The lanternmaker&#x27;s new garden" in home.content.decode()
