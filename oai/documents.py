@@ -123,10 +123,10 @@ def add_record(parent, record: Record, identifier: str, story_url: str) -> None:
     dc = etree.SubElement(metadata, _q(OAI_DC, "dc"), nsmap={"oai_dc": OAI_DC, "dc": DC})
     dc.set(_q(XSI, "schemaLocation"), f"{OAI_DC} {OAI_DC_SCHEMA}")
     _add(dc, DC, "title", story.title)
-    for person in story.people:
-        _add(dc, DC, "creator", person.display_name)
-    for theme in story.themes.all():
-        _add(dc, DC, "subject", theme.name)
+    for display_name in story.creators:
+        _add(dc, DC, "creator", display_name)
+    for subject in story.subjects:
+        _add(dc, DC, "subject", subject)
     if story.summary:
         _add(dc, DC, "description", story.summary)
     _add(dc, DC, "publisher", settings.WAGTAIL_SITE_NAME)
@@ -135,10 +135,10 @@ def add_record(parent, record: Record, identifier: str, story_url: str) -> None:
     _add(dc, DC, "type", DCMI_TYPES[story.kind])
     _add(dc, DC, "identifier", story_url)
     _add(dc, DC, "language", story.language)
-    if story.community_id:
-        _add(dc, DC, "coverage", story.community.name)
-        if story.community.place:
-            _add(dc, DC, "coverage", story.community.place)
+    if story.community_name:
+        _add(dc, DC, "coverage", story.community_name)
+        if story.community_place:
+            _add(dc, DC, "coverage", story.community_place)
     _add(dc, DC, "rights", RIGHTS)
 
 

@@ -130,7 +130,7 @@ def _check_format(metadata_prefix: str) -> None:
 
 
 def _url(record, request) -> str:
-    return request.build_absolute_uri(record.story.get_url(request)) if record.story else ""
+    return request.build_absolute_uri(record.story.path) if record.story and record.story.path else ""
 
 
 def _response(root) -> HttpResponse:

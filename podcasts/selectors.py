@@ -11,9 +11,8 @@ import datetime
 import uuid
 
 from django.db.models import Exists, Max, OuterRef
-from django.urls import reverse
-from wagtail.models import Site
 
+from stories.addresses import StoryAddresses
 from stories.models import Chapter, CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
 from stories.storage import stored_file
 from transcription.selectors import readable_transcripts
@@ -108,7 +107,7 @@ def episodes(story_ids: list[int]) -> list[Episode]:
         .filter(media_id__in=[row["recording_id"] for row in rows.values()], no_speech=False)
         .values_list("media_id", "language", "updated_at")
     }
-    storage, addresses = private_storage(), _StoryAddresses()
+    storage, addresses = private_storage(), StoryAddresses()
     found = []
     for story_id in story_ids:
         row = rows.get(story_id)
@@ -140,21 +139,6 @@ def episodes(story_ids: list[int]) -> list[Episode]:
             )
         )
     return found
-
-
-class _StoryAddresses:
-    """A page's address from its url_path, as Page.get_url_parts makes it: below the first site root that holds it
-    (Wagtail orders the default site first), through Wagtail's serve pattern."""
-
-    def __init__(self):
-        self.roots = [root.root_path for root in Site.get_site_root_paths()]
-        self.prefix = reverse("wagtail_serve", args=("",))
-
-    def path(self, url_path: str) -> str | None:
-        for root in self.roots:
-            if url_path.startswith(root):
-                return self.prefix + url_path[len(root) :]
-        return None
 
 
 def last_change() -> datetime.datetime | None:
