@@ -10,7 +10,7 @@ class SearchConfig(AppConfig):
 
         from stories.models import Community, Theme
         from stories.signals import stories_hidden, story_visibility_changed
-        from transcription.signals import transcript_ready
+        from transcription.signals import transcript_ready, written_text_redacted
 
         from . import handlers
 
@@ -18,6 +18,7 @@ class SearchConfig(AppConfig):
         stories_hidden.connect(handlers.stories_hidden, dispatch_uid="search-hidden")
         story_visibility_changed.connect(handlers.story_visibility_changed, dispatch_uid="search-visibility")
         transcript_ready.connect(handlers.transcript_ready, dispatch_uid="search-transcript")
+        written_text_redacted.connect(handlers.written_text_redacted, dispatch_uid="search-written-redaction")
         for model in (Theme, Community):
             uid = f"search-label-{model._meta.model_name}"
             pre_save.connect(handlers.remember_indexed_label, sender=model, dispatch_uid=f"{uid}-before")

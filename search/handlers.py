@@ -41,6 +41,11 @@ def transcript_ready(sender, transcript_id, media_id, **kwargs):
         enqueue_refresh(story_id)
 
 
+def written_text_redacted(sender, story_id, **kwargs):
+    """Sent on commit: a passage of the story's written text was redacted or put back."""
+    refresh_story_index.enqueue(story_id)
+
+
 def remember_indexed_label(sender, instance, **kwargs):
     """Before a theme or community is saved: the slug and name its stories were indexed under."""
     instance._indexed_label = sender.objects.filter(pk=instance.pk).values_list("slug", "name").first()

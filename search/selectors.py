@@ -13,7 +13,7 @@ from stories.generations import NOT_SHARED
 from stories.models import StoryPage
 from stories.models.pages import participants_as_listed
 from stories.validators import language_label
-from transcription.selectors import public_segments, readable_transcripts
+from transcription.selectors import public_body, public_segments, readable_transcripts, written_redactions_of
 
 from .analysis import analyzer_for, primary_language
 
@@ -77,14 +77,21 @@ def indexed_stories(chunk_size: int = 500) -> Iterator[IndexedStory]:
     stories = public_stories_to_index().iterator(chunk_size=chunk_size)
     while chunk := list(islice(stories, chunk_size)):
         segments = current_segments_of([story.recording_id for story in chunk if story.recording_id])
+        redactions = written_redactions_of([story.pk for story in chunk])
         for story in chunk:
-            yield story_for_index(story, segments=segments.get(story.recording_id, []))
+            yield story_for_index(
+                story, segments=segments.get(story.recording_id, []), redactions=redactions.get(story.pk, [])
+            )
 
 
-def story_for_index(story: StoryPage, *, segments: list[IndexedSegment] | None = None) -> IndexedStory:
+def story_for_index(
+    story: StoryPage, *, segments: list[IndexedSegment] | None = None, redactions: list | None = None
+) -> IndexedStory:
+    """A story as search stores it: its words as the public reads them, redacted passages left out."""
     if segments is None:
         segments = current_segments_of([story.recording_id]).get(story.recording_id, [])
-    body_parts = [strip_tags(str(part)) for part in story.body.stream_block.get_searchable_content(story.body)]
+    body = public_body(story, redactions=redactions)
+    body_parts = [strip_tags(str(part)) for part in body.stream_block.get_searchable_content(body)]
     community = story.community
     return IndexedStory(
         id=story.pk,

@@ -29,20 +29,24 @@ class StoryBodyBlock(blocks.StreamBlock):
     image = StoryImageBlock()
 
 
-def written_blocks(body) -> list[dict]:
-    """A story's written text as plain blocks, in order: paragraph (text), quote (text, attribution) and image
-    (alt_text, caption, image: the picture as the page shows it). Plain text throughout: no markup to sanitise."""
+def paragraph_text(rich_text) -> str:
+    """A paragraph's words as plain text: a blank line between its paragraphs, a line for each list item."""
     from html import unescape
 
     from django.utils.html import strip_tags
     from django.utils.text import normalize_newlines
 
+    source = normalize_newlines(rich_text.source).replace("</p>", "</p>\n\n").replace("</li>", "</li>\n")
+    return unescape(strip_tags(source)).strip()
+
+
+def written_blocks(body) -> list[dict]:
+    """A story's written text as plain blocks, in order: paragraph (text), quote (text, attribution) and image
+    (alt_text, caption, image: the picture as the page shows it). Plain text throughout: no markup to sanitise."""
     blocks_out = []
     for block in body:
         if block.block_type == "paragraph":
-            source = normalize_newlines(block.value.source).replace("</p>", "</p>\n\n").replace("</li>", "</li>\n")
-            text = unescape(strip_tags(source)).strip()
-            if text:
+            if text := paragraph_text(block.value):
                 blocks_out.append({"type": "paragraph", "text": text})
         elif block.block_type == "quote":
             attribution = block.value.get("attribution") or ""

@@ -13,11 +13,14 @@ from django.views.decorators.http import require_POST
 from stories.models import StoryPage
 
 from . import services
-from .forms import RedactionForm, RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm
-from .models import Redaction, RedactionEvent, Transcript
+from .forms import RedactionForm, RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm, WrittenRedactionForm
+from .models import Redaction, RedactionEvent, Transcript, WrittenRedaction
 from .selectors import (
+    REDACTABLE_BLOCKS,
+    block_text,
     current_transcript,
     latest_transcript,
+    public_body,
     redacted_segments,
     speaker_names,
     unfinished_transcripts,
@@ -328,3 +331,61 @@ def redaction_undo(request, page_id: int, redaction_id: int):
     services.redaction_undo(redaction=redaction, user=request.user)
     messages.success(request, f"Redaction of {clock(redaction.start)}–{clock(redaction.end)} undone.")
     return redirect(reverse("transcription_admin:redactions", args=[story.pk]))
+
+
+def _written_texts(story: StoryPage) -> dict[str, str]:
+    """The story's paragraphs and quotes by block id, as plain text: what a written redaction's characters count in."""
+    return {
+        block.id: block_text(block)
+        for block in story.body
+        if block.block_type in REDACTABLE_BLOCKS and block_text(block).strip()
+    }
+
+
+def story_written_redactions(request, page_id: int):
+    """The written text's redactions with their reasons, and the form to redact another passage."""
+    story = _editable_story(request, page_id)
+    texts = _written_texts(story)
+    form = WrittenRedactionForm(request.POST or None, texts=texts)
+    if request.method == "POST" and form.is_valid():
+        services.written_redaction_create(
+            story=story,
+            block_id=form.cleaned_data["block"],
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+        messages.success(request, "Redacted: the public reads “[redacted]” there, and search is being updated.")
+        return redirect(reverse("transcription_admin:written-redactions", args=[story.pk]))
+    redactions = list(story.written_redactions.select_related("created_by"))
+    shown = {block.id: block.value for block in public_body(story, redactions=redactions)}
+    return TemplateResponse(
+        request,
+        "transcription/admin/written_redactions.html",
+        {
+            "story": story,
+            "form": form,
+            "redactions": redactions,
+            "blocks": [
+                (text, _public_text(shown.get(block_id)) if shown.get(block_id) is not None else text)
+                for block_id, text in texts.items()
+            ],
+            "audit": RedactionEvent.objects.filter(story_id=story.pk).select_related("user")[:50],
+        },
+    )
+
+
+def _public_text(value) -> str:
+    from stories.blocks import paragraph_text
+
+    return value["text"] if hasattr(value, "get") and "text" in value else paragraph_text(value)
+
+
+@require_POST
+def written_redaction_undo(request, page_id: int, redaction_id: int):
+    story = _editable_story(request, page_id)
+    redaction = get_object_or_404(WrittenRedaction, pk=redaction_id, story_id=story.pk)
+    services.written_redaction_undo(redaction=redaction, user=request.user)
+    messages.success(request, "Redaction undone: the passage is read again.")
+    return redirect(reverse("transcription_admin:written-redactions", args=[story.pk]))

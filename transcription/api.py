@@ -17,7 +17,7 @@ from stories.api import (
 from stories.blocks import written_blocks, written_text
 from stories.models import StoryPage
 
-from .selectors import current_transcript, latest_transcript, public_segments, speaker_names
+from .selectors import current_transcript, latest_transcript, public_body, public_segments, speaker_names
 
 router = Router(tags=["stories"])
 
@@ -148,7 +148,7 @@ class StoryDetailOut(StoryOut):
 
     @staticmethod
     def resolve_written(story):
-        blocks = written_blocks(story.body)
+        blocks = written_blocks(public_body(story))
         return {"text": written_text(blocks), "blocks": blocks} if blocks else None
 
     @staticmethod

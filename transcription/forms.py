@@ -145,3 +145,55 @@ class RedactionForm(forms.Form):
             self.add_error("end", f"The recording ends at {clock(self.duration)}.")
         cleaned["start"], cleaned["end"] = start, min(end, self.duration) if self.duration else end
         return cleaned
+
+
+class WrittenRedactionForm(forms.Form):
+    """A passage of a written story to redact: a paragraph or quote, then its words or a character range; and why."""
+
+    block = forms.ChoiceField(label="Paragraph or quote")
+    passage = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Words to redact",
+        help_text="Copy them exactly from the chosen paragraph (the first place they appear is redacted); "
+        "or give the first and last character instead. They are not kept.",
+    )
+    start = forms.IntegerField(required=False, min_value=0, label="From character (counting from 0)")
+    end = forms.IntegerField(required=False, min_value=1, label="To character (not included)")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason",
+        help_text="Why it is redacted, for the audit. Do not repeat the redacted words.",
+        error_messages={"required": "Give a reason: the audit keeps it."},
+    )
+
+    def __init__(self, *args, texts: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.texts = texts
+        self.fields["block"].choices = [(block_id, text[:80]) for block_id, text in texts.items()]
+
+    def clean(self):
+        cleaned = super().clean()
+        text = self.texts.get(cleaned.get("block"))
+        if text is None:
+            return cleaned
+        passage, start, end = cleaned.get("passage", ""), cleaned.get("start"), cleaned.get("end")
+        if passage.strip():
+            found = text.find(passage.strip())
+            if found < 0:
+                self.add_error("passage", "These words are not in the chosen paragraph: copy them exactly.")
+                return cleaned
+            start, end = found, found + len(passage.strip())
+        elif start is None or end is None:
+            if "start" not in self.errors and "end" not in self.errors:
+                raise forms.ValidationError("Give the words to redact, or the first and last character.")
+            return cleaned
+        elif end <= start:
+            self.add_error("end", "The end must come after the start.")
+            return cleaned
+        elif end > len(text):
+            self.add_error("end", f"The paragraph has only {len(text)} characters.")
+            return cleaned
+        cleaned["start"], cleaned["end"], cleaned["passage"] = start, end, ""
+        return cleaned

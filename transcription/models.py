@@ -121,7 +121,7 @@ class Redaction(models.Model):
         return f"{self.start:.1f}-{self.end:.1f} of recording {self.media_id}"
 
     def covers(self, start: float, end: float) -> bool:
-        """The span from start to end overlaps the redacted passage."""
+        """The span from start to end overlaps the redacted passage (what selectors.public_segments asks in SQL)."""
         return start < self.end and end > self.start
 
 
@@ -135,7 +135,10 @@ class RedactionEvent(models.Model):
         RESTORED = "restored", "Redaction undone"
 
     action = models.CharField(max_length=10, choices=Action.choices)
-    media_id = models.UUIDField(db_index=True)
+    # A recording's passage (start and end in seconds), or a written story's (story, block, start and end characters).
+    media_id = models.UUIDField(null=True, blank=True, db_index=True)
+    story_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    block_id = models.CharField(max_length=64, blank=True)
     start = models.FloatField()
     end = models.FloatField()
     reason = models.TextField()
@@ -149,4 +152,35 @@ class RedactionEvent(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self):
+        if self.media_id is None:
+            return f"{self.get_action_display()} characters {self.start:.0f}-{self.end:.0f} of story {self.story_id}"
         return f"{self.get_action_display()} {self.start:.1f}-{self.end:.1f} of recording {self.media_id}"
+
+
+class WrittenRedaction(models.Model):
+    """A passage of a written story's text the public no longer reads: characters start to end of one paragraph or
+    quote (its block in the story's body), as the API's plain text gives that block. Undoing it deletes the row."""
+
+    story = models.ForeignKey("stories.StoryPage", on_delete=models.CASCADE, related_name="written_redactions")
+    block_id = models.CharField(max_length=64, help_text="The id of the paragraph or quote in the story's body.")
+    # The SHA-256 of the block's whole text when it was redacted: once the text is edited, the characters may no
+    # longer be the ones meant, so the whole block reads "[redacted]" until a facilitator redacts it again.
+    block_digest = models.CharField(max_length=64)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    reason = models.TextField(help_text="Why it is redacted. Never repeat the redacted words here.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["story", "block_id", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="written_redaction_ends_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"characters {self.start}-{self.end} of a block of story {self.story_id}"

@@ -1,11 +1,19 @@
 """Reads other code reuses: withdrawal, the transcript people read for a recording, the jobs still unfinished."""
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import linebreaksbr
+from django.utils.html import escape
+from wagtail.blocks import StreamValue
+from wagtail.rich_text import RichText
+
+from stories.blocks import paragraph_text
 from stories.models import StoryPage
 
-from .models import Redaction, Segment, Transcript
+from .models import Redaction, Segment, Transcript, WrittenRedaction
 
 
 def story_withdrawn(*, media_id) -> bool:
@@ -67,41 +75,33 @@ class PublicSegment:
     redacted: bool = False
 
 
-def redactions_of(media_ids) -> dict[int, list[Redaction]]:
-    """Each recording's redactions, in one query."""
-    found = defaultdict(list)
-    for redaction in Redaction.objects.filter(media_id__in=[media_id for media_id in media_ids if media_id]):
-        found[redaction.media_id].append(redaction)
-    return found
-
-
 def public_segments(transcripts) -> list[PublicSegment]:
     """The segments of these transcripts in order (by transcript, then position), with every segment a redaction of
     its recording overlaps read as "[redacted]". Every public reading of a transcript's words goes through here: the
     story page, caption files, the API, the search index (and so suggestions and moments) and storytellers' copies.
-    Two queries."""
-    rows = list(
-        Segment.objects.filter(transcript__in=transcripts)
-        .order_by("transcript_id", "index")
-        .values_list("transcript__media_id", "transcript_id", "index", "start", "end", "text", "speaker_id")
+    One query: whether a redaction covers a segment is asked inside it."""
+    covering = Redaction.objects.filter(
+        media_id=OuterRef("transcript__media_id"), start__lt=OuterRef("end"), end__gt=OuterRef("start")
     )
-    redactions = redactions_of({row[0] for row in rows})
-    shown = []
-    for media_id, transcript_id, index, start, end, text, speaker_id in rows:
-        redacted = any(redaction.covers(start, end) for redaction in redactions.get(media_id, ()))
-        shown.append(
-            PublicSegment(
-                media_id=media_id,
-                transcript_id=transcript_id,
-                index=index,
-                start=start,
-                end=end,
-                text=REDACTED if redacted else text,
-                speaker_id=speaker_id,
-                redacted=redacted,
-            )
+    rows = (
+        Segment.objects.filter(transcript__in=transcripts)
+        .annotate(redacted=Exists(covering))
+        .order_by("transcript_id", "index")
+        .values_list("transcript__media_id", "transcript_id", "index", "start", "end", "text", "speaker_id", "redacted")
+    )
+    return [
+        PublicSegment(
+            media_id=media_id,
+            transcript_id=transcript_id,
+            index=index,
+            start=start,
+            end=end,
+            text=REDACTED if redacted else text,
+            speaker_id=speaker_id,
+            redacted=redacted,
         )
-    return shown
+        for media_id, transcript_id, index, start, end, text, speaker_id, redacted in rows
+    ]
 
 
 def redacted_segments(transcript: Transcript) -> list[Segment]:
@@ -114,3 +114,69 @@ def redacted_segments(transcript: Transcript) -> list[Segment]:
         for segment in transcript.segments.order_by("index").only("pk", "start", "end")
         if any(redaction.covers(segment.start, segment.end) for redaction in redactions)
     ]
+
+
+REDACTABLE_BLOCKS = ("paragraph", "quote")
+
+
+def written_redactions_of(story_ids) -> dict[int, list[WrittenRedaction]]:
+    """Each story's redactions of its written text, in one query."""
+    found = defaultdict(list)
+    for redaction in WrittenRedaction.objects.filter(story_id__in=list(story_ids)):
+        found[redaction.story_id].append(redaction)
+    return found
+
+
+def block_text(block) -> str:
+    """The plain text of a paragraph or quote of a story's body, which a written redaction's characters count in."""
+    return paragraph_text(block.value) if block.block_type == "paragraph" else str(block.value["text"])
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _with_spans_redacted(text: str, spans: list[tuple[int, int]]) -> str:
+    shown, at = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start, at), min(end, len(text))
+        if end <= start:
+            continue
+        shown += [text[at:start], REDACTED]
+        at = end
+    return "".join(shown) + text[at:]
+
+
+def _as_rich_text(text: str) -> RichText:
+    parts = [part for part in text.split("\n\n") if part.strip()]
+    return RichText("".join(f"<p>{linebreaksbr(escape(part))}</p>" for part in parts))
+
+
+def public_body(story: StoryPage, *, redactions: list[WrittenRedaction] | None = None) -> StreamValue:
+    """A story's written body as the public reads it: each redacted passage of a paragraph or quote replaced by
+    "[redacted]" (such a paragraph keeps its words and paragraphs but not its links or emphasis). Every public
+    reading of the written text goes through here: the story page's blocks, the API and the search index."""
+    if redactions is None:
+        redactions = written_redactions_of([story.pk]).get(story.pk, [])
+    if not redactions:
+        return story.body
+    by_block = defaultdict(list)
+    for redaction in redactions:
+        by_block[redaction.block_id].append(redaction)
+    shown = []
+    for block in story.body:
+        value = block.value
+        if block.id in by_block and block.block_type in REDACTABLE_BLOCKS:
+            text = block_text(block)
+            if any(redaction.block_digest != text_digest(text) for redaction in by_block[block.id]):
+                # Edited since: the characters counted may have moved, so none of the block is shown.
+                spans = [(0, len(text))]
+            else:
+                spans = [(redaction.start, redaction.end) for redaction in by_block[block.id]]
+            text = _with_spans_redacted(text, spans)
+            if block.block_type == "paragraph":
+                value = _as_rich_text(text)
+            else:
+                value = block.block.to_python({"text": text, "attribution": value.get("attribution") or ""})
+        shown.append((block.block_type, value, block.id))
+    return StreamValue(story.body.stream_block, shown)

@@ -18,7 +18,7 @@ from stories.validators import language_label
 
 from .alignment import NothingHeardInCommon, align
 from .engine import EngineUnavailable, LanguageUnsupported, RecordingUnreadable, Transcription, engine_for
-from .models import Redaction, RedactionEvent, Segment, Transcript
+from .models import Redaction, RedactionEvent, Segment, Transcript, WrittenRedaction
 from .playback import (
     ACCESS_CONTENT_TYPE,
     PlaybackFailed,
@@ -27,8 +27,8 @@ from .playback import (
     poster_write,
     video_copy_write,
 )
-from .selectors import story_withdrawn
-from .signals import transcript_ready
+from .selectors import block_text, story_withdrawn, text_digest
+from .signals import transcript_ready, written_text_redacted
 from .transcript_files import ParsedTranscript
 
 logger = logging.getLogger(__name__)
@@ -765,3 +765,58 @@ def redaction_undo(*, redaction: Redaction, user) -> None:
     media_id = redaction.media_id
     redaction.delete()
     _redaction_announce(media_id)
+
+
+def _written_redaction_audit(*, action: str, redaction: WrittenRedaction, user) -> None:
+    signed_in = user is not None and user.is_authenticated
+    RedactionEvent.objects.create(
+        action=action,
+        story_id=redaction.story_id,
+        block_id=redaction.block_id,
+        start=redaction.start,
+        end=redaction.end,
+        reason=redaction.reason,
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+    )
+    logger.info(
+        "story %s: characters %s-%s of block %s %s by user %s",
+        redaction.story_id,
+        redaction.start,
+        redaction.end,
+        redaction.block_id,
+        action,
+        user.pk if signed_in else None,
+    )
+
+
+def _written_redaction_announce(story_id: int) -> None:
+    transaction.on_commit(lambda: written_text_redacted.send(sender=WrittenRedaction, story_id=story_id))
+
+
+@transaction.atomic
+def written_redaction_create(
+    *, story: StoryPage, block_id: str, start: int, end: int, reason: str, user
+) -> WrittenRedaction:
+    """Redact characters start to end of a paragraph or quote of a written story, with the reason; audited."""
+    redaction = WrittenRedaction.objects.create(
+        story=story,
+        block_id=block_id,
+        block_digest=text_digest(next(block_text(block) for block in story.body if block.id == block_id)),
+        start=start,
+        end=end,
+        reason=reason.strip(),
+        created_by=user if user.is_authenticated else None,
+    )
+    _written_redaction_audit(action=RedactionEvent.Action.REDACTED, redaction=redaction, user=user)
+    _written_redaction_announce(story.pk)
+    return redaction
+
+
+@transaction.atomic
+def written_redaction_undo(*, redaction: WrittenRedaction, user) -> None:
+    """Undo a written redaction: the passage is read and searched again; the audit keeps that it was undone."""
+    _written_redaction_audit(action=RedactionEvent.Action.RESTORED, redaction=redaction, user=user)
+    story_id = redaction.story_id
+    redaction.delete()
+    _written_redaction_announce(story_id)

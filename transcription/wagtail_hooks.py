@@ -20,6 +20,12 @@ urlpatterns = [
     path("story/<int:page_id>/<int:transcript_id>/current/", admin_views.transcript_make_current, name="current"),
     path("story/<int:page_id>/redactions/", admin_views.story_redactions, name="redactions"),
     path("story/<int:page_id>/redactions/<int:redaction_id>/undo/", admin_views.redaction_undo, name="redaction-undo"),
+    path("story/<int:page_id>/written-redactions/", admin_views.story_written_redactions, name="written-redactions"),
+    path(
+        "story/<int:page_id>/written-redactions/<int:redaction_id>/undo/",
+        admin_views.written_redaction_undo,
+        name="written-redaction-undo",
+    ),
     path("unfinished/", admin_views.unfinished_report, name="unfinished"),
 ]
 
@@ -54,6 +60,29 @@ def _transcript_button(page, next_url=None):
 @hooks.register("register_page_header_buttons")
 def story_header_transcript_button(page, user, view_name, next_url=None):
     yield from _transcript_button(page, next_url)
+
+
+class WrittenRedactionsButton(PageMenuItem):
+    icon_name = "doc-full"
+    priority = 26
+
+    def __init__(self, *, page, **kwargs):
+        super().__init__(
+            label="Redact written text",
+            url=reverse("transcription_admin:written-redactions", args=[page.pk]),
+            page=page,
+            **kwargs,
+        )
+
+    def is_shown(self, user):
+        return self.page.permissions_for_user(user).can_edit()
+
+
+@hooks.register("register_page_header_buttons")
+def story_header_written_redactions_button(page, user, view_name, next_url=None):
+    specific = page.specific_deferred if hasattr(page, "specific_deferred") else page.specific
+    if isinstance(specific, StoryPage) and specific.body:
+        yield WrittenRedactionsButton(page=specific, next_url=next_url)
 
 
 @hooks.register("register_page_listing_more_buttons")

@@ -8,7 +8,7 @@ from stories.models import CollectionEntry, CollectionPage, StoryPage
 from stories.timecodes import TimedSpan
 
 from ..models import Transcript
-from ..selectors import public_segments, readable_transcripts, speaker_names
+from ..selectors import public_body, public_segments, readable_transcripts, speaker_names
 
 register = template.Library()
 
@@ -84,3 +84,18 @@ def collection_playlist(collection: CollectionPage) -> list[PlaylistEntry]:
     media_ids = {entry.story.recording_id for entry in entries if entry.story.recording_id}
     captioned = set(_current(media_ids).values_list("media_id", flat=True)) if media_ids else set()
     return [PlaylistEntry(entry=entry, has_captions=entry.story.recording_id in captioned) for entry in entries]
+
+
+@register.simple_tag(takes_context=True)
+def public_block_value(context, value):
+    """A paragraph's or quote's value as the public reads it on its story's page: with redacted passages replaced
+    (see selectors.public_body). One query a page; the value as it is anywhere else."""
+    page = context.get("page")
+    if not isinstance(page, StoryPage) or not page.pk:
+        return value
+    shown = getattr(page, "_public_body", None)
+    if shown is None:
+        shown = page._public_body = {block.id: block.value for block in public_body(page)}
+    # The page's own body, read again, gives the same bound blocks as the loop rendering it: find this one's id.
+    block_id = next((block.id for block in page.body if block.value is value), None)
+    return shown.get(block_id, value)
