@@ -10,6 +10,8 @@ from html import unescape
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -22,8 +24,8 @@ from stories.factories import (
     public_story,
     theme,
 )
-from stories.models import Consent, PublicCount, PublicStory, StoryPage, Visibility
-from stories.selectors import Cursor, InvalidCursor, public_stories_listed
+from stories.models import Consent, PublicCount, PublicStory, PublicStoryTheme, StoryPage, Visibility
+from stories.selectors import Cursor, InvalidCursor, RowGreaterThan, RowLessThan, public_stories_listed
 from stories.services import embargo_lift
 from stories.services.public import public_stories_rebuild, public_stories_verify
 
@@ -407,3 +409,52 @@ def test_the_command_stores_the_answer_after_a_bulk_load(archive):
     call_command("store_public_answer")
 
     assert listed_ids() == allowed_ids()
+
+
+def keyset_range(query) -> str:
+    """The conditions by which the database's plan bounds its index for this query, as one string."""
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            found, nodes = [], [plan[0]["Plan"]]
+            while nodes:
+                node = nodes.pop()
+                found.append(node.get("Index Cond", ""))
+                nodes += node.get("Plans", [])
+            return " ".join(found)
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return " ".join(row[-1] for row in cursor.fetchall() if row[-1].startswith("SEARCH "))
+
+
+def deep_page_query(rows, make_condition):
+    """The query of a listing's page older than its 30th story, the place compared by `make_condition`."""
+    published_at, story_id = rows.order_by("-published_at", "-story_id").values_list("published_at", "story_id")[30]
+    page = rows.filter(make_condition(Tuple(F("published_at"), F("story_id")), (published_at, story_id)))
+    return page.order_by("-published_at", "-story_id").values_list("published_at", "story_id")[:21].query
+
+
+def test_a_deep_page_among_stories_published_at_once_is_one_range_of_the_index(archive, statistics_of_a_large_archive):
+    """An import publishes thousands of stories at the same instant: the place in a theme's list bounds its index by
+    time and id together, so a page deep among them does not read every story of that instant before its own."""
+    _community, housing, _stories = archive
+    PublicStoryTheme.objects.update(published_at=timezone.now())
+    rows = PublicStoryTheme.objects.filter(theme=housing)
+
+    with transaction.atomic():
+        for condition in (RowLessThan, RowGreaterThan):
+            bounds = keyset_range(deep_page_query(rows, condition))
+            assert "story_id" in bounds, bounds
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL compares rows natively whoever writes them")
+def test_control_the_range_check_sees_a_place_written_out_as_ors(archive, statistics_of_a_large_archive):
+    """Django writes a row comparison out as `a < x OR (a = x AND b < y)` on SQLite: a range on time alone."""
+    _community, housing, _stories = archive
+    PublicStoryTheme.objects.update(published_at=timezone.now())
+
+    with transaction.atomic():
+        bounds = keyset_range(deep_page_query(PublicStoryTheme.objects.filter(theme=housing), TupleLessThan))
+    assert "story_id" not in bounds, bounds
