@@ -124,7 +124,8 @@ def content_changed(sender, instance=None, created=False, **kwargs):
         return  # a draft never published: publishing it saves it live, which forgets
     if sender._meta.label_lower == "stories.person" and created:
         return  # nobody's page yet: joining a story is a participant's row, which is counted below
-    stories = _stories_made_of(instance)
+    # A deletion always forgets: by its signal, the stories that pointed at a recording point at nothing any more.
+    stories = None if kwargs.get("signal") is post_delete else _stories_made_of(instance)
     if stories is not None and _never_published(stories):
         return
     forget_now_and_on_commit()

@@ -177,3 +177,22 @@ def test_a_story_shared_and_not_yet_published_leaves_the_cached_pages_cached(cli
     home = visitor.get("/")
     assert home[HEADER] == "miss"
     assert "The lanternmaker&#x27;s new garden" in home.content.decode()
+
+
+def test_a_deleted_recording_leaves_its_story_page_at_once(client, archive, page_cache):
+    """Deleting a recording sets its stories' link to nothing before the recording's own deletion is announced, so a
+    deletion forgets without asking which stories the row belonged to."""
+    from tests.listening.conftest import recording
+
+    media = recording()
+    story = StoryPage.objects.get(pk=archive[3][1].pk)
+    story.recording = media
+    story.save_revision().publish()
+    warm(client, [story.url])
+    assert "<audio" in client.get(story.url).content.decode()  # control: the player was shown
+
+    media.delete()
+
+    page = client.get(story.url)
+    assert page[HEADER] == "miss"
+    assert "<audio" not in page.content.decode()
