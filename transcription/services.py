@@ -726,16 +726,23 @@ def _redaction_announce(media_id) -> None:
     )
 
 
-def _redaction_audit(*, action: str, redaction: Redaction, user) -> None:
+def _redaction_event(*, action: str, redaction: Redaction | WrittenRedaction, user, **where) -> None:
+    """The audit of a redaction of either kind: who, when, which span (`where` names the recording or the block) and
+    why, never the words."""
+    signed_in = user is not None and user.is_authenticated
     RedactionEvent.objects.create(
         action=action,
-        media_id=redaction.media_id,
         start=redaction.start,
         end=redaction.end,
         reason=redaction.reason,
-        user=user if user is not None and user.is_authenticated else None,
-        username=user.get_username() if user is not None and user.is_authenticated else "",
+        user=user if signed_in else None,
+        username=user.get_username() if signed_in else "",
+        **where,
     )
+
+
+def _redaction_audit(*, action: str, redaction: Redaction, user) -> None:
+    _redaction_event(action=action, redaction=redaction, user=user, media_id=redaction.media_id)
     # Times and ids only: a log line never carries the words, nor the reason, which may describe them.
     logger.info(
         "recording %s: %.2f-%.2f s %s by user %s",
@@ -768,16 +775,8 @@ def redaction_undo(*, redaction: Redaction, user) -> None:
 
 
 def _written_redaction_audit(*, action: str, redaction: WrittenRedaction, user) -> None:
-    signed_in = user is not None and user.is_authenticated
-    RedactionEvent.objects.create(
-        action=action,
-        story_id=redaction.story_id,
-        block_id=redaction.block_id,
-        start=redaction.start,
-        end=redaction.end,
-        reason=redaction.reason,
-        user=user if signed_in else None,
-        username=user.get_username() if signed_in else "",
+    _redaction_event(
+        action=action, redaction=redaction, user=user, story_id=redaction.story_id, block_id=redaction.block_id
     )
     logger.info(
         "story %s: characters %s-%s of block %s %s by user %s",
@@ -786,7 +785,7 @@ def _written_redaction_audit(*, action: str, redaction: WrittenRedaction, user) 
         redaction.end,
         redaction.block_id,
         action,
-        user.pk if signed_in else None,
+        user.pk if user is not None and user.is_authenticated else None,
     )
 
 
