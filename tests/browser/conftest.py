@@ -68,12 +68,21 @@ def chromium():
 @pytest.fixture
 def browser_page(request, chromium, live_server):
     """A fresh browser tab; when the test fails, a screenshot of it is kept under test-results/browser/."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     yield page
+    close_tab(request, page)
+
+
+def close_tab(request, page) -> None:
+    """End a test's tab: keep a screenshot when the test failed, then close it and let the live server finish.
+
+    Every fixture or test that opens its own browser context against the live server ends it here, so that no
+    request is still writing when pytest-django flushes the database.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -81,13 +90,13 @@ def browser_page(request, chromium, live_server):
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         print(f"screenshot of the failure: {path}")
-    # The page may still be fetching a recording or captions; let those requests end before the database is flushed.
+    # The page may still be fetching a recording or captions, or uploading one; let those requests end first.
     try:
         page.wait_for_load_state("networkidle", timeout=2000)
     except PlaywrightTimeoutError:
         pass  # a player may hold its connection open; leaving the page below ends it
     page.goto("about:blank")
-    context.close()
+    page.context.close()
     _let_the_live_server_finish()
 
 

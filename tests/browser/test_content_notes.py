@@ -4,6 +4,7 @@ browser only, and a ?t= link does not start playing behind the notes."""
 import pytest
 
 from stories.factories import PersonFactory, public_story
+from tests.browser.conftest import close_tab
 from stories.models import ContentNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,10 +55,9 @@ def test_the_choice_is_remembered_for_that_story_only(browser_page, grief_story)
     assert page.get_by_role("link", name="Continue to the story").is_visible(), "another story still asks"
 
 
-def test_without_javascript_the_continue_link_shows_the_story(chromium, live_server, grief_story):
-    context = chromium.new_context(base_url=live_server.url, java_script_enabled=False)
+def test_without_javascript_the_continue_link_shows_the_story(request, chromium, live_server, grief_story):
+    page = chromium.new_context(base_url=live_server.url, java_script_enabled=False).new_page()
     try:
-        page = context.new_page()
         page.goto(grief_story.url)
         assert not page.locator("#player").is_visible()
 
@@ -66,7 +66,7 @@ def test_without_javascript_the_continue_link_shows_the_story(chromium, live_ser
         assert page.locator("#player").is_visible()
         assert page.get_by_text("we picked tomatoes together").is_visible()
     finally:
-        context.close()
+        close_tab(request, page)
 
 
 def test_axe_finds_no_violations_on_a_story_behind_its_notes(browser_page, grief_story):

@@ -9,19 +9,21 @@ from pathlib import Path
 import pytest
 
 from stories.models import ShareUpload, StoryMedia, StoryPage
+from tests.browser.conftest import close_tab
 from tests.stories.test_intake_support import SPEECH_WAV, fresh_rate_limits, make_invite  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def phone(chromium, live_server):
+def phone(request, chromium, live_server):
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 390, "height": 844}, permissions=["microphone"]
     )
     context.set_default_timeout(20000)
-    yield context.new_page()
-    context.close()
+    page = context.new_page()
+    yield page
+    close_tab(request, page)  # a recording may still be going up when the test ends
 
 
 def fill_and_share(page):
