@@ -14,6 +14,14 @@ from pathlib import Path
 import pytest
 
 REDIS = ("127.0.0.1", 6379)
+# The Redis databases tests empty and fill: two suites that run at once (CI runs SQLite's and PostgreSQL's side by side)
+# are given different ones through TEST_REDIS_DATABASES, so that one never empties the other's.
+REDIS_DATABASES = tuple(int(n) for n in os.environ.get("TEST_REDIS_DATABASES", "14,15").split(","))
+
+
+def redis_url(which: int) -> str:
+    """The address of this run's Redis database number `which` (0 or 1) of REDIS_DATABASES."""
+    return f"redis://{REDIS[0]}:{REDIS[1]}/{REDIS_DATABASES[which]}"
 
 
 def redis_answers() -> bool:

@@ -30,7 +30,17 @@ from stories.media import recording_store
 from stories.models import StorySubmission, Visibility, manage_token_digest
 from stories.services import invite_create
 from stories.share.views import FORM_OVERHEAD_BYTES
-from tests.servers import free_port, gunicorn_command, in_ci, redis_answers, start, stop, wait_until
+from tests.servers import (
+    REDIS_DATABASES,
+    free_port,
+    gunicorn_command,
+    in_ci,
+    redis_answers,
+    redis_url,
+    start,
+    stop,
+    wait_until,
+)
 from transcription.services import recording_prepare_playback
 
 pytestmark = [pytest.mark.deployment, pytest.mark.django_db(transaction=True)]
@@ -43,7 +53,7 @@ MANAGE = ROOT / "deploy" / "manage.sh"
 DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
 RECORDING = ROOT / "tests" / "fixtures" / "audio" / "garden.ogg"
 HOST = "stories.example.org"
-REDIS_DB = 14
+REDIS_DB = REDIS_DATABASES[0]
 MANAGE_LIMIT = 3
 # A load balancer in front of nginx, at an address the test's settings add to STORY_TRUSTED_PROXIES; and visitors who
 # reach nginx directly. Linux answers on every 127.x.y.z address, so each can be a connection's own source.
@@ -219,7 +229,7 @@ def deployment(django_db_setup, tmp_path_factory):
     values |= {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": database_url(),
-        "CACHE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "CACHE_URL": redis_url(0),
         "STORY_TRUSTED_PROXIES": f"{shipped['STORY_TRUSTED_PROXIES']},{BALANCER}",
         "STORY_SHARE_LIMIT_MANAGE": str(MANAGE_LIMIT),
         "WEB_CONCURRENCY": "2",

