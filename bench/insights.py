@@ -41,6 +41,7 @@ GOAL_MS = 200
 PLAYS_PER_SECOND = 1000
 PLAYS_GOAL_RATIO = 1.2
 BEACON_CONNECTIONS = 20
+BEACON_THREADS = 2
 CACHE_URL = os.environ.get("BENCH_INSIGHTS_CACHE_URL", "redis://127.0.0.1:6379/12")
 INSIGHTS = ("/insights/", "/api/insights")
 SEARCH = "/api/search"
@@ -202,9 +203,8 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
             search_latencies(base, max_requests=20, max_seconds=30)  # warm both workers
             say(f"insights: {vendor}, search without plays")
             quiet = search_latencies(base, max_requests=requests, max_seconds=seconds)
-            pause, calibration = beacon_pause(base, stories)
-            say(f"insights: {vendor}, search while the beacon is posted ({pause} ms between a connection's reports)")
-            plays = start_beacons(base, stories, pause=pause, seconds=seconds + 30)
+            say(f"insights: {vendor}, search while the beacon is posted at {PLAYS_PER_SECOND:,} plays a second")
+            plays = start_beacons(base, stories, seconds=seconds + 30)
             try:
                 time.sleep(2)
                 busy = search_latencies(base, max_requests=requests, max_seconds=seconds)
@@ -246,8 +246,8 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
             1,
             lower_is_better=False,
             note=f"{beacons['requests']:,} reports in {beacons['seconds']:.0f} s, {refused} refused or failed; "
-            f"beacon p95 {beacons['p95_ms']:.1f} ms; {BEACON_CONNECTIONS} connections, {pause} ms apart each "
-            f"(calibrated from a mean of {calibration:.1f} ms a report alone)",
+            f"beacon p95 {beacons['p95_ms']:.1f} ms; {BEACON_THREADS} wrk threads on a timetable, "
+            f"{BEACON_CONNECTIONS} connections",
         ),
     ]
     result.findings.append(
@@ -272,52 +272,30 @@ def beacon_stories(base: str, *, wanted: int = 100) -> list[int]:
     return ids[:wanted]
 
 
-def wrk_command(base: str, *, seconds: int) -> list[str]:
-    return [
-        "wrk",
-        "-t2",
-        f"-c{BEACON_CONNECTIONS}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(BEACON_SCRIPT),
-        f"{base}/listened",
-    ]
-
-
-def beacon_environment(stories: list[int], *, pause: int, max_requests: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BENCH_BEACON_STORIES": ",".join(map(str, stories)),
-        "BENCH_BEACON_DELAY_MS": str(pause),
-        "BENCH_MAX_REQUESTS": str(max_requests),
-    }
-
-
-def beacon_pause(base: str, stories: list[int]) -> tuple[int, float]:
-    """Each connection's pause between reports so that the connections together send PLAYS_PER_SECOND: a short run
-    at full speed gives a report's own time; 0 when the server cannot take that many at all."""
-    completed = subprocess.run(
-        wrk_command(base, seconds=3),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=beacon_environment(stories, pause=0, max_requests=3000),
-        check=True,
-    )
-    alone = json.loads(completed.stdout.strip().splitlines()[-1])["mean_ms"]
-    cycle_ms = 1000 * BEACON_CONNECTIONS / PLAYS_PER_SECOND
-    return max(int(cycle_ms - alone), 0), alone
-
-
-def start_beacons(base: str, stories: list[int], *, pause: int, seconds: int) -> subprocess.Popen:
+def start_beacons(base: str, stories: list[int], *, seconds: int) -> subprocess.Popen:
+    """wrk posting PLAYS_PER_SECOND reports a second on a timetable (bench/wrk_beacon.lua), whatever their latency."""
     return subprocess.Popen(
-        wrk_command(base, seconds=seconds),
+        [
+            "wrk",
+            f"-t{BEACON_THREADS}",
+            f"-c{BEACON_CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BEACON_SCRIPT),
+            f"{base}/listened",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=beacon_environment(stories, pause=pause, max_requests=PLAYS_PER_SECOND * seconds // 2),
+        env={
+            **os.environ,
+            "BENCH_BEACON_STORIES": ",".join(map(str, stories)),
+            "BENCH_BEACON_RATE": str(PLAYS_PER_SECOND),
+            "BENCH_BEACON_THREADS": str(BEACON_THREADS),
+            "BENCH_MAX_REQUESTS": str(PLAYS_PER_SECOND * seconds // BEACON_THREADS),
+        },
     )
 
 
