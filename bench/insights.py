@@ -32,7 +32,7 @@ from bench.common import (
 from bench.pages import POSTGRES_SERVER
 from bench.pages import database_url as pages_database_url
 from bench.sharing import search_latencies
-from bench.site import Site, gunicorn
+from bench.site import Site, gunicorn, transcription_worker
 
 CHILD = REPOSITORY / "bench" / "insights_child.py"
 BEACON_SCRIPT = REPOSITORY / "bench" / "wrk_beacon.lua"
@@ -190,15 +190,7 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
     }
     seconds, requests = (10, 150) if quick else (30, 400)
     with gunicorn(site, workers=2, environment=environment) as (base, _):
-        worker_log = open(site.root / "worker.log", "a")
-        worker = subprocess.Popen(
-            [str(PROJECT_PYTHON), "manage.py", "transcription_worker", "--queue-name", "*", "--no-reload"],
-            cwd=REPOSITORY,
-            env={**site.environment(), **environment},
-            stdout=worker_log,
-            stderr=worker_log,
-        )
-        try:
+        with transcription_worker(site, environment=environment):
             stories = beacon_stories(base)
             search_latencies(base, max_requests=20, max_seconds=30)  # warm both workers
             say(f"insights: {vendor}, search without plays")
@@ -210,14 +202,6 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
                 busy = search_latencies(base, max_requests=requests, max_seconds=seconds)
             finally:
                 beacons = finish_beacons(plays)
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            worker_log.close()
     ours, peer = percentile(busy, 0.95), percentile(quiet, 0.95)
     rate = beacons["requests"] / max(beacons["seconds"], 1e-9)
     refused = beacons["errors"] + beacons["non2xx"]

@@ -17,8 +17,8 @@ import subprocess
 import threading
 import time
 
-from bench.common import PROJECT_PYTHON, REPOSITORY, SCRATCH, Figure, PartResult, say
-from bench.site import Site, gunicorn, worker_pids
+from bench.common import REPOSITORY, SCRATCH, Figure, PartResult, say
+from bench.site import Site, gunicorn, transcription_worker, worker_pids
 from bench.terms import TERMS
 
 LOCUST = REPOSITORY / ".venv" / "bin" / "locust"
@@ -131,16 +131,8 @@ def run(*, quick: bool) -> PartResult:
     done_before = transcribed(site)
     with gunicorn(site, workers=None, config=GUNICORN_CONFIG, environment=environment()) as (base, master):
         web_workers = len(worker_pids(master))
-        worker_log = open(site.root / "worker.log", "a")
-        worker = subprocess.Popen(
-            [str(PROJECT_PYTHON), "manage.py", "transcription_worker", "--queue-name", "*", "--no-reload"],
-            cwd=REPOSITORY,
-            env={**site.environment(), **environment()},
-            stdout=worker_log,
-            stderr=worker_log,
-        )
         watch = QueueWatch(site)
-        try:
+        with transcription_worker(site, environment=environment()):
             backlog_start = waiting_transcripts(site)
             generation_start = int(shared_cache.get(GENERATION_KEY) or 0)
             watch.start()
@@ -190,14 +182,6 @@ def run(*, quick: bool) -> PartResult:
                     time.sleep(1)
                 if not waiting_transcripts(site):
                     drained = time.monotonic() - waited
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-            worker_log.close()
     if not output.exists():
         raise RuntimeError(f"locust wrote no figures; see {folder / 'locust.log'}")
     figures = json.loads(output.read_text())

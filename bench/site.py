@@ -134,13 +134,37 @@ def gunicorn(
                 time.sleep(0.3)
         yield base, process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
+
+
+@contextlib.contextmanager
+def transcription_worker(site: Site, *, environment: dict[str, str] | None = None):
+    """The archive's transcription worker beside a site, for every queue; yields the process and stops it afterwards
+    (SIGTERM, which lets its current job finish, then SIGKILL after 30 s). Its output goes to worker.log."""
+    log = open(site.root / "worker.log", "a")
+    process = subprocess.Popen(
+        [str(PROJECT_PYTHON), "manage.py", "transcription_worker", "--queue-name", "*", "--no-reload"],
+        cwd=REPOSITORY,
+        env={**site.environment(), **(environment or {})},
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        yield process
+    finally:
+        stop(process)
+        log.close()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM (gunicorn and the worker finish what they are doing), then SIGKILL after 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def worker_pids(master: subprocess.Popen) -> list[int]:
