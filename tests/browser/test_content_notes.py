@@ -4,8 +4,8 @@ browser only, and a ?t= link does not start playing behind the notes."""
 import pytest
 
 from stories.factories import PersonFactory, public_story
-from tests.browser.conftest import close_tab
 from stories.models import ContentNote
+from tests.browser.conftest import close_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
