@@ -42,7 +42,14 @@ def _current(media_ids):
 @register.simple_tag
 def story_transcript(story: StoryPage) -> StoryTranscript | None:
     """The transcript people read for a story's recording, with its lines and their speakers' display names: three
-    queries, or none without a recording."""
+    queries, or none without a recording. A story page asks twice (its metadata and its body): the story read for one
+    request keeps the answer, so the second asking reads nothing."""
+    if "_story_transcript" not in story.__dict__:
+        story.__dict__["_story_transcript"] = _read_story_transcript(story)
+    return story.__dict__["_story_transcript"]
+
+
+def _read_story_transcript(story: StoryPage) -> StoryTranscript | None:
     if not story.recording_id:
         return None
     transcript = _current([story.recording_id]).only("id", "machine_generated", "reviewed", "language").first()
