@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 
+from stories.access_requests import on_request_matching
 from stories.generations import BY_SLUG
 
 from .backends import SearchUnavailable, get_search_backend
@@ -63,12 +64,16 @@ def search_page(request):
         return response
     if results.total == 0:
         search_found_nothing.send(sender=StoryQuery, text=query.text)
+    active_filters = _active_filters(request, results)
     context = {
+        # Stories on request are never among the results: matched by title and summary alone, where their
+        # storytellers agreed, and listed apart with a link to ask for them.
+        "on_request": on_request_matching(query.text) if query.page == 1 and not active_filters else [],
         "query": query,
         "q": query.text,
         "results": results,
         "facet_groups": _facet_groups(request, results),
-        "active_filters": _active_filters(request, results),
+        "active_filters": active_filters,
         "drop_suggestions": drop_suggestions,
         "dates_swapped": dates_swapped,
         "previous_url": _with(request, page=query.page - 1) if query.page > 1 else "",

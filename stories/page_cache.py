@@ -25,8 +25,18 @@ from wagtail.models import Page
 from .signals import stories_hidden, story_visibility_changed, story_withdrawn
 
 GENERATION_KEY = "page-cache:generation"
-# Where nothing may be cached: people signed in or holding a private link, uploads, and recordings (byte ranges).
-NEVER = ("/admin/", "/django-admin/", "/share/", "/my-story/", "/recordings/", "/documents/")
+# Where nothing may be cached: people signed in or holding a private link, uploads, recordings (byte ranges), and
+# requests for access (a form for one visitor, a private link).
+NEVER = (
+    "/admin/",
+    "/django-admin/",
+    "/share/",
+    "/my-story/",
+    "/recordings/",
+    "/documents/",
+    "/request-access/",
+    "/access/",
+)
 # Apps whose rows public pages are made of.
 CONTENT_APPS = frozenset(
     {"stories", "transcription", "wagtailcore", "wagtailimages", "wagtaildocs", "taggit", "wagtailredirects"}
@@ -38,6 +48,8 @@ PRIVATE_ROWS = frozenset(
         "stories.shareupload",
         "stories.storysubmission",
         "stories.correctionrequest",
+        "stories.accessrequest",
+        "stories.accessevent",
         "wagtailcore.revision",
         "wagtailcore.pagelogentry",
         "wagtailcore.modellogentry",

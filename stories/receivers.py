@@ -14,6 +14,7 @@ from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from .models import Consent, Person, StoryPage, StoryParticipant
+from .services.access import access_ended_for_stories
 from .services.public import public_stories_record
 from .signals import stories_hidden, story_visibility_changed
 
@@ -41,6 +42,12 @@ def visibility_announced(sender, story_id, **kwargs):
     """On commit, for every story whose rule inputs changed (an embargo's date coming included): the stored answer
     catches up with what the rule allows now."""
     public_stories_record(story_ids=[story_id], edited=False)
+
+
+def access_announced(sender, story_id, **kwargs):
+    """On commit: a story no longer on request (withdrawn, made private or public, a consent withdrawn) ends its
+    waiting requests and private links for good. Until then each link asks about its story on every request."""
+    access_ended_for_stories(story_ids=[story_id])
 
 
 def _forget_redirects(story_ids) -> None:
@@ -110,3 +117,4 @@ def connect() -> None:
     )
     post_page_move.connect(page_moved, dispatch_uid="stories-rule-move")
     story_visibility_changed.connect(visibility_announced, dispatch_uid="stories-public-answer")
+    story_visibility_changed.connect(access_announced, dispatch_uid="stories-access-requests")

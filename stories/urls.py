@@ -2,6 +2,7 @@ from django.urls import path, re_path
 from wagtail import views as wagtail_views
 
 from . import embed, serving, site_files, views
+from .access_requests import views as access
 from .share import views as share
 
 app_name = "stories"
@@ -27,6 +28,10 @@ urlpatterns = [
         share.share_upload_recording,
         name="share-upload-recording",
     ),
+    path("request-access/<int:story_id>/", access.request_access, name="access-request"),
+    path("request-access/<int:story_id>/sent/", access.request_sent, name="access-request-sent"),
+    path("access/<str:token>/", access.access_link, name="access-link"),
+    path("access/<str:token>/recording", access.access_link_recording, name="access-link-recording"),
     path("my-story/<str:token>/", share.my_story, name="my-story"),
     path("my-story/<str:token>/recording", share.my_story_recording, name="my-story-recording"),
     path("my-story/<str:token>/transcript.txt", share.my_story_transcript, name="my-story-transcript"),

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from wagtail import hooks
 from wagtail.admin import messages
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.widgets import Button
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -227,3 +228,35 @@ def documents_private_unless_a_public_page_links_them(document, request):
     """A document (a signed consent form, say) is not found by anyone its rule does not let in."""
     if not document_may_be_served(document, request.user):
         raise Http404("No document here.")
+
+
+# Requests for access to stories on request: a list with approve, decline and revoke, for those who answer them.
+
+
+@hooks.register("register_admin_urls")
+def register_access_request_urls():
+    from django.urls import include
+
+    from .access_requests import admin_views
+
+    urlpatterns = [
+        path("", admin_views.access_request_list, name="list"),
+        path("<int:request_id>/approve/", admin_views.access_request_approve_view, name="approve"),
+        path("<int:request_id>/decline/", admin_views.access_request_decline_view, name="decline"),
+        path("<int:request_id>/revoke/", admin_views.access_link_revoke_view, name="revoke"),
+    ]
+    return [path("access-requests/", include((urlpatterns, "stories_access"), namespace="stories_access"))]
+
+
+class AccessRequestsMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .access_requests import answers_requests
+
+        return answers_requests(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_access_requests_menu_item():
+    return AccessRequestsMenuItem(
+        "Requests for access", reverse("stories_access:list"), icon_name="lock-open", order=450
+    )

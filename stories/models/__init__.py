@@ -1,5 +1,6 @@
 """The archive's content, by subject: catalogue, media, people and consent, pages, intake."""
 
+from .access import AccessEvent, AccessRequest, access_link_digest, access_link_token
 from .catalogue import Community, ContentNote, Dialogue, Theme
 from .chapters import Chapter
 from .intake import (
@@ -30,6 +31,8 @@ from .people import Consent, Person, StoryParticipant
 from .public import PublicCount, PublicStory, PublicStoryTheme
 
 __all__ = [
+    "AccessEvent",
+    "AccessRequest",
     "Chapter",
     "CollectionEntry",
     "CollectionPage",
@@ -59,6 +62,8 @@ __all__ = [
     "Visibility",
     "Withdrawal",
     "WithdrawnStoryFingerprint",
+    "access_link_digest",
+    "access_link_token",
     "invite_token",
     "manage_token_digest",
     "private_storage",

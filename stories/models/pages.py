@@ -34,6 +34,8 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
     FACILITATORS = "facilitators", "Facilitators only"
     PRIVATE = "private", "Private"
+    # Never public: its facilitators may grant one person at a time a private link (stories/access_requests).
+    ON_REQUEST = "on_request", "On request"
 
 
 class StoryKeyword(TaggedItemBase):
@@ -47,12 +49,23 @@ class StoryPageQuerySet(PageQuerySet):
         Live, public, past any embargo, not withdrawn, at least one participant, every participant's consent given
         with public scope and not withdrawn, and a guardian's consent for everyone who may have been a minor.
         """
+        return self._released(visibility=Visibility.PUBLIC, scopes=[Consent.Scope.PUBLIC], today=today)
+
+    def available_on_request(self, *, today: datetime.date | None = None):
+        """Stories a facilitator may open to one requester by a private link: the rule's conditions, with visibility
+        "on request" in place of public, and every participant's consent of either scope (public or research)."""
+        return self._released(
+            visibility=Visibility.ON_REQUEST, scopes=[Consent.Scope.PUBLIC, Consent.Scope.RESEARCH], today=today
+        )
+
+    def _released(self, *, visibility: str, scopes: list[str], today: datetime.date | None):
         today = today or timezone.localdate()
         participants = StoryParticipant.objects.filter(page=OuterRef("pk"))
         public_consent = Consent.objects.filter(
             story=OuterRef(OuterRef("pk")),
             person=OuterRef("person"),
-            scope=Consent.Scope.PUBLIC,
+            # The public rule's SQL stays as it was: one scope is compared, not listed.
+            **({"scope": scopes[0]} if len(scopes) == 1 else {"scope__in": scopes}),
             withdrawn_at__isnull=True,
         )
         without_consent = participants.filter(~Exists(public_consent))
@@ -65,7 +78,7 @@ class StoryPageQuerySet(PageQuerySet):
         return (
             self.live()
             .public()
-            .filter(visibility=Visibility.PUBLIC, withdrawn_at__isnull=True)
+            .filter(visibility=visibility, withdrawn_at__isnull=True)
             .filter(Q(embargo_until__isnull=True) | Q(embargo_until__lte=today))
             .filter(Exists(participants))
             .exclude(Exists(without_consent))
@@ -171,7 +184,9 @@ class StoryPage(Page):
             [
                 HelpPanel(
                     "The public sees a story only when it is published, public, past its embargo, and every "
-                    "participant's consent is on record (a guardian's too for a minor)."
+                    "participant's consent is on record (a guardian's too for a minor). A story \"on request\" "
+                    "is never public: visitors may ask for a private link, which its community's facilitators "
+                    "approve or decline under Requests for access."
                 ),
                 FieldPanel("visibility"),
                 FieldPanel("embargo_until"),
@@ -234,6 +249,9 @@ class StoryPage(Page):
 
     def is_visible_to_public(self) -> bool:
         return StoryPage.objects.visible_to_public().filter(pk=self.pk).exists()
+
+    def is_available_on_request(self) -> bool:
+        return StoryPage.objects.available_on_request().filter(pk=self.pk).exists()
 
     def can_be_seen_by(self, user) -> bool:
         return self.is_visible_to_public() or self.editable_by(user)

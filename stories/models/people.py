@@ -81,6 +81,12 @@ class Consent(models.Model):
     guardian_name = models.CharField(max_length=200, blank=True, help_text="Required for a minor.")
     guardian_consented_on = models.DateField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    on_request_details_listed = models.BooleanField(
+        "Title and summary may be shown for a story on request",
+        default=False,
+        help_text='For a story whose visibility is "on request": its title and summary may appear on its request '
+        'page and in search as "available on request". Without it, only its community is named.',
+    )
 
     panels = [
         FieldPanel("story"),
@@ -91,6 +97,7 @@ class Consent(models.Model):
         FieldPanel("scope"),
         MultiFieldPanel([FieldPanel("guardian_name"), FieldPanel("guardian_consented_on")], heading="Guardian"),
         FieldPanel("withdrawn_at"),
+        FieldPanel("on_request_details_listed"),
     ]
 
     class Meta:

@@ -13,6 +13,9 @@ DEFAULT_LIMITS = {
     "invite": 120,
     "chunk": 3000,
     "manage": 60,
+    # Requests for access to a story on request, and openings of private links (the player asks for byte ranges).
+    "access-request": 10,
+    "access-link": 600,
 }
 
 

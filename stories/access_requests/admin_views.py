@@ -1,0 +1,103 @@
+"""Admin: requests for access, answered by the story's community's facilitators (approve with a last day, decline,
+revoke), and the audit of every step."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ..models import AccessEvent, AccessRequest
+from ..services.access import AccessRefused, access_link_revoke, access_request_approve, access_request_decline
+from . import answers_requests, may_answer
+from .forms import ApprovalForm
+
+PER_PAGE = 50
+
+
+def _answerable(request, request_id: int) -> AccessRequest:
+    access_request = get_object_or_404(AccessRequest.objects.select_related("story__community"), pk=request_id)
+    if not may_answer(request.user, access_request.story):
+        raise PermissionDenied
+    return access_request
+
+
+def access_request_list(request):
+    """Requests of one status (waiting ones first), newest first, each with its actions and its audit."""
+    if not answers_requests(request.user):
+        raise PermissionDenied
+    rows = AccessRequest.objects.select_related("story__community", "decided_by").order_by("-requested_at", "-pk")
+    status = request.GET.get("status", AccessRequest.Status.PENDING)
+    if status in AccessRequest.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("p"))
+    allowed: dict[int | None, bool] = {}
+    shown = []
+    for access_request in page:
+        community_id = access_request.story.community_id
+        if community_id not in allowed:
+            allowed[community_id] = may_answer(request.user, access_request.story)
+        if allowed[community_id]:
+            shown.append(access_request)
+    events = AccessEvent.objects.filter(request_id__in=[row.pk for row in shown]).select_related("by")
+    return TemplateResponse(
+        request,
+        "stories/access_requests/admin/list.html",
+        {
+            "requests": shown,
+            "page": page,
+            "status": status,
+            "statuses": AccessRequest.Status.choices,
+            "approval_form": ApprovalForm(),
+            "events": events,
+        },
+    )
+
+
+@require_POST
+def access_request_approve_view(request, request_id: int):
+    access_request = _answerable(request, request_id)
+    form = ApprovalForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("expires_on", []):
+            messages.error(request, f"Request from {access_request.name}: {error}")
+        return redirect("stories_access:list")
+    try:
+        access_request_approve(
+            access_request=access_request, user=request.user, expires_on=form.cleaned_data["expires_on"]
+        )
+    except AccessRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request,
+            f"Approved: {access_request.name} has been e-mailed a private link that works until "
+            f"{form.cleaned_data['expires_on']:%-d %B %Y}.",
+        )
+    return redirect("stories_access:list")
+
+
+@require_POST
+def access_request_decline_view(request, request_id: int):
+    access_request = _answerable(request, request_id)
+    try:
+        access_request_decline(access_request=access_request, user=request.user)
+    except AccessRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Declined; {access_request.name} has been told by e-mail.")
+    return redirect("stories_access:list")
+
+
+@require_POST
+def access_link_revoke_view(request, request_id: int):
+    access_request = _answerable(request, request_id)
+    try:
+        access_link_revoke(access_request=access_request, user=request.user)
+    except AccessRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"Revoked: the link sent to {access_request.name} no longer plays the story.")
+    return redirect(reverse("stories_access:list") + "?status=revoked")
