@@ -1,10 +1,14 @@
 """What stories are filed under: themes (the seven vital conditions), communities and the dialogues they hold, and
 the content notes a story carries."""
 
+from django import forms
+from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
+
+from ..roles import FACILITATORS
 
 
 class Theme(index.Indexed, models.Model):
@@ -35,6 +39,14 @@ class Community(index.Indexed, models.Model):
     place = models.CharField(max_length=150, blank=True, help_text="City, state or region.")
     description = models.TextField(blank=True)
     image = models.ForeignKey("wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who works on this community's stories in the admin (stories/permissions.py); administrators work on every one.
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_communities",
+        limit_choices_to={"groups__name": FACILITATORS, "is_active": True},
+        help_text="Members of the Facilitators group who see, edit, review and publish this community's stories.",
+    )
 
     panels = [
         FieldPanel("name"),
@@ -42,6 +54,7 @@ class Community(index.Indexed, models.Model):
         FieldPanel("place"),
         FieldPanel("description"),
         FieldPanel("image"),
+        FieldPanel("facilitators", widget=forms.CheckboxSelectMultiple),
     ]
     search_fields = [index.SearchField("name"), index.SearchField("place"), index.AutocompleteField("name")]
 
