@@ -15,6 +15,7 @@ from stories.models import StoryPage
 from . import services
 from .forms import RedactionForm, RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm, WrittenRedactionForm
 from .models import Redaction, RedactionEvent, Transcript, WrittenRedaction
+from .playback import original_redaction_refusal
 from .selectors import (
     REDACTABLE_BLOCKS,
     block_text,
@@ -291,19 +292,32 @@ def story_redactions(request, page_id: int):
     shown = current_transcript(media_id=story.recording_id)
     segments = list(shown.segments.order_by("index")) if shown else []
     duration = story.recording.duration_seconds or (shown.duration_seconds if shown else None)
-    form = RedactionForm(request.POST or None, segments=segments, duration=duration)
+    media = story.recording
+    form = RedactionForm(
+        request.POST or None,
+        segments=segments,
+        duration=duration,
+        original_refusal=original_redaction_refusal(audio_codec=media.audio_codec, file_name=media.file.name),
+    )
     if request.method == "POST" and form.is_valid():
         redaction = services.redaction_create(
-            media=story.recording,
+            media=media,
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             reason=form.cleaned_data["reason"],
+            original_too=form.cleaned_data["original_too"],
             user=request.user,
+        )
+        original = (
+            " The original is being written again with silence there too; its sound cannot be brought back."
+            if redaction.original_too
+            else " The original is unchanged, for facilitators only."
         )
         messages.success(
             request,
             f"Redacted {clock(redaction.start)}–{clock(redaction.end)}: the public and storytellers' copies read "
-            "“[redacted]” there, and search is being updated.",
+            "“[redacted]” there, and search is being updated. The listening copy is being made again with silence "
+            f"there; until it is ready, the public is told the recording is being prepared.{original}",
         )
         return redirect(reverse("transcription_admin:redactions", args=[story.pk]))
     redactions = list(story.recording.redactions.select_related("created_by"))
@@ -328,8 +342,20 @@ def story_redactions(request, page_id: int):
 def redaction_undo(request, page_id: int, redaction_id: int):
     story = _editable_story(request, page_id)
     redaction = get_object_or_404(Redaction, pk=redaction_id, media_id=story.recording_id)
-    services.redaction_undo(redaction=redaction, user=request.user)
-    messages.success(request, f"Redaction of {clock(redaction.start)}–{clock(redaction.end)} undone.")
+    span = f"{clock(redaction.start)}–{clock(redaction.end)}"
+    try:
+        services.redaction_undo(redaction=redaction, user=request.user, words_only="words_only" in request.POST)
+    except services.RedactionUndoRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        if redaction.original_too:
+            messages.success(request, f"The words of {span} are read again; the passage stays silent.")
+        else:
+            messages.success(
+                request,
+                f"Redaction of {span} undone. The listening copy is being made again with the passage heard; until "
+                "then the public hears it silent.",
+            )
     return redirect(reverse("transcription_admin:redactions", args=[story.pk]))
 
 

@@ -109,14 +109,28 @@ class RedactionForm(forms.Form):
         help_text="Why it is redacted, for the audit. Do not repeat the redacted words.",
         error_messages={"required": "Give a reason: the audit keeps it."},
     )
+    original_too = forms.BooleanField(
+        required=False,
+        label="Redact the original too",
+        help_text="The preservation original itself is written again with silence over the passage, and its "
+        "checksum changes. This cannot be undone: the sound is gone for good, and only the words can be restored. "
+        "Left unticked, the original is kept unchanged, for facilitators only.",
+    )
 
-    def __init__(self, *args, segments=(), duration: float | None = None, **kwargs):
+    def __init__(self, *args, segments=(), duration: float | None = None, original_refusal: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.original_refusal = original_refusal
         self.segment_times = {str(segment.pk): (segment.start, segment.end) for segment in segments}
         self.fields["segments"].choices = [
             (str(segment.pk), f"{clock(segment.start)}–{clock(segment.end)}") for segment in segments
         ]
         self.duration = duration
+
+    def clean_original_too(self):
+        chosen = self.cleaned_data["original_too"]
+        if chosen and self.original_refusal:
+            raise forms.ValidationError(self.original_refusal)
+        return chosen
 
     def clean(self):
         cleaned = super().clean()

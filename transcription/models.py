@@ -106,6 +106,10 @@ class Redaction(models.Model):
     start = models.FloatField(help_text="Seconds from the start of the recording.")
     end = models.FloatField(help_text="Seconds from the start of the recording; after the start.")
     reason = models.TextField(help_text="Why it is redacted. Never repeat the redacted words here.")
+    # "Redact the original too": the preservation original itself is written again with silence over the passage,
+    # by the worker (original_redacted_at says when). Its sound cannot be brought back; its words can.
+    original_too = models.BooleanField(default=False)
+    original_redacted_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -133,6 +137,8 @@ class RedactionEvent(models.Model):
     class Action(models.TextChoices):
         REDACTED = "redacted", "Redacted"
         RESTORED = "restored", "Redaction undone"
+        ORIGINAL = "original", "Original rewritten with silence"
+        WORDS_RESTORED = "words", "Words restored (the sound stays silent)"
 
     action = models.CharField(max_length=10, choices=Action.choices)
     # A recording's passage (start and end in seconds), or a written story's (story, block, start and end characters).
@@ -146,6 +152,9 @@ class RedactionEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     username = models.CharField(max_length=150, blank=True, help_text="Kept if the account is deleted.")
+    # When the original was rewritten: its fixity checksum before and after, so a backup's older hash is explained.
+    sha256_before = models.CharField(max_length=64, blank=True)
+    sha256_after = models.CharField(max_length=64, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -104,6 +104,16 @@ def public_segments(transcripts) -> list[PublicSegment]:
     ]
 
 
+def redacted_spans(*, media_id) -> list[tuple[float, float]]:
+    """Every redacted passage of a recording as (start, end) seconds, in order: what its copies are silent over."""
+    return [
+        (start, end)
+        for start, end in Redaction.objects.filter(media_id=media_id)
+        .order_by("start", "end", "pk")
+        .values_list("start", "end")
+    ]
+
+
 def redacted_segments(transcript: Transcript) -> list[Segment]:
     """The segments of a transcript that a redaction of its recording covers: what facilitators see marked."""
     redactions = list(Redaction.objects.filter(media_id=transcript.media_id))

@@ -1,9 +1,11 @@
 """Writes for transcripts: queue, run, retry, correct, choose the current one. Only these change a transcript's status."""
 
 import datetime
+import hashlib
 import logging
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from stories.media import RecordingRefused, probe_recording, recording_folder
 from stories.models import StoryMedia, StoryPage, StoryParticipant, private_storage
+from stories.page_cache import forget_now_and_on_commit
 from stories.storage import local_copy, staged_path, store_local_file
 from stories.validators import language_label
 
@@ -24,12 +27,13 @@ from .playback import (
     PlaybackFailed,
     access_copy_write,
     browsers_play_original,
+    original_redacted_write,
     poster_write,
     video_copy_write,
 )
-from .selectors import block_text, story_withdrawn, text_digest
+from .selectors import block_text, redacted_spans, story_withdrawn, text_digest
 from .signals import transcript_ready, written_text_redacted
-from .transcript_files import ParsedTranscript
+from .transcript_files import ParsedTranscript, clock
 
 logger = logging.getLogger(__name__)
 
@@ -236,14 +240,20 @@ def _recording_file(media: StoryMedia):
         raise RecordingUnreachable("The recording's file could not be reached.") from error
 
 
-def recording_prepare_playback(*, media: StoryMedia, path: Path) -> None:
-    """Make what browsers play: the original video if they can, else an AAC copy; and a poster for video.
+def recording_prepare_playback(*, media: StoryMedia, path: Path) -> bool:
+    """Make what browsers play: the original video if they can, else an AAC copy; and a poster for video. Each is
+    silent over every redacted passage of the recording, and a poster is never a frame shown during one.
 
-    Each is made on this machine from `path` and then stored beside the original, replacing an older one.
+    Each is made on this machine from `path` and then stored beside the original, replacing an older one. False when
+    the redactions changed while they were made: nothing is kept, and the job queued by that change makes them.
     """
     storage = private_storage()
     folder = recording_folder(media.pk)
-    fields = []
+    spans = redacted_spans(media_id=media.pk)
+    # A redacted copy gets a name of its own, so a job made for other passages never writes over the file the public
+    # is given: a name is served only once the row points at it, below.
+    mark = f"-{uuid.uuid4().hex[:12]}" if spans else ""
+    values, stored = {}, []
     made = None
     try:
         if media.has_video and browsers_play_original(
@@ -252,34 +262,59 @@ def recording_prepare_playback(*, media: StoryMedia, path: Path) -> None:
             # Browsers play the original's pictures and sound as they are, but not its tags (a phone's location).
             suffix = Path(media.file.name).suffix.lower()
             made = staged_path(storage, suffix=suffix)
-            video_copy_write(source=path, destination=made)
-            media.access_copy = store_local_file(
-                storage, path=made, name=f"{folder}/access{suffix}", content_type=media.content_type
+            video_copy_write(source=path, destination=made, silences=spans)
+            values["access_copy"] = store_local_file(
+                storage, path=made, name=f"{folder}/access{mark}{suffix}", content_type=media.content_type
             )
-            media.access_content_type = media.content_type
+            values["access_content_type"] = media.content_type
         else:
             made = staged_path(storage, suffix=".m4a")
-            access_copy_write(source=path, destination=made)
-            media.access_copy = store_local_file(
-                storage, path=made, name=f"{folder}/access.m4a", content_type=ACCESS_CONTENT_TYPE
+            access_copy_write(source=path, destination=made, silences=spans)
+            values["access_copy"] = store_local_file(
+                storage, path=made, name=f"{folder}/access{mark}.m4a", content_type=ACCESS_CONTENT_TYPE
             )
-            media.access_content_type = ACCESS_CONTENT_TYPE
-        fields += ["access_copy", "access_content_type"]
+            values["access_content_type"] = ACCESS_CONTENT_TYPE
+        stored.append(values["access_copy"])
         if media.has_video:
             made = staged_path(storage, suffix=".jpg")
-            if poster_write(source=path, destination=made):
-                media.poster = store_local_file(
-                    storage, path=made, name=f"{folder}/poster.jpg", content_type="image/jpeg"
+            if poster_write(source=path, destination=made, avoid=spans):
+                values["poster"] = store_local_file(
+                    storage, path=made, name=f"{folder}/poster{mark}.jpg", content_type="image/jpeg"
                 )
-                fields.append("poster")
+                stored.append(values["poster"])
+            elif spans:
+                values["poster"] = ""  # every frame is shown during a redacted passage: no poster at all
     except PlaybackFailed as error:
+        if mark:
+            _forget_files(stored)
         raise RecordingUnreadable(str(error)) from error
     finally:
         if made is not None:
             made.unlink(missing_ok=True)
-    media.access_copy_error = ""
-    fields.append("access_copy_error")
-    StoryMedia.objects.filter(pk=media.pk).update(**{name: getattr(media, name) for name in fields})
+    values["access_copy_error"] = ""
+    with transaction.atomic():
+        current = StoryMedia.objects.select_for_update().filter(pk=media.pk).values("access_copy", "poster").first()
+        kept = current is not None and redacted_spans(media_id=media.pk) == spans
+        if kept:
+            StoryMedia.objects.filter(pk=media.pk).update(**values)
+            forget_now_and_on_commit()  # pages that said "being prepared" now have a player
+            replaced = [current[name] for name in ("access_copy", "poster") if name in values]
+            transaction.on_commit(lambda: _forget_files([name for name in replaced if name not in stored]))
+    if not kept:
+        if mark:  # a name of this job's own, which nothing points at
+            _forget_files(stored)
+        logger.info("recording %s: copies made for passages redacted since are not kept", media.pk)
+        return False
+    for name, value in values.items():
+        setattr(media, name, value)
+    return True
+
+
+def _forget_files(names) -> None:
+    storage = private_storage()
+    for name in names:
+        if name:
+            storage.delete(name)
 
 
 def access_copy_fail(*, media_id, reason: str) -> None:
@@ -754,24 +789,158 @@ def _redaction_audit(*, action: str, redaction: Redaction, user) -> None:
     )
 
 
+class RedactionUndoRefused(ValueError):
+    """A redaction's sound cannot be brought back (the original was redacted too); the message says what can be."""
+
+
+def _playback_withdraw(media_id) -> None:
+    """Take the access copy and poster from the public until they are made again silent over the new passage: the
+    recording answers "being prepared" meanwhile. Their files go once the redaction is committed."""
+    current = StoryMedia.objects.filter(pk=media_id).values("access_copy", "poster").first() or {}
+    StoryMedia.objects.filter(pk=media_id).update(access_copy="", poster="")
+    names = [current.get("access_copy"), current.get("poster")]
+    transaction.on_commit(lambda: _forget_files(names))
+
+
+def _playback_remake(media_id) -> None:
+    """Queue the worker to make the copies again (and rewrite the original if asked) once this commits."""
+    from .tasks import redact_recording
+
+    transaction.on_commit(lambda: redact_recording.enqueue(media_id=str(media_id)))
+
+
+def _lock_recording(media_id) -> None:
+    # Redactions of one recording change one at a time, and never while its new copies are being made the public's.
+    StoryMedia.objects.select_for_update().filter(pk=media_id).first()
+
+
 @transaction.atomic
-def redaction_create(*, media: StoryMedia, start: float, end: float, reason: str, user) -> Redaction:
-    """Redact a passage of a recording from start to end (seconds), with the reason; audited, and searched no more."""
+def redaction_create(
+    *, media: StoryMedia, start: float, end: float, reason: str, user, original_too: bool = False
+) -> Redaction:
+    """Redact a passage of a recording from start to end (seconds), with the reason; audited, and searched no more.
+
+    The public hears nothing of the recording until the worker has made its copies again, silent over the passage;
+    with original_too the worker writes the preservation original again with the silence as well."""
+    _lock_recording(media.pk)
     redaction = Redaction.objects.create(
-        media=media, start=start, end=end, reason=reason.strip(), created_by=user if user.is_authenticated else None
+        media=media,
+        start=start,
+        end=end,
+        reason=reason.strip(),
+        original_too=original_too,
+        created_by=user if user.is_authenticated else None,
     )
     _redaction_audit(action=RedactionEvent.Action.REDACTED, redaction=redaction, user=user)
+    _playback_withdraw(media.pk)
     _redaction_announce(media.pk)
+    _playback_remake(media.pk)
     return redaction
 
 
 @transaction.atomic
-def redaction_undo(*, redaction: Redaction, user) -> None:
-    """Undo a redaction: the words it covered are read and searched again; the audit keeps that it was undone."""
-    _redaction_audit(action=RedactionEvent.Action.RESTORED, redaction=redaction, user=user)
+def redaction_undo(*, redaction: Redaction, user, words_only: bool = False) -> None:
+    """Undo a redaction: the words it covered are read and searched again; the audit keeps that it was undone.
+
+    The copies are made again without its silence (the others' stay); until then the public hears the copy silent
+    over it. A redaction of the original too cannot be undone: only its words come back (words_only), never the sound.
+    """
+    _lock_recording(redaction.media_id)
+    redaction = Redaction.objects.filter(pk=redaction.pk).first()
+    if redaction is None:
+        return  # undone already, by someone else
+    action = RedactionEvent.Action.RESTORED
+    if redaction.original_too:
+        span = f"{clock(redaction.start)}–{clock(redaction.end)}"
+        if not words_only:
+            raise RedactionUndoRefused(
+                f"The original was redacted too: the sound of {span} is gone for good and cannot be brought back. "
+                "“Restore the words” puts back the words only; the passage stays silent."
+            )
+        if redaction.original_redacted_at is None:
+            raise RedactionUndoRefused(
+                f"The original is still being written again with silence over {span}. Restore the words once that "
+                "is done (this page says so)."
+            )
+        action = RedactionEvent.Action.WORDS_RESTORED
+    _redaction_audit(action=action, redaction=redaction, user=user)
     media_id = redaction.media_id
     redaction.delete()
     _redaction_announce(media_id)
+    _playback_remake(media_id)
+
+
+def recording_redact(*, media_id) -> str:
+    """The worker's part of a redaction or an undo: the copies made again silent over every redacted passage, then
+    the original written again where "redact the original too" asked for it. What happened, in a word."""
+    media = StoryMedia.objects.filter(pk=media_id).first()
+    if media is None:
+        return "gone"
+    if story_withdrawn(media_id=media.pk):
+        return "withdrawn"
+    started = time.monotonic()
+    try:
+        with _recording_file(media) as path:
+            made = recording_prepare_playback(media=media, path=path)
+        if Redaction.objects.filter(media_id=media.pk, original_too=True, original_redacted_at__isnull=True).exists():
+            with _recording_file(media) as path:
+                _original_redact(media=media, path=path)
+    except (RecordingUnreadable, RecordingUnreachable, OSError) as error:
+        reason = f"The listening copy could not be made again after a redaction: {error}"
+        access_copy_fail(media_id=media.pk, reason=reason)
+        logger.warning("recording %s: redaction not applied: %s", media.pk, error)
+        return "failed"
+    logger.info("recording %s: copies made again for its redactions in %.1f s", media.pk, time.monotonic() - started)
+    return "made" if made else "superseded"
+
+
+def _file_digest(path: Path) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as made:
+        while chunk := made.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _original_redact(*, media: StoryMedia, path: Path) -> None:
+    """Write the preservation original again, silent over the passages redacted "in the original too" and not yet
+    silenced there; its SHA-256 and size are taken again, and the audit keeps both checksums, never the words."""
+    pending = list(Redaction.objects.filter(media_id=media.pk, original_too=True, original_redacted_at__isnull=True))
+    if not pending:
+        return
+    storage = private_storage()
+    made = staged_path(storage, suffix=Path(media.file.name).suffix.lower())
+    try:
+        try:
+            original_redacted_write(source=path, destination=made, silences=[(r.start, r.end) for r in pending])
+        except PlaybackFailed as error:
+            raise RecordingUnreadable(str(error)) from error
+        size, digest = _file_digest(made)
+        now = timezone.now()
+        with transaction.atomic():
+            before = StoryMedia.objects.select_for_update().filter(pk=media.pk).values_list("sha256", flat=True).first()
+            wanted = list(Redaction.objects.filter(pk__in=[r.pk for r in pending], original_redacted_at__isnull=True))
+            if before is None or len(wanted) != len(pending):
+                return  # the recording went, or another worker did it
+            store_local_file(storage, path=made, name=media.file.name, content_type=media.content_type)
+            # A fixity check now compares against the new checksum; the old one is in the audit.
+            StoryMedia.objects.filter(pk=media.pk).update(
+                sha256=digest, size=size, fixity_checked_at=now, fixity_error=""
+            )
+            Redaction.objects.filter(pk__in=[r.pk for r in pending]).update(original_redacted_at=now)
+            for redaction in pending:
+                _redaction_event(
+                    action=RedactionEvent.Action.ORIGINAL,
+                    redaction=redaction,
+                    user=redaction.created_by,
+                    media_id=media.pk,
+                    sha256_before=before,
+                    sha256_after=digest,
+                )
+        logger.info("recording %s: original written again with %s passage(s) silent", media.pk, len(pending))
+    finally:
+        made.unlink(missing_ok=True)
 
 
 def _written_redaction_audit(*, action: str, redaction: WrittenRedaction, user) -> None:
