@@ -15,6 +15,7 @@ from django.db.models import Exists, Max, OuterRef
 from stories.addresses import StoryAddresses
 from stories.models import Chapter, CollectionEntry, PublicStory, PublicStoryTheme, StoryPage, private_storage
 from stories.storage import stored_file
+from transcription.models import RedactionEvent
 from transcription.selectors import readable_transcripts
 
 FEED_SIZE = 500
@@ -101,10 +102,19 @@ def episodes(story_ids: list[int]) -> list[Episode]:
         .values_list("storypage_id", "contentnote__name")
     ):
         notes.setdefault(story_id, []).append(name)
+    media_ids = [row["recording_id"] for row in rows.values()]
+    # A redaction or its undo changes what the transcript links read without touching the transcript's row: the
+    # audit's last entry for the recording dates it.
+    redacted = dict(
+        RedactionEvent.objects.filter(media_id__in=media_ids)
+        .values("media_id")
+        .annotate(latest=Max("at"))
+        .values_list("media_id", "latest")
+    )
     transcripts = {
-        media_id: (language, updated_at)
+        media_id: (language, max(updated_at, redacted.get(media_id, updated_at)))
         for media_id, language, updated_at in readable_transcripts()
-        .filter(media_id__in=[row["recording_id"] for row in rows.values()], no_speech=False)
+        .filter(media_id__in=media_ids, no_speech=False)
         .values_list("media_id", "language", "updated_at")
     }
     storage, addresses = private_storage(), StoryAddresses()
@@ -143,5 +153,5 @@ def episodes(story_ids: list[int]) -> list[Episode]:
 
 def last_change() -> datetime.datetime | None:
     """When any story last entered, changed in or left the stored answer: a feed cannot have changed since, except
-    through its episodes' transcripts, which the feed dates itself."""
+    through its episodes' transcripts (and their redactions), which the feed dates itself."""
     return PublicStory.objects.aggregate(latest=Max("changed_at"))["latest"]
