@@ -72,6 +72,7 @@ from tests.live_cluster import BOTH_BACKENDS, search_backend
 from tests.oai.rule_checks import assert_oai_follows_the_rule
 from tests.podcasts.rule_checks import assert_feeds_follow_the_rule
 from tests.standards.iiif_checks import assert_manifests_follow_the_rule
+from tests.stories.access_rule_checks import assert_on_request_follows_the_rule
 from tests.stories.test_chapters import assert_chapters_follow_the_rule
 from tests.stories.test_dialogues import assert_dialogues_follow_the_rule
 from tests.transcription.recordings import finished_transcript
@@ -372,6 +373,7 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
     assert_own_words_follow_the_rule(client, expected, paths)
     assert_segment_speakers_follow_the_rule(client, expected, paths)
     assert_chapters_follow_the_rule(client, expected, paths)
+    assert_on_request_follows_the_rule(client, expected, paths)
 
     current = set(paths.values())
     for old_path, pk in (old_addresses or {}).items():
@@ -471,7 +473,10 @@ class ConsentMachine(RuleBasedStateMachine):
         response = self.admin.post(url, as_posted(data))
         assert response.status_code == 302, response.content.decode()[:3000]
 
-    @rule(n=st.integers(0, STORIES - 1), change=st.sampled_from(["withdraw", "research", "no guardian", "restore"]))
+    @rule(
+        n=st.integers(0, STORIES - 1),
+        change=st.sampled_from(["withdraw", "research", "no guardian", "listed on request", "restore"]),
+    )
     def edit_consent_in_the_admin(self, n, change):
         story_id = self.archive[n]
         consent = Consent.objects.filter(story_id=story_id, person__isnull=False).order_by("pk").first()
@@ -481,6 +486,7 @@ class ConsentMachine(RuleBasedStateMachine):
             "withdraw": {"withdrawn_at": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
             "research": {"scope": Consent.Scope.RESEARCH},
             "no guardian": {"guardian_name": "", "guardian_consented_on": ""},
+            "listed on request": {"on_request_details_listed": "on"},
             "restore": {
                 "scope": Consent.Scope.PUBLIC,
                 "withdrawn_at": "",
@@ -499,7 +505,7 @@ class ConsentMachine(RuleBasedStateMachine):
 
     @rule(
         n=st.integers(0, STORIES - 1),
-        change=st.sampled_from(["private", "facilitators", "public", "embargo", "new address"]),
+        change=st.sampled_from(["private", "facilitators", "on request", "public", "embargo", "new address"]),
     )
     def edit_and_publish_a_story_in_the_admin(self, n, change):
         story_id = self.archive[n]
@@ -507,6 +513,7 @@ class ConsentMachine(RuleBasedStateMachine):
         changes = {
             "private": {"visibility": "private"},
             "facilitators": {"visibility": "facilitators"},
+            "on request": {"visibility": "on_request"},
             "public": {"visibility": "public"},
             "embargo": {"embargo_until": (timezone.localdate() + datetime.timedelta(days=30)).isoformat()},
             "new address": {"slug": f"{story.slug}-x"},

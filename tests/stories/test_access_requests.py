@@ -24,13 +24,13 @@ from stories.models import (
     private_storage,
 )
 from stories.services import story_withdraw
-from tests.hidden_answers import shows_nothing
 from tests.properties.test_consent_state_machine import (
     WORD,
     assert_public_paths_follow_the_rule,
     build_archive,
     story_paths,
 )
+from tests.stories.access_rule_checks import assert_on_request_follows_the_rule, body
 from tests.transcription.recordings import finished_transcript
 
 SECRET_WORDS = "quillmoss said the river kept our names"
@@ -73,12 +73,6 @@ def ask(client, story, **overrides):
     data = {"name": "Ada Reader", "email": "ada@example.org", "purpose": "Family history: my grandmother's town."}
     data.update(overrides)
     return client.post(request_url(story), data)
-
-
-def body(response) -> str:
-    if response.streaming:
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
 
 
 def link_from(message) -> str:
@@ -354,52 +348,6 @@ def _withdraw_consent(story):
 
 
 # The rule: an on-request story is never a public story
-
-
-def request_page_allows(story_id: int) -> tuple[bool, bool]:
-    """(whether a request page may exist, whether it may name the title), read from the models, not the views."""
-    story = StoryPage.objects.get(pk=story_id)
-    consents = {c.person_id: c for c in Consent.objects.filter(story=story, withdrawn_at__isnull=True)}
-    people = list(story.participants.values_list("person_id", flat=True))
-    on_request = StoryPage.objects.available_on_request().filter(pk=story_id).exists()
-    agreed = bool(people) and all(consents.get(p) and consents[p].on_request_details_listed for p in people)
-    return on_request, on_request and agreed
-
-
-def assert_on_request_follows_the_rule(client, expected: set[int], paths: dict[int, str]) -> None:
-    """For every story the rule hides, its own address shows nothing; its request page exists only while it is on
-    request, and names its title only when every storyteller agreed; search never links its page, and links its
-    request page only as "available on request" when its storytellers agreed. Neither ever shows transcript words."""
-    for pk, path in paths.items():
-        story = StoryPage.objects.get(pk=pk)
-        requested = client.get(reverse("stories:access-request", args=[pk]))
-        if pk in expected:
-            assert client.get(path).status_code == 200, path
-            assert requested.status_code == 404, "a public story has a request page"
-            continue
-        own = client.get(path)
-        assert shows_nothing(own) and story.title not in body(own), path
-        may_exist, may_name = request_page_allows(pk)
-        page = body(requested)
-        assert SECRET_WORDS not in page
-        assert requested["Cache-Control"] == "private, no-store"
-        if not may_exist:
-            assert requested.status_code == 404 and story.title not in page, f"story {pk} has a request page"
-            continue
-        assert requested.status_code == 200
-        assert (story.title in page) == may_name, f"the request page of story {pk} names its title: {may_name}"
-        if not may_name and story.summary:
-            assert story.summary not in page
-        searched = body(client.get("/search/", {"q": story.title}))
-        assert SECRET_WORDS not in searched
-        hidden_paths = {paths[other] for other in paths if other not in expected}
-        linked = set(re.findall(r'href="([^"?#]+)', searched))
-        assert not linked & hidden_paths, "search links a hidden story's page"
-        request_link = reverse("stories:access-request", args=[pk])
-        assert (request_link in linked) == may_name, f"search lists story {pk} as available on request: {may_name}"
-        if may_name:
-            section = searched.split('id="on-request-heading"', 1)[1]
-            assert story.title in section and "available on request" in section
 
 
 def test_an_on_request_story_is_absent_from_every_public_listing_count_and_search(
