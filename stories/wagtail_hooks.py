@@ -12,7 +12,9 @@ from wagtail import hooks
 from wagtail.admin import messages
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 from wagtail.admin.widgets import Button
+from wagtail.models import Page
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -31,6 +33,7 @@ from .models import (
     Theme,
     Withdrawal,
 )
+from .permissions import PagesWithinReachPolicy, pages_within_reach, stories_for
 from .review_dashboard import ReviewDashboardPanel
 from .services import story_withdraw
 
@@ -81,6 +84,8 @@ class WithdrawalAuditPolicy(ModelPermissionPolicy):
 
 
 register_permission_policy(Withdrawal, WithdrawalAuditPolicy(Withdrawal), exact_class=True)
+# Every page listing that asks Wagtail which pages a user may explore or act on leaves out other communities' stories.
+register_permission_policy(Page, PagesWithinReachPolicy())
 
 
 class WithdrawalViewSet(SnippetViewSet):
@@ -168,6 +173,39 @@ def invite_set_creator(request, instance):
         Invite.objects.filter(pk=instance.pk).update(created_by=request.user)
 
 
+@hooks.register("construct_explorer_page_queryset")
+def explorer_within_reach(parent_page, pages, request):
+    """The explorer and its search list only the stories of the user's communities (stories/permissions.py)."""
+    return pages_within_reach(pages, request.user)
+
+
+@hooks.register("construct_page_chooser_queryset")
+def chooser_within_reach(pages, request):
+    """A page chooser (a collection's stories, say) offers only the stories of the user's communities."""
+    return pages_within_reach(pages, request.user)
+
+
+class StoriesToModeratePanel(WorkflowObjectsToModeratePanel):
+    """Wagtail's "Awaiting your review" without the stories outside the user's communities: the review task belongs
+    to the whole Facilitators group, each story to its community's."""
+
+    def get_context_data(self, parent_context):
+        context = super().get_context_data(parent_context)
+        listed = Page.objects.filter(pk__in=[state["obj"].pk for state in context["states"]])
+        shown = set(pages_within_reach(listed, parent_context["request"].user).values_list("pk", flat=True))
+        context["states"] = [
+            state for state in context["states"] if not isinstance(state["obj"], Page) or state["obj"].pk in shown
+        ]
+        return context
+
+
+@hooks.register("construct_homepage_panels")
+def moderation_within_reach(request, panels):
+    panels[:] = [
+        StoriesToModeratePanel() if type(panel) is WorkflowObjectsToModeratePanel else panel for panel in panels
+    ]
+
+
 # Recording a withdrawal for a participant ---------------------------------------------------------------------------
 
 
@@ -185,7 +223,7 @@ class RecordWithdrawalForm(forms.Form):
 
 
 def record_withdrawal(request, page_id):
-    story = get_object_or_404(StoryPage, pk=page_id)
+    story = get_object_or_404(stories_for(request.user), pk=page_id)
     permissions = story.permissions_for_user(request.user)
     if not (permissions.can_edit() and (permissions.can_unpublish() or not story.live)):
         raise PermissionDenied

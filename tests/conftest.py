@@ -61,9 +61,22 @@ def _seed_again_after_a_flush():
 
 @pytest.fixture
 def facilitator(django_user_model):
+    """A facilitator who works in every community, those made during the test too, as the upgrade left every
+    facilitator; tests/stories/test_facilitator_communities.py is about facilitators of fewer."""
+    from django.db.models.signals import post_save
+
+    from stories.models import Community
     from stories.roles import FACILITATORS, ensure_facilitators_group
 
     ensure_facilitators_group()
     user = django_user_model.objects.create_user("facilitator", "facilitator@example.org", "a-long-passphrase")
     user.groups.add(django_user_model.groups.rel.model.objects.get(name=FACILITATORS))
-    return user
+    user.facilitated_communities.add(*Community.objects.all())
+
+    def works_in_the_new_community(sender, instance, created, **kwargs):
+        if created:
+            instance.facilitators.add(user)
+
+    post_save.connect(works_in_the_new_community, sender=Community, weak=False, dispatch_uid="tests.facilitator")
+    yield user
+    post_save.disconnect(sender=Community, dispatch_uid="tests.facilitator")

@@ -3,14 +3,14 @@
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from stories.models import StoryPage
+from stories.permissions import stories_for
 
 from . import services
 from .forms import RedactionForm, RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm, WrittenRedactionForm
@@ -30,9 +30,11 @@ from .transcript_files import clock
 
 
 def _editable_story(request, page_id: int) -> StoryPage:
-    story = get_object_or_404(StoryPage, pk=page_id)
+    """The story, if this user may edit it; one outside their communities, or that they may not edit, answers as a
+    missing one does (404), so that an id tells no one whether a story exists."""
+    story = get_object_or_404(stories_for(request.user), pk=page_id)
     if not story.permissions_for_user(request.user).can_edit():
-        raise PermissionDenied
+        raise Http404("No story here.")
     return story
 
 

@@ -259,6 +259,12 @@ class StoryPage(Page):
     def editable_by(self, user) -> bool:
         return bool(user and user.is_authenticated and self.permissions_for_user(user).can_edit())
 
+    def permissions_for_user(self, user):
+        """Wagtail's page permissions, refusing everything for a story outside the user's communities (or private)."""
+        from ..permissions import StoryPermissionTester
+
+        return StoryPermissionTester(user, self)
+
     def route(self, request, path_components):
         if len(path_components) == 1 and path_components[0] in story_routes and self.live:
             return RouteResult(self, kwargs={"subview": path_components[0]})

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The admin answers a story outside a facilitator's communities as it answers a missing page (404).
+    "stories.permissions.StoryOutOfReachMiddleware",
     # Anonymous visitors' pages from the shared cache, forgotten at once when the archive changes (PAGE_CACHE_SECONDS).
     "stories.page_cache.PublicPageCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

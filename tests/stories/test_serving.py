@@ -132,8 +132,9 @@ def test_an_anonymous_request_for_a_restricted_recording_gets_404_without_valida
         assert response.status_code not in (304, 412)
 
 
-def test_an_editor_gets_a_restricted_recording_private_and_without_etag(client, private_recording_url, facilitator):
-    client.force_login(facilitator)
+def test_an_editor_gets_a_restricted_recording_private_and_without_etag(client, private_recording_url, admin_user):
+    # A private story is sealed: its editors are the administrators (tests/stories/test_facilitator_communities.py).
+    client.force_login(admin_user)
     response = client.get(private_recording_url, headers={"Range": "bytes=0-9"})
     assert response.status_code == 206
     assert response["Cache-Control"] == "private, no-store"

@@ -183,7 +183,7 @@ def test_someone_without_edit_rights_cannot_record_a_withdrawal(client, facilita
         reverse("stories_record_withdrawal", args=[story.pk]),
         {"participant": story.participants.get().person.pk, "confirm": "on"},
     )
-    assert response.status_code in (302, 403)
+    assert response.status_code in (302, 403, 404)
     story.refresh_from_db()
     assert story.withdrawn_at is None
 
