@@ -8,31 +8,29 @@ listing, count, feed, export, API, sitemap, harvest or page cache ever holds it.
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from ..models import Community, Consent, StoryPage, StoryParticipant
+from ..models import AccessRequest, Community, Consent, StoryPage, StoryParticipant
+from ..permissions import communities_for, is_administrator, stories_for
 from ..roles import FACILITATORS
 
 ON_REQUEST_MATCHES = 10
 
 
 def facilitators_of(community: Community | None) -> QuerySet:
-    """The people who answer requests for this community's stories (None: for any community). For now every active
-    member of the Facilitators group, whatever the community: this is the one place to narrow it to a community's
-    own facilitators."""
-    return get_user_model().objects.filter(is_active=True, groups__name=FACILITATORS).distinct()
+    """The people told of a request for this community's stories: its active facilitators. A story without a
+    community is answered by administrators alone, so nobody is e-mailed."""
+    if community is None:
+        return get_user_model().objects.none()
+    return community.facilitators.filter(is_active=True, groups__name=FACILITATORS).distinct()
 
 
-def may_answer(user, story: StoryPage) -> bool:
-    """Whether this user may approve, decline or revoke requests for this story."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or facilitators_of(story.community).filter(pk=user.pk).exists()
+def answerable_by(user) -> QuerySet:
+    """The requests this user may see and answer: those for stories within their reach."""
+    return AccessRequest.objects.filter(story__in=stories_for(user).values("pk"))
 
 
 def answers_requests(user) -> bool:
     """Whether this user answers requests for at least one community (and so sees the admin's list)."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    return user.is_superuser or facilitators_of(None).filter(pk=user.pk).exists()
+    return is_administrator(user) or communities_for(user).exists()
 
 
 def with_details_listed(stories: QuerySet) -> QuerySet:

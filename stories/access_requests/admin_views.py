@@ -11,36 +11,28 @@ from django.views.decorators.http import require_POST
 
 from ..models import AccessEvent, AccessRequest
 from ..services.access import AccessRefused, access_link_revoke, access_request_approve, access_request_decline
-from . import answers_requests, may_answer
+from . import answerable_by, answers_requests
 from .forms import ApprovalForm
 
 PER_PAGE = 50
 
 
 def _answerable(request, request_id: int) -> AccessRequest:
-    access_request = get_object_or_404(AccessRequest.objects.select_related("story__community"), pk=request_id)
-    if not may_answer(request.user, access_request.story):
-        raise PermissionDenied
-    return access_request
+    """The request, if this user may answer it; 404 alike for one that does not exist and one out of their reach, so
+    that neither its story nor its existence is told."""
+    return get_object_or_404(answerable_by(request.user).select_related("story__community"), pk=request_id)
 
 
 def access_request_list(request):
     """Requests of one status (waiting ones first), newest first, each with its actions and its audit."""
     if not answers_requests(request.user):
         raise PermissionDenied
-    rows = AccessRequest.objects.select_related("story__community", "decided_by").order_by("-requested_at", "-pk")
+    rows = answerable_by(request.user).select_related("story__community", "decided_by").order_by("-requested_at", "-pk")
     status = request.GET.get("status", AccessRequest.Status.PENDING)
     if status in AccessRequest.Status.values:
         rows = rows.filter(status=status)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("p"))
-    allowed: dict[int | None, bool] = {}
-    shown = []
-    for access_request in page:
-        community_id = access_request.story.community_id
-        if community_id not in allowed:
-            allowed[community_id] = may_answer(request.user, access_request.story)
-        if allowed[community_id]:
-            shown.append(access_request)
+    shown = list(page)
     events = AccessEvent.objects.filter(request_id__in=[row.pk for row in shown]).select_related("by")
     return TemplateResponse(
         request,

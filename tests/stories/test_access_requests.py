@@ -6,7 +6,6 @@ import re
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.test import Client, TestCase, override_settings
@@ -390,9 +389,46 @@ def test_the_rule_check_can_fail(client):
         assert_on_request_follows_the_rule(client, {story.pk}, paths)
 
 
-def test_facilitators_of_is_the_facilitators_group(facilitator):
-    from stories.access_requests import facilitators_of
+def test_another_community_s_facilitator_is_not_told_cannot_see_and_cannot_answer_a_request(
+    client, facilitator, django_user_model, django_capture_on_commit_callbacks
+):
+    """Named negative test: a request reaches its story's community's facilitators only; a facilitator of another
+    community is not e-mailed, does not see it listed, and gets 404 (not 403) for each action, so that neither the
+    request nor its story is told. The story's own community's facilitator is the control."""
+    from stories.models import Community
+    from stories.roles import FACILITATORS
 
-    user_model = get_user_model()
-    user_model.objects.create_user("reader", "reader@example.org", "a-long-passphrase")
-    assert list(facilitators_of(None)) == [facilitator]
+    elsewhere = django_user_model.objects.create_user("hillside", "hillside@example.org", "a-long-passphrase")
+    elsewhere.groups.add(django_user_model.groups.rel.model.objects.get(name=FACILITATORS))
+    Community.objects.create(name="Hillside", slug="hillside").facilitators.add(elsewhere)
+    story = on_request_story()
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, story)
+    access_request = AccessRequest.objects.get()
+    [message] = mail.outbox
+    assert message.to == [facilitator.email]
+
+    other = Client()
+    other.force_login(elsewhere)
+    listing = body(other.get(reverse("stories_access:list")))
+    assert "Ada Reader" not in listing and story.title not in listing
+    for action in ("approve", "decline", "revoke"):
+        answer = other.post(
+            reverse(f"stories_access:{action}", args=[access_request.pk]),
+            {"expires_on": timezone.localdate().isoformat()},
+        )
+        assert answer.status_code == 404 and story.title not in body(answer), action
+    missing = other.post(reverse("stories_access:approve", args=[access_request.pk + 1000]), {})
+    assert missing.status_code == 404
+    access_request.refresh_from_db()
+    assert access_request.status == "pending" and len(mail.outbox) == 1
+
+    own = Client()
+    own.force_login(facilitator)
+    assert "Ada Reader" in body(own.get(reverse("stories_access:list")))
+    approved = own.post(
+        reverse("stories_access:approve", args=[access_request.pk]), {"expires_on": timezone.localdate().isoformat()}
+    )
+    assert approved.status_code == 302
+    access_request.refresh_from_db()
+    assert access_request.status == "approved"
