@@ -117,11 +117,15 @@ class StoryOutOfReachMiddleware:
         from .models import StoryPage
 
         match = request.resolver_match
-        user = getattr(request, "user", None)
-        if match is None or user is None or not user.is_authenticated or is_administrator(user):
+        # The address first: only the admin's page addresses name pages, and asking who the user is reads the
+        # session, which a public page must not do (it would vary by cookie, and an old cookie would be deleted).
+        named = self._pages_named(match, view_kwargs, request) if match is not None else []
+        if not named:
             return None
-        named = self._pages_named(match, view_kwargs, request)
-        if named and StoryPage.objects.filter(pk__in=named).exclude(pk__in=stories_for(user).values("pk")).exists():
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or is_administrator(user):
+            return None
+        if StoryPage.objects.filter(pk__in=named).exclude(pk__in=stories_for(user).values("pk")).exists():
             raise Http404("No page here.")
         return None
 

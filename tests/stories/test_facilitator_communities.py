@@ -378,3 +378,15 @@ def test_a_private_storys_listening_copy_is_for_administrators_only(client, role
     assert get(client, roles["of_a"], url).status_code == 404
     assert get(client, roles["of_a"], original).status_code == 404
     assert get(client, roles["administrator"], original).status_code == 200, "control"
+
+
+def test_the_admin_check_leaves_a_public_answers_session_alone(client):
+    """Named negative test: the check of admin page addresses asks who the user is only on those addresses. Asked on
+    every request, it read the session of public answers that never need it (the API, the listening beacon): each
+    answer then varied by cookie and an old session cookie was deleted (Set-Cookie)."""
+    public_story(title="Elm garden")
+    client.cookies["sessionid"] = "an-old-session"
+    answer = client.get("/api/stories")
+    assert answer.status_code == 200 and "Elm garden" in answer.content.decode()
+    assert "Set-Cookie" not in answer.headers and not answer.cookies
+    assert "Cookie" not in answer.get("Vary", "")
