@@ -208,6 +208,11 @@ class StoryPage(Page):
     class Meta:
         verbose_name = "story"
         verbose_name_plural = "stories"
+        indexes = [
+            # Search's "available on request" reads the few stories on request among an archive's many; only those
+            # are in the index, so it costs public stories nothing.
+            models.Index(fields=["visibility"], condition=Q(visibility=Visibility.ON_REQUEST), name="story_on_request"),
+        ]
 
     def clean(self):
         super().clean()
