@@ -4,6 +4,7 @@ revoke), and the audit of every step."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -48,6 +49,17 @@ def access_request_list(request):
     )
 
 
+def _answer(request, act, done: str, *, then: str = "") -> HttpResponseRedirect:
+    """Carry out one answer to a request; say what was done, or why it could not be, and go back to the list."""
+    try:
+        act()
+    except AccessRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, done)
+    return redirect(reverse("stories_access:list") + then)
+
+
 @require_POST
 def access_request_approve_view(request, request_id: int):
     access_request = _answerable(request, request_id)
@@ -56,40 +68,30 @@ def access_request_approve_view(request, request_id: int):
         for error in form.errors.get("expires_on", []):
             messages.error(request, f"Request from {access_request.name}: {error}")
         return redirect("stories_access:list")
-    try:
-        access_request_approve(
-            access_request=access_request, user=request.user, expires_on=form.cleaned_data["expires_on"]
-        )
-    except AccessRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(
-            request,
-            f"Approved: {access_request.name} has been e-mailed a private link that works until "
-            f"{form.cleaned_data['expires_on']:%-d %B %Y}.",
-        )
-    return redirect("stories_access:list")
+    expires_on = form.cleaned_data["expires_on"]
+    return _answer(
+        request,
+        lambda: access_request_approve(access_request=access_request, user=request.user, expires_on=expires_on),
+        f"Approved: {access_request.name} has been e-mailed a private link that works until {expires_on:%-d %B %Y}.",
+    )
 
 
 @require_POST
 def access_request_decline_view(request, request_id: int):
     access_request = _answerable(request, request_id)
-    try:
-        access_request_decline(access_request=access_request, user=request.user)
-    except AccessRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, f"Declined; {access_request.name} has been told by e-mail.")
-    return redirect("stories_access:list")
+    return _answer(
+        request,
+        lambda: access_request_decline(access_request=access_request, user=request.user),
+        f"Declined; {access_request.name} has been told by e-mail.",
+    )
 
 
 @require_POST
 def access_link_revoke_view(request, request_id: int):
     access_request = _answerable(request, request_id)
-    try:
-        access_link_revoke(access_request=access_request, user=request.user)
-    except AccessRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, f"Revoked: the link sent to {access_request.name} no longer plays the story.")
-    return redirect(reverse("stories_access:list") + "?status=revoked")
+    return _answer(
+        request,
+        lambda: access_link_revoke(access_request=access_request, user=request.user),
+        f"Revoked: the link sent to {access_request.name} no longer plays the story.",
+        then="?status=revoked",
+    )
