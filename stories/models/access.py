@@ -26,11 +26,6 @@ def access_link_digest(token: str) -> str | None:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class AccessRequestQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(status=AccessRequest.Status.PENDING)
-
-
 class AccessRequest(models.Model):
     """One person's request to hear one story; approved, it holds that story's one private link for this request."""
 
@@ -57,8 +52,6 @@ class AccessRequest(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True, help_text="When the link was revoked or ended.")
     link_uses = models.PositiveIntegerField(default=0)
     link_last_used_at = models.DateTimeField(null=True, blank=True)
-
-    objects = AccessRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
