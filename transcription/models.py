@@ -129,6 +129,36 @@ class Redaction(models.Model):
         return start < self.end and end > self.start
 
 
+class RedactionRemake(models.Model):
+    """The worker's making again of a recording's copies after its redactions changed (and of its original, where
+    "redact the original too" asks): queued, running, done or failed, with its attempts and why it failed.
+
+    One per recording. Only services change it; the reaper takes it back when its worker dies (its heartbeat is
+    updated_at), as it does transcripts. Until it is done the public is told the recording is being prepared.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    media = models.OneToOneField(
+        "stories.StoryMedia", on_delete=models.CASCADE, primary_key=True, related_name="redaction_remake"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    # Bumped by every request: a worker still running for an older one neither finishes nor fails the newer one.
+    version = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why it failed, in words a facilitator understands.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"copies of recording {self.media_id} ({self.get_status_display()})"
+
+
 class RedactionEvent(models.Model):
     """The audit of redactions: who redacted or restored which range of which recording, when, and why.
 
