@@ -20,6 +20,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .bulk_actions import page_bulk_actions_within_reach
 from .documents import document_may_be_served
 from .models import (
     Community,
@@ -183,6 +184,12 @@ def explorer_within_reach(parent_page, pages, request):
 def chooser_within_reach(pages, request):
     """A page chooser (a collection's stories, say) offers only the stories of the user's communities."""
     return pages_within_reach(pages, request.user)
+
+
+# A bulk action (publish, unpublish, delete, move) on the pages chosen, or on all of a listing, names, counts and acts
+# on no story outside the user's reach; registered after Wagtail's, each takes the place of Wagtail's own.
+for _action in page_bulk_actions_within_reach():
+    hooks.register("register_bulk_action", _action, order=1)
 
 
 class StoriesToModeratePanel(WorkflowObjectsToModeratePanel):
