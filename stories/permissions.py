@@ -4,13 +4,19 @@ A facilitator works in the communities an administrator put them in (Community.f
 (superusers) work in every one. A story is within a user's reach when it belongs to one of their communities and is
 not private: a private story is sealed, for administrators only. "Facilitators only" stories are within the reach of
 that community's facilitators. Page permissions, the explorer, the choosers and the transcription views all ask here.
+
+The admin's other records (invites, dialogues, people, consent records, correction notes, submissions, withdrawals)
+belong to communities as RECORD_BELONGING says, in one place; records_for() is what the snippets, their choosers, list
+filters and form fields show a user, and RecordsWithinReachPolicy is Wagtail's permission policy that asks it.
 """
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from wagtail.models import PagePermissionTester
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 
@@ -55,6 +61,101 @@ def story_within_reach(user, story) -> bool:
         if stored == story.community_id:
             return True
     return communities_for(user).filter(pk=story.community_id).exists()
+
+
+@dataclass(frozen=True)
+class Belonging:
+    """How a kind of record belongs to communities: through each path to a community, and through each path to a story
+    to that story's community unless the story is private (stories_for). A record belongs to every community one of
+    its paths reaches. `sealed_by` names paths to a story whose being private keeps the record for administrators."""
+
+    communities: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()
+    sealed_by: tuple[str, ...] = ()
+
+    def condition(self, user) -> Q:
+        from .models import Visibility
+
+        within = Q(pk__in=[])
+        for path in self.communities:
+            within |= Q(**{f"{path}__in": communities_for(user)})
+        for path in self.stories:
+            within |= Q(**{f"{path}__in": stories_for(user)})
+        for path in self.sealed_by:
+            within &= ~Q(**{f"{path}__visibility": Visibility.PRIVATE})
+        return within
+
+
+# Which communities each kind of record in the admin belongs to: the one place the snippets, their choosers, list
+# filters and form fields ask (through records_for). Stories and communities are stories_for() and communities_for().
+RECORD_BELONGING = {
+    "stories.invite": Belonging(communities=("community",)),
+    "stories.dialogue": Belonging(communities=("community",)),
+    # Consent records, correction notes and submissions hang off a story: a private story's are sealed with it.
+    "stories.consent": Belonging(stories=("story",)),
+    "stories.correctionrequest": Belonging(stories=("story",)),
+    "stories.storysubmission": Belonging(stories=("story",)),
+    # Someone belongs to the community they were recorded in (by a facilitator, or through an invite) and to the
+    # communities of the stories they take part in or consented for; a private story gives them to no facilitator.
+    "stories.person": Belonging(communities=("community",), stories=("participations__page", "consents__story")),
+    # The story is an empty shell once withdrawn and may be deleted; the audit keeps the community it was withdrawn
+    # from. A private story's withdrawal stays sealed while its shell is there.
+    "stories.withdrawal": Belonging(communities=("community",), sealed_by=("story",)),
+}
+
+
+def is_community_record(model) -> bool:
+    """Whether the admin shows a user only some of this model's rows: stories, communities and RECORD_BELONGING's."""
+    from .models import Community, StoryPage
+
+    return issubclass(model, (StoryPage, Community)) or model._meta.label_lower in RECORD_BELONGING
+
+
+def records_for(user, model) -> QuerySet:
+    """The rows of this model the admin shows this user: every one to an administrator, none to anyone signed out,
+    and to a facilitator those of their communities (RECORD_BELONGING). A model that belongs to no community (themes,
+    content notes) is shown whole."""
+    from .models import Community, StoryPage
+
+    if is_administrator(user) or not is_community_record(model):
+        return model._default_manager.all()
+    if issubclass(model, StoryPage):
+        return stories_for(user)
+    if issubclass(model, Community):
+        return communities_for(user)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return model._default_manager.none()
+    within = model._default_manager.filter(RECORD_BELONGING[model._meta.label_lower].condition(user))
+    # By id, so that a record reached by two paths is listed once, and a search backend filters on its id alone.
+    return model._default_manager.filter(pk__in=within.values("pk"))
+
+
+def record_within_reach(user, record) -> bool:
+    """records_for() asked of one stored record; a record not yet saved is judged by the fields it points with, which
+    the admin's forms offer from records_for() alone (stories/admin_forms.py)."""
+    if is_administrator(user) or record.pk is None:
+        return True
+    return records_for(user, type(record)).filter(pk=record.pk).exists()
+
+
+class RecordsWithinReachPolicy(ModelPermissionPolicy):
+    """Django's model permissions (the Facilitators group's), on the records of the user's communities only: Wagtail
+    asks this of every snippet view, chooser, bulk action and edit link (stories/admin_records.py)."""
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return self.user_has_permission(user, action) and record_within_reach(user, instance)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        return self.user_has_any_permission(user, actions) and record_within_reach(user, instance)
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not self.user_has_any_permission(user, actions):
+            return self.model._default_manager.none()
+        return records_for(user, self.model)
+
+    def users_with_any_permission_for_instance(self, actions, instance):
+        users = self.users_with_any_permission(actions)
+        return users.filter(pk__in=[user.pk for user in users if record_within_reach(user, instance)])
 
 
 def pages_within_reach(pages: QuerySet, user) -> QuerySet:

@@ -15,11 +15,11 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 from wagtail.admin.widgets import Button
 from wagtail.models import Page
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from .admin_records import WithinReachDeleteBulkAction, WithinReachSnippetViewSet
 from .bulk_actions import page_bulk_actions_within_reach
 from .documents import document_may_be_served
 from .models import (
@@ -31,10 +31,11 @@ from .models import (
     Invite,
     Person,
     StoryPage,
+    StorySubmission,
     Theme,
     Withdrawal,
 )
-from .permissions import PagesWithinReachPolicy, pages_within_reach, stories_for
+from .permissions import PagesWithinReachPolicy, RecordsWithinReachPolicy, pages_within_reach, stories_for
 from .review_dashboard import ReviewDashboardPanel
 from .services import story_withdraw
 
@@ -53,7 +54,25 @@ class ShareLinkColumn(Column):
         return context
 
 
-class InviteViewSet(SnippetViewSet):
+class WithdrawalAuditPolicy(RecordsWithinReachPolicy):
+    """Anyone who may view the audit may only view it: no add, edit or delete, for administrators too; a facilitator
+    sees the withdrawals of their communities' stories."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and super().user_has_permission(user, action)
+
+
+# Each community record is Wagtail's to show a user only within their communities (stories/permissions.py).
+for _model in (Community, Invite, Dialogue, Person, Consent, CorrectionRequest, StorySubmission):
+    register_permission_policy(_model, RecordsWithinReachPolicy(_model))
+register_permission_policy(Withdrawal, WithdrawalAuditPolicy(Withdrawal), exact_class=True)
+# Every page listing that asks Wagtail which pages a user may explore or act on leaves out other communities' stories.
+register_permission_policy(Page, PagesWithinReachPolicy())
+# Deleting community records in bulk names and acts on none outside the user's reach; after Wagtail's, in its place.
+hooks.register("register_bulk_action", WithinReachDeleteBulkAction, order=1)
+
+
+class InviteViewSet(WithinReachSnippetViewSet):
     model = Invite
     icon = "link"
     menu_label = "Invite links"
@@ -61,7 +80,7 @@ class InviteViewSet(SnippetViewSet):
     list_filter = ["community", "revoked"]
 
 
-class ConsentViewSet(SnippetViewSet):
+class ConsentViewSet(WithinReachSnippetViewSet):
     model = Consent
     icon = "tick-inverse"
     menu_label = "Consent records"
@@ -69,7 +88,7 @@ class ConsentViewSet(SnippetViewSet):
     list_filter = ["method", "scope"]
 
 
-class CorrectionRequestViewSet(SnippetViewSet):
+class CorrectionRequestViewSet(WithinReachSnippetViewSet):
     model = CorrectionRequest
     icon = "edit"
     menu_label = "Correction notes"
@@ -77,19 +96,7 @@ class CorrectionRequestViewSet(SnippetViewSet):
     list_filter = {"resolved_at": ["isnull"]}
 
 
-class WithdrawalAuditPolicy(ModelPermissionPolicy):
-    """Anyone who may view the audit may only view it: no add, edit or delete, for administrators too."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and super().user_has_permission(user, action)
-
-
-register_permission_policy(Withdrawal, WithdrawalAuditPolicy(Withdrawal), exact_class=True)
-# Every page listing that asks Wagtail which pages a user may explore or act on leaves out other communities' stories.
-register_permission_policy(Page, PagesWithinReachPolicy())
-
-
-class WithdrawalViewSet(SnippetViewSet):
+class WithdrawalViewSet(WithinReachSnippetViewSet):
     """Read-only: an audit trail is written by the withdrawal service, never edited by hand."""
 
     model = Withdrawal
@@ -128,14 +135,14 @@ class ContentNoteViewSet(SnippetViewSet):
     search_fields = ["name"]
 
 
-class CommunityViewSet(SnippetViewSet):
+class CommunityViewSet(WithinReachSnippetViewSet):
     model = Community
     icon = "site"
     list_display = ["name", "place"]
     search_fields = ["name", "place"]
 
 
-class DialogueViewSet(SnippetViewSet):
+class DialogueViewSet(WithinReachSnippetViewSet):
     model = Dialogue
     icon = "group"
     list_display = ["title", "date", "community", "place"]
@@ -143,13 +150,14 @@ class DialogueViewSet(SnippetViewSet):
     search_fields = ["title"]
 
 
-class PersonViewSet(SnippetViewSet):
+class PersonViewSet(WithinReachSnippetViewSet):
     """Full names and birth years are seen here by editors only; the public sees display names."""
 
     model = Person
     icon = "user"
     menu_label = "People"
-    list_display = ["display_name", "full_name", "birth_year"]
+    list_display = ["display_name", "full_name", "birth_year", "community"]
+    list_filter = ["community"]
     search_fields = ["display_name", "full_name"]
 
 

@@ -8,6 +8,7 @@ from django.utils.text import slugify
 from wagtail.admin.panels import FieldPanel
 from wagtail.search import index
 
+from ..admin_forms import WithinReachModelForm
 from ..roles import FACILITATORS
 
 
@@ -56,7 +57,13 @@ class Community(index.Indexed, models.Model):
         FieldPanel("image"),
         FieldPanel("facilitators", widget=forms.CheckboxSelectMultiple),
     ]
-    search_fields = [index.SearchField("name"), index.SearchField("place"), index.AutocompleteField("name")]
+    search_fields = [
+        # The admin lists only a facilitator's own communities, by id (stories/permissions.py).
+        index.FilterField("id"),
+        index.SearchField("name"),
+        index.SearchField("place"),
+        index.AutocompleteField("name"),
+    ]
 
     class Meta:
         ordering = ["name"]
@@ -96,7 +103,9 @@ class Dialogue(index.Indexed, models.Model):
         FieldPanel("description"),
         FieldPanel("questions"),
     ]
-    search_fields = [index.SearchField("title"), index.AutocompleteField("title")]
+    base_form_class = WithinReachModelForm
+    # The admin lists only the dialogues of a facilitator's communities, by id (stories/permissions.py).
+    search_fields = [index.FilterField("id"), index.SearchField("title"), index.AutocompleteField("title")]
 
     class Meta:
         ordering = ["-date", "title"]

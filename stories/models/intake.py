@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from wagtail.admin.panels import FieldPanel
 
+from ..admin_forms import WithinReachModelForm
 from .catalogue import Community, Dialogue
 from .media import StoryMedia
 from .pages import StoryPage
@@ -82,6 +83,7 @@ class Invite(models.Model):
         FieldPanel("max_uses"),
         FieldPanel("revoked"),
     ]
+    base_form_class = WithinReachModelForm
 
     class Meta:
         ordering = ["-created_at"]
@@ -141,6 +143,7 @@ class CorrectionRequest(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     panels = [FieldPanel("story", read_only=True), FieldPanel("note", read_only=True), FieldPanel("resolved_at")]
+    base_form_class = WithinReachModelForm
 
     class Meta:
         ordering = ["-created_at"]
@@ -166,6 +169,15 @@ class Withdrawal(models.Model):
 
     story_id_removed = models.PositiveBigIntegerField(help_text="The story's id; the story itself keeps no content.")
     story = models.ForeignKey(StoryPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="withdrawals")
+    # Whose facilitators see this entry (stories/permissions.py): kept here, as the story's shell may be deleted.
+    community = models.ForeignKey(
+        Community,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="withdrawals",
+        help_text="The story's community when it was withdrawn; its facilitators see this entry.",
+    )
     requested_by = models.CharField(max_length=20, choices=RequestedBy.choices)
     participant_role = models.CharField(
         max_length=20,

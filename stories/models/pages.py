@@ -19,6 +19,7 @@ from wagtail.query import PageQuerySet
 from wagtail.search import index
 from wagtail.url_routing import RouteResult
 
+from ..admin_forms import WithinReachPageForm
 from ..blocks import StoryBodyBlock
 from ..generations import could_be_minor_condition, generations_of
 from ..panels import RecordingPlayerPanel
@@ -194,6 +195,8 @@ class StoryPage(Page):
             heading="Who may see it",
         ),
     ]
+    # A facilitator's story is of one of their communities, with their dialogues and people (stories/admin_forms.py).
+    base_form_class = WithinReachPageForm
     search_fields = Page.search_fields + [
         index.SearchField("summary"),
         index.SearchField("body"),
@@ -319,6 +322,8 @@ class CollectionPage(Page):
         FieldPanel("curator"),
         InlinePanel("entries", label="Stories", heading="Stories, in the order they play"),
     ]
+    # A facilitator adds the stories of their own communities only (stories/admin_forms.py).
+    base_form_class = WithinReachPageForm
     parent_page_types = ["stories.HomePage"]
     subpage_types = []
 

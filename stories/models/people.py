@@ -8,6 +8,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from ..admin_forms import PersonForm, WithinReachModelForm
 from ..generations import generation_for
 from ..validators import validate_birth_year
 
@@ -23,9 +24,22 @@ class Person(index.Indexed, models.Model):
         validators=[validate_birth_year],
         help_text="Optional and never public. Used to derive the generation and whether a guardian must consent.",
     )
+    # Where they were recorded: the facilitator's community who added them, or the invite's they came through. They
+    # also belong to the communities of the stories they take part in (stories/permissions.py, RECORD_BELONGING).
+    community = models.ForeignKey(
+        "stories.Community",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
+        help_text="The community whose facilitators keep this person's record, with those of their stories.",
+    )
 
-    panels = [FieldPanel("display_name"), FieldPanel("full_name"), FieldPanel("birth_year")]
+    panels = [FieldPanel("display_name"), FieldPanel("full_name"), FieldPanel("birth_year"), FieldPanel("community")]
+    base_form_class = PersonForm
     search_fields = [
+        # The admin lists only the people of a facilitator's communities, by id (stories/permissions.py).
+        index.FilterField("id"),
         index.SearchField("display_name"),
         index.SearchField("full_name"),
         index.AutocompleteField("display_name"),
@@ -99,6 +113,7 @@ class Consent(models.Model):
         FieldPanel("withdrawn_at"),
         FieldPanel("on_request_details_listed"),
     ]
+    base_form_class = WithinReachModelForm
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["story", "person"], name="one_consent_per_person_per_story")]

@@ -277,7 +277,9 @@ def story_submit(
     index.add_child(instance=story)
     now = timezone.now()
     for order, entry in enumerate(storytellers):
-        person = Person.objects.create(display_name=entry.display_name, birth_year=entry.birth_year)
+        person = Person.objects.create(
+            display_name=entry.display_name, birth_year=entry.birth_year, community=invite.community
+        )
         StoryParticipant.objects.create(page=story, person=person, role=entry.role, sort_order=order)
         guardian = entry.guardian_name.strip() if entry.guardian_agreed else ""
         Consent.objects.create(

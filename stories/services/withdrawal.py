@@ -139,6 +139,8 @@ def story_withdraw(
     withdrawal = Withdrawal.objects.create(
         story_id_removed=story.pk,
         story=story,
+        # Its community's facilitators see the entry (stories/permissions.py), even once the story's shell is gone.
+        community_id=story.community_id,
         requested_by=requested_by,
         participant_role=participant_role or "",
         recorded_by=user if user is not None and user.is_authenticated else None,

@@ -2,19 +2,24 @@
 
 import datetime
 
+from stories.factories import CommunityFactory
 from stories.models import Community, Person
 
 
 def test_facilitator_adds_a_person_through_the_admin(client, facilitator):
+    """A person is recorded in one of the facilitator's communities (tests/stories/test_facilitator_records.py)."""
+    community = CommunityFactory(name="Elm Street")
     client.force_login(facilitator)
 
     response = client.post(
         "/admin/snippets/stories/person/add/",
-        {"display_name": "Rosa M.", "full_name": "Rosa Maria", "birth_year": "1948"},
+        {"display_name": "Rosa M.", "full_name": "Rosa Maria", "birth_year": "1948", "community": community.pk},
     )
 
     assert response.status_code == 302
-    assert Person.objects.get(display_name="Rosa M.").generation.slug == "boomers"
+    person = Person.objects.get(display_name="Rosa M.")
+    assert person.generation.slug == "boomers"
+    assert person.community == community
 
 
 def test_a_birth_year_in_the_future_is_refused_with_a_message_and_nothing_saved(client, facilitator):
