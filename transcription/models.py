@@ -169,6 +169,7 @@ class RedactionEvent(models.Model):
         RESTORED = "restored", "Redaction undone"
         ORIGINAL = "original", "Original rewritten with silence"
         WORDS_RESTORED = "words", "Words restored (the sound stays silent)"
+        REPLAYED = "replayed", "Made again after a backup was restored"
 
     action = models.CharField(max_length=10, choices=Action.choices)
     # A recording's passage (start and end in seconds), or a written story's (story, block, start and end characters).
