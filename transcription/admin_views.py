@@ -14,7 +14,7 @@ from stories.permissions import stories_for
 
 from . import services
 from .forms import RedactionForm, RetranscribeForm, SegmentCorrectionForm, TranscriptUploadForm, WrittenRedactionForm
-from .models import Redaction, RedactionEvent, Transcript, WrittenRedaction
+from .models import Redaction, RedactionEvent, RedactionRemake, Transcript, WrittenRedaction
 from .playback import original_redaction_refusal
 from .selectors import (
     REDACTABLE_BLOCKS,
@@ -24,6 +24,7 @@ from .selectors import (
     public_body,
     redacted_segments,
     speaker_names,
+    unfinished_redaction_remakes,
     unfinished_transcripts,
 )
 from .transcript_files import clock
@@ -69,7 +70,15 @@ def story_transcripts(request, page_id: int):
             "correction": correction,
             "corrector": corrector,
             "retranscribe": RetranscribeForm(),
+            "remake": _remake_of(story),
         },
+    )
+
+
+def _remake_of(story: StoryPage) -> RedactionRemake | None:
+    """The making again of the recording's copies after its redactions changed, unless it is done."""
+    return (
+        RedactionRemake.objects.exclude(status=RedactionRemake.Status.DONE).filter(media_id=story.recording_id).first()
     )
 
 
@@ -253,13 +262,18 @@ def story_transcript_upload(request, page_id: int):
 
 
 def unfinished_report(request):
-    """Failed and pending transcripts for the stories this person may edit."""
-    rows = []
+    """Failed and pending transcripts, and copies still to be made again after a redaction, for the stories this
+    person may edit."""
+    rows, remakes = [], []
     for transcript in unfinished_transcripts():
         stories = [s for s in StoryPage.objects.filter(recording_id=transcript.media_id) if _can_edit(request, s)]
         if stories or request.user.is_superuser:
             rows.append({"transcript": transcript, "stories": stories})
-    return TemplateResponse(request, "transcription/admin/unfinished_report.html", {"rows": rows})
+    for remake in unfinished_redaction_remakes():
+        stories = [s for s in StoryPage.objects.filter(recording_id=remake.media_id) if _can_edit(request, s)]
+        if stories or request.user.is_superuser:
+            remakes.append({"remake": remake, "stories": stories})
+    return TemplateResponse(request, "transcription/admin/unfinished_report.html", {"rows": rows, "remakes": remakes})
 
 
 def _can_edit(request, story: StoryPage) -> bool:
@@ -273,6 +287,8 @@ def _story_url(story: StoryPage) -> str:
 def processing_label(story: StoryPage) -> str:
     """What the story's header button says: where its transcript has got to, or that it cannot be played."""
     media = story.recording
+    if media is not None and RedactionRemake.objects.filter(media=media, status=RedactionRemake.Status.FAILED).exists():
+        return "Recording: redacted copy not made (failed)"
     if media is not None and not media.access_copy and media.access_copy_error:
         return "Recording: no listening copy (failed)"
     transcript = latest_transcript(media_id=story.recording_id)
@@ -336,8 +352,28 @@ def story_redactions(request, page_id: int):
             ],
             "audit": RedactionEvent.objects.filter(media_id=story.recording_id).select_related("user")[:50],
             "duration": clock(duration) if duration else None,
+            "remake": _remake_of(story),
         },
     )
+
+
+@require_POST
+def redaction_remake_retry(request, page_id: int):
+    """ "Try again": the copies (and the original, where asked) that could not be made after a redaction."""
+    story = _editable_story(request, page_id)
+    if story.recording is None:
+        raise Http404("No recording here.")
+    if services.redaction_remake_retry(media=story.recording):
+        messages.success(
+            request,
+            "Queued again: the worker is making the listening copy again with silence over every redacted passage. "
+            "Until it is ready, the public is told the recording is being prepared.",
+        )
+    else:
+        messages.info(request, "Nothing to try again: the listening copy is being made or is made already.")
+    if request.POST.get("back") == "transcript":
+        return redirect(_story_url(story))
+    return redirect(reverse("transcription_admin:redactions", args=[story.pk]))
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """Reads other code reuses: withdrawal, the transcript people read for a recording, the jobs still unfinished."""
 
 import hashlib
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from wagtail.rich_text import RichText
 from stories.blocks import paragraph_text
 from stories.models import StoryPage
 
-from .models import Redaction, Segment, Transcript, WrittenRedaction
+from .models import Redaction, RedactionEvent, RedactionRemake, Segment, Transcript, WrittenRedaction
 
 
 def story_withdrawn(*, media_id) -> bool:
@@ -49,6 +50,57 @@ def unfinished_transcripts():
         .select_related("media")
         .order_by("status", "-updated_at")
     )
+
+
+def unfinished_redaction_remakes():
+    """Recordings whose copies are still to be made again after a redaction (failed first): the public is told they
+    are being prepared until they are. The admin's report of unfinished jobs lists them."""
+    return (
+        RedactionRemake.objects.exclude(status=RedactionRemake.Status.DONE)
+        .select_related("media")
+        .order_by("status", "-updated_at")
+    )
+
+
+def failed_redaction_remakes_count() -> int:
+    """How many recordings' copies could not be made again after a redaction: a count for a dashboard."""
+    return RedactionRemake.objects.filter(status=RedactionRemake.Status.FAILED).count()
+
+
+@dataclass(frozen=True)
+class RedactionHeld:
+    """A passage of a recording that must stay redacted: its words (words_redacted) and, with original_too, the
+    sound of its preservation original. What a restore of an older backup makes again."""
+
+    media_id: uuid.UUID
+    start: float
+    end: float
+    reason: str
+    original_too: bool
+    words_redacted: bool
+    created_by_id: int | None
+
+
+def redactions_held() -> list[RedactionHeld]:
+    """Every recording's redaction this database holds, and every passage its audit says an original was rewritten
+    silent over whose words were restored since (the sound stays gone): read before a restore replaces the database."""
+    held = [
+        RedactionHeld(media_id, start, end, reason, original_too, True, created_by_id)
+        for media_id, start, end, reason, original_too, created_by_id in Redaction.objects.values_list(
+            "media_id", "start", "end", "reason", "original_too", "created_by_id"
+        )
+    ]
+    spans = {(passage.media_id, passage.start, passage.end) for passage in held}
+    silenced = RedactionEvent.objects.filter(
+        action__in=[RedactionEvent.Action.ORIGINAL, RedactionEvent.Action.REPLAYED],
+        media_id__isnull=False,
+        sha256_after__gt="",
+    ).order_by("at", "pk")
+    for media_id, start, end, reason, user_id in silenced.values_list("media_id", "start", "end", "reason", "user_id"):
+        if (media_id, start, end) not in spans:
+            spans.add((media_id, start, end))
+            held.append(RedactionHeld(media_id, start, end, reason, True, False, user_id))
+    return held
 
 
 def speaker_names(story: StoryPage) -> dict[int, str]:

@@ -1,15 +1,18 @@
 """Writes for transcripts: queue, run, retry, correct, choose the current one. Only these change a transcript's status."""
 
+import dataclasses
 import datetime
 import hashlib
 import logging
 import threading
 import time
 import uuid
+from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
@@ -21,7 +24,7 @@ from stories.validators import language_label
 
 from .alignment import NothingHeardInCommon, align
 from .engine import EngineUnavailable, LanguageUnsupported, RecordingUnreadable, Transcription, engine_for
-from .models import Redaction, RedactionEvent, Segment, Transcript, WrittenRedaction
+from .models import Redaction, RedactionEvent, RedactionRemake, Segment, Transcript, WrittenRedaction
 from .playback import (
     ACCESS_CONTENT_TYPE,
     PlaybackFailed,
@@ -31,7 +34,7 @@ from .playback import (
     poster_write,
     video_copy_write,
 )
-from .selectors import block_text, redacted_spans, story_withdrawn, text_digest
+from .selectors import RedactionHeld, block_text, redacted_spans, story_withdrawn, text_digest
 from .signals import transcript_ready, written_text_redacted
 from .transcript_files import ParsedTranscript, clock
 
@@ -69,17 +72,27 @@ class RecordingUnreachable(OSError):
     """The recording's file is not there right now (storage unmounted, still copying); worth trying again."""
 
 
-def _enqueue(transcript: Transcript, *, delay_seconds: float = 0) -> None:
-    """Queue the worker job once the surrounding transaction commits, so a rollback never runs it."""
-    from .tasks import transcribe_recording
+def retry_delay_seconds(attempts: int) -> float:
+    """The pause before trying again after `attempts` tries: the back-off doubles each time."""
+    return retry_backoff_seconds() * 2 ** (attempts - 1)
+
+
+def _enqueue_on_commit(job, *, delay_seconds: float = 0, **arguments) -> None:
+    """Queue a worker job once the surrounding transaction commits (so a rollback never runs it), after a pause."""
 
     def enqueue():
-        job = transcribe_recording
+        deferred = job
         if delay_seconds and job.get_backend().supports_defer:
-            job = job.using(run_after=timezone.now() + datetime.timedelta(seconds=delay_seconds))
-        job.enqueue(transcript_id=transcript.pk)
+            deferred = job.using(run_after=timezone.now() + datetime.timedelta(seconds=delay_seconds))
+        deferred.enqueue(**arguments)
 
     transaction.on_commit(enqueue)
+
+
+def _enqueue(transcript: Transcript, *, delay_seconds: float = 0) -> None:
+    from .tasks import transcribe_recording
+
+    _enqueue_on_commit(transcribe_recording, delay_seconds=delay_seconds, transcript_id=transcript.pk)
 
 
 @transaction.atomic
@@ -129,22 +142,23 @@ def transcript_fail(*, transcript_id: int, reason: str) -> None:
 
 
 @contextmanager
-def _heartbeat(transcript_id: int):
-    """Touch the transcript while work goes on, so the reaper can tell a slow job from a dead worker."""
+def _heartbeat(model: type[Transcript] | type[RedactionRemake], pk):
+    """Touch the running row (a transcript, a recording's remaking) while work goes on, so the reaper can tell a
+    slow job from a dead worker."""
     stop = threading.Event()
 
     def beat():
         try:
             while not stop.wait(max(lease_seconds() / 4, 0.5)):
                 try:
-                    Transcript.objects.filter(pk=transcript_id, status=Status.RUNNING).update(updated_at=timezone.now())
+                    model.objects.filter(pk=pk, status=model.Status.RUNNING).update(updated_at=timezone.now())
                 except DatabaseError as error:
                     # A missed beat only brings the lease closer; the next one may get through (a busy SQLite file).
-                    logger.warning("heartbeat for transcript %s missed: %s", transcript_id, error)
+                    logger.warning("heartbeat for %s %s missed: %s", model._meta.model_name, pk, error)
         finally:
             connection.close()
 
-    beater = threading.Thread(target=beat, name=f"heartbeat-{transcript_id}", daemon=True)
+    beater = threading.Thread(target=beat, name=f"heartbeat-{pk}", daemon=True)
     beater.start()
     try:
         yield
@@ -185,7 +199,7 @@ def transcript_run(*, transcript_id: int) -> str:
     aligning = transcript.engine == PEOPLE_ALIGNED
     started = time.monotonic()
     try:
-        with _heartbeat(transcript_id):
+        with _heartbeat(Transcript, transcript_id):
             with _recording_file(media) as path:
                 if not aligning:
                     recording_prepare_playback(media=media, path=path)
@@ -362,7 +376,7 @@ def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
         transcript.status = Status.QUEUED
         transcript.error = f"Will try again: {reason}"
         transcript.save(update_fields=["status", "error", "updated_at"])
-        delay = retry_backoff_seconds() * 2 ** (transcript.attempts - 1)
+        delay = retry_delay_seconds(transcript.attempts)
         logger.info("transcript %s will be tried again in %.0f s: %s", transcript_id, delay, reason)
         _enqueue(transcript, delay_seconds=delay)
     return "retrying"
@@ -802,11 +816,23 @@ def _playback_withdraw(media_id) -> None:
     transaction.on_commit(lambda: _forget_files(names))
 
 
-def _playback_remake(media_id) -> None:
-    """Queue the worker to make the copies again (and rewrite the original if asked) once this commits."""
+def _playback_remake(media_id, *, enqueue: bool = True) -> None:
+    """Ask for the copies to be made again (and the original rewritten if asked), with a fresh count of attempts;
+    the worker's job is queued once this commits. A worker still making them for the redactions as they were
+    finishes nothing of this request (see RedactionRemake.version)."""
     from .tasks import redact_recording
 
-    transaction.on_commit(lambda: redact_recording.enqueue(media_id=str(media_id)))
+    RedactionRemake.objects.get_or_create(media_id=media_id)
+    RedactionRemake.objects.filter(pk=media_id).update(
+        status=RedactionRemake.Status.QUEUED,
+        version=models.F("version") + 1,
+        attempts=0,
+        error="",
+        finished_at=None,
+        updated_at=timezone.now(),
+    )
+    if enqueue:
+        _enqueue_on_commit(redact_recording, media_id=str(media_id))
 
 
 def _lock_recording(media_id) -> None:
@@ -870,28 +896,215 @@ def redaction_undo(*, redaction: Redaction, user, words_only: bool = False) -> N
     _playback_remake(media_id)
 
 
+RemakeStatus = RedactionRemake.Status
+
+
+@transaction.atomic
+def redaction_remake_retry(*, media: StoryMedia) -> bool:
+    """A facilitator's "Try again" on copies that could not be made after a redaction: queued again with a fresh
+    count of attempts. False when they are not failed (queued, being made or made meanwhile)."""
+    _lock_recording(media.pk)
+    if not RedactionRemake.objects.filter(media_id=media.pk, status=RemakeStatus.FAILED).exists():
+        return False
+    _playback_remake(media.pk)
+    return True
+
+
+def _remake_claim(media_id) -> int | None:
+    """Mark the remaking running for this worker and return its version, or None when there is nothing to do: made
+    already, failed (a facilitator tries again), or being made by a worker whose heartbeat is fresh."""
+    with transaction.atomic():
+        RedactionRemake.objects.get_or_create(media_id=media_id)  # a job queued before remakings had a state
+        remake = RedactionRemake.objects.select_for_update().get(pk=media_id)
+        if remake.status in (RemakeStatus.DONE, RemakeStatus.FAILED):
+            return None
+        fresh = timezone.now() - datetime.timedelta(seconds=lease_seconds())
+        if remake.status == RemakeStatus.RUNNING and remake.updated_at > fresh:
+            logger.info("recording %s: its copies are being made by another worker", media_id)
+            return None
+        remake.status = RemakeStatus.RUNNING
+        remake.attempts += 1
+        remake.started_at = timezone.now()
+        remake.error = ""
+        remake.save(update_fields=["status", "attempts", "started_at", "error", "updated_at"])
+    return remake.version
+
+
+def _remake_end(media_id, *, version: int, status: str, error: str = "") -> bool:
+    """Record how the remaking asked for as `version` ended; False when a newer request has taken its place."""
+    ended = RedactionRemake.objects.filter(pk=media_id, version=version).update(
+        status=status, error=error, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    if ended and status == RemakeStatus.FAILED:
+        access_copy_fail(media_id=media_id, reason=error)
+    return bool(ended)
+
+
+def redaction_remake_fail(*, media_id, version: int | None = None, reason: str) -> None:
+    """Mark a recording's remaking failed with a reason a facilitator can act on; the public goes on being told the
+    recording is being prepared (the copy silent over more than it needs, after an undo) until "Try again" works."""
+    if version is None:
+        version = RedactionRemake.objects.filter(pk=media_id).values_list("version", flat=True).first() or 0
+    if _remake_end(media_id, version=version, status=RemakeStatus.FAILED, error=reason):
+        logger.warning("recording %s: its copies were not made again after a redaction: %s", media_id, reason)
+
+
+def _remake_retry_later(media_id, *, version: int, reason: str) -> str:
+    """Queue a passing failure again after a growing pause, or fail it once the attempts are spent: the same rule,
+    attempts and back-off as a transcript's."""
+    from .tasks import redact_recording
+
+    with transaction.atomic():
+        remake = RedactionRemake.objects.select_for_update().filter(pk=media_id, version=version).first()
+        if remake is None:
+            return "superseded"
+        if remake.attempts >= max_attempts():
+            redaction_remake_fail(
+                media_id=media_id,
+                version=version,
+                reason=(
+                    f"The listening copy could not be made again after a redaction: it failed {remake.attempts} "
+                    f"times and has stopped trying. The last problem was: {reason}. Use “Try again” once it is fixed."
+                ),
+            )
+            return "failed"
+        remake.status = RemakeStatus.QUEUED
+        remake.error = f"Will try again: {reason}"
+        remake.save(update_fields=["status", "error", "updated_at"])
+        delay = retry_delay_seconds(remake.attempts)
+        logger.info("recording %s: its copies will be made again in %.0f s: %s", media_id, delay, reason)
+        _enqueue_on_commit(redact_recording, delay_seconds=delay, media_id=str(media_id))
+    return "retrying"
+
+
 def recording_redact(*, media_id) -> str:
     """The worker's part of a redaction or an undo: the copies made again silent over every redacted passage, then
-    the original written again where "redact the original too" asked for it. What happened, in a word."""
+    the original written again where "redact the original too" asked for it. What happened, in a word.
+
+    A file that cannot be read fails at once, with the reason; a passing problem (storage out of reach, a full
+    disk, the database busy) is tried again after a pause, as a transcript is; whatever else goes wrong is recorded
+    as a failure before the job ends, so the admin always says why the recording is still being prepared."""
     media = StoryMedia.objects.filter(pk=media_id).first()
     if media is None:
         return "gone"
     if story_withdrawn(media_id=media.pk):
         return "withdrawn"
+    version = _remake_claim(media.pk)
+    if version is None:
+        return "skipped"
     started = time.monotonic()
     try:
-        with _recording_file(media) as path:
-            made = recording_prepare_playback(media=media, path=path)
-        if Redaction.objects.filter(media_id=media.pk, original_too=True, original_redacted_at__isnull=True).exists():
+        with _heartbeat(RedactionRemake, media.pk):
             with _recording_file(media) as path:
-                _original_redact(media=media, path=path)
-    except (RecordingUnreadable, RecordingUnreachable, OSError) as error:
-        reason = f"The listening copy could not be made again after a redaction: {error}"
-        access_copy_fail(media_id=media.pk, reason=reason)
-        logger.warning("recording %s: redaction not applied: %s", media.pk, error)
+                made = recording_prepare_playback(media=media, path=path)
+            if Redaction.objects.filter(
+                media_id=media.pk, original_too=True, original_redacted_at__isnull=True
+            ).exists():
+                with _recording_file(media) as path:
+                    _original_redact(media=media, path=path)
+    except RecordingUnreadable as error:
+        redaction_remake_fail(
+            media_id=media.pk,
+            version=version,
+            reason=(
+                f"The listening copy could not be made again after a redaction: {error} Put the original right (a "
+                "backup holds it) and use “Try again”."
+            ),
+        )
         return "failed"
+    except (RecordingUnreachable, DatabaseError, OSError, MemoryError) as error:
+        return _remake_retry_later(media.pk, version=version, reason=str(error) or type(error).__name__)
+    except Exception as error:
+        redaction_remake_fail(
+            media_id=media.pk,
+            version=version,
+            reason=f"The listening copy could not be made again after a redaction: {type(error).__name__}: {error}",
+        )
+        raise
+    _remake_end(media.pk, version=version, status=RemakeStatus.DONE)
     logger.info("recording %s: copies made again for its redactions in %.1f s", media.pk, time.monotonic() - started)
     return "made" if made else "superseded"
+
+
+@dataclasses.dataclass
+class RedactionsReplayed:
+    """What a restore made again for one recording, and how its copies (and original) came out."""
+
+    media_id: uuid.UUID
+    redactions: int  # redactions the restored database lacked, made again
+    originals: int  # passages its original is written again silent over
+    outcome: str  # "made", "failed", "retrying" ... as recording_redact says
+    error: str = ""
+
+
+def redactions_replay(*, held: list[RedactionHeld]) -> list[RedactionsReplayed]:
+    """After a restore: make again each redaction the replaced database held and the restored one lacks, and write
+    each original its audit says was silenced, and the restored file is not, again with the silence; then the copies
+    and the original are made at once, so no one hears the passage from the backup's files. A recording the backup
+    does not hold (or whose story is withdrawn) is left out. Redactions undone since the backup stay redacted."""
+    users = get_user_model().objects
+    by_recording = defaultdict(list)
+    for passage in held:
+        by_recording[passage.media_id].append(passage)
+    replayed = []
+    for media_id, passages in by_recording.items():
+        if not StoryMedia.objects.filter(pk=media_id).exists() or story_withdrawn(media_id=media_id):
+            continue
+        with transaction.atomic():
+            _lock_recording(media_id)
+            rows = {(row.start, row.end): row for row in Redaction.objects.filter(media_id=media_id)}
+            silenced = {span for span, row in rows.items() if row.original_redacted_at} | set(
+                RedactionEvent.objects.filter(
+                    media_id=media_id, action=RedactionEvent.Action.ORIGINAL, sha256_after__gt=""
+                ).values_list("start", "end")
+            )
+            made, originals, words_restored = 0, 0, []
+            for passage in passages:
+                span = (passage.start, passage.end)
+                silence = passage.original_too and span not in silenced
+                row = rows.get(span)
+                if row is None and (passage.words_redacted or silence):
+                    # Words restored since the original was silenced are hidden until it is silent again, then read.
+                    row = rows[span] = Redaction.objects.create(
+                        media_id=media_id,
+                        start=passage.start,
+                        end=passage.end,
+                        reason=passage.reason,
+                        original_too=passage.original_too,
+                        original_redacted_at=None if silence or not passage.original_too else timezone.now(),
+                        created_by=users.filter(pk=passage.created_by_id).first(),
+                    )
+                    if not passage.words_redacted:
+                        words_restored.append(row.pk)
+                    _redaction_audit(action=RedactionEvent.Action.REPLAYED, redaction=row, user=row.created_by)
+                    made += 1
+                elif silence and not row.original_too:
+                    row.original_too, row.original_redacted_at = True, None
+                    row.save(update_fields=["original_too", "original_redacted_at"])
+                originals += silence
+            if not made and not originals:
+                continue
+            _playback_withdraw(media_id)  # the backup's copies may hold the passage
+            _redaction_announce(media_id)
+            _playback_remake(media_id, enqueue=False)  # made just below, not by a worker
+        outcome = recording_redact(media_id=media_id)
+        if words_restored:
+            with transaction.atomic():
+                for row in Redaction.objects.filter(pk__in=words_restored, original_redacted_at__isnull=False):
+                    _redaction_audit(action=RedactionEvent.Action.WORDS_RESTORED, redaction=row, user=None)
+                    row.delete()
+                _redaction_announce(media_id)
+        error = RedactionRemake.objects.filter(pk=media_id).values_list("error", flat=True).first() or ""
+        replayed.append(RedactionsReplayed(media_id, made, originals, outcome, error if outcome != "made" else ""))
+        logger.info(
+            "recording %s: %s redaction(s) made again and %s passage(s) of its original silenced again after a "
+            "restore: %s",
+            media_id,
+            made,
+            originals,
+            outcome,
+        )
+    return replayed
 
 
 def _file_digest(path: Path) -> tuple[int, str]:

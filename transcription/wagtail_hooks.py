@@ -20,6 +20,7 @@ urlpatterns = [
     path("story/<int:page_id>/<int:transcript_id>/current/", admin_views.transcript_make_current, name="current"),
     path("story/<int:page_id>/redactions/", admin_views.story_redactions, name="redactions"),
     path("story/<int:page_id>/redactions/<int:redaction_id>/undo/", admin_views.redaction_undo, name="redaction-undo"),
+    path("story/<int:page_id>/redactions/try-again/", admin_views.redaction_remake_retry, name="redaction-try-again"),
     path("story/<int:page_id>/written-redactions/", admin_views.story_written_redactions, name="written-redactions"),
     path(
         "story/<int:page_id>/written-redactions/<int:redaction_id>/undo/",
