@@ -9,7 +9,10 @@ shows withdrawn. A recording stored in between is named by the database but not 
 SQLite is copied with its online backup API, PostgreSQL with `pg_dump`, both a consistent snapshot while the archive
 runs. A restore checks every file against the manifest before it changes anything, then puts the database and the
 media back, and then withdraws again every story whose withdrawal the replaced database recorded and the backup
-does not know: a backup older than a withdrawal never brings a story back.
+does not know: a backup older than a withdrawal never brings a story back. Redactions are replayed the same way: each
+recording redaction the replaced database held is made again, and an original rewritten with silence ("redact the
+original too") since the backup is written again with it, its checksum taken again and its copies made again, before
+the restore ends; a backup older than a redaction never brings its passage back.
 """
 
 import dataclasses
@@ -45,6 +48,8 @@ class BackupRefused(Exception):
 class RestoreReport:
     files: int
     withdrawals_replayed: list[int]
+    # Per recording: the redactions made again and the passages of its original silenced again (see transcription).
+    redactions_replayed: list = dataclasses.field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -149,6 +154,7 @@ def backup_restore(*, source: Path) -> RestoreReport:
         }
     except DatabaseError:  # an empty machine: no tables yet
         withdrawn_since = {}
+    redactions_held = _redactions_held()
     database = source / DATABASE_FILES[manifest["database"]]
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -171,5 +177,28 @@ def backup_restore(*, source: Path) -> RestoreReport:
             continue
         story_withdraw(story=story, requested_by=requested_by)
         replayed.append(story_id)
-    logger.info("restored %s from %s; withdrawals replayed: %s", manifest["database"], source, replayed)
-    return RestoreReport(files=len(manifest["files"]), withdrawals_replayed=replayed)
+    redactions = _redactions_replay(redactions_held)
+    logger.info(
+        "restored %s from %s; withdrawals replayed: %s; recordings whose redactions were replayed: %s",
+        manifest["database"],
+        source,
+        replayed,
+        [str(each.media_id) for each in redactions],
+    )
+    return RestoreReport(files=len(manifest["files"]), withdrawals_replayed=replayed, redactions_replayed=redactions)
+
+
+# Redactions belong to the transcription app, which builds on this one: imported where used, not at the top.
+def _redactions_held() -> list:
+    from transcription.selectors import redactions_held
+
+    try:
+        return redactions_held()
+    except DatabaseError:  # an empty machine: no tables yet
+        return []
+
+
+def _redactions_replay(held: list) -> list:
+    from transcription.services import redactions_replay
+
+    return redactions_replay(held=held)

@@ -8,7 +8,8 @@ from stories.services.backup import BackupRefused, backup_restore
 class Command(BaseCommand):
     help = (
         "Replace this archive's database and media with a backup's, after checking every file against its manifest; "
-        "stories withdrawn since the backup are withdrawn again. Stop the web server and the workers first."
+        "stories withdrawn since the backup are withdrawn again, and redactions made since are made again (originals "
+        "redacted too are written again with the silence). Stop the web server and the workers first."
     )
 
     def add_arguments(self, parser):
@@ -27,4 +28,20 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Withdrawn again, as they were before the restore: stories {report.withdrawals_replayed}."
             )
+        for replayed in report.redactions_replayed:
+            done = (
+                f"Redactions made since the backup, made again: recording {replayed.media_id}, "
+                f"{replayed.redactions} redaction(s)"
+            )
+            if replayed.originals:
+                done += f", its original written again with silence over {replayed.originals} passage(s)"
+            if replayed.outcome == "made":
+                self.stdout.write(f"{done}; its listening copy made again.")
+            else:
+                self.stderr.write(
+                    self.style.ERROR(
+                        f"{done}; but its copies could not be made yet ({replayed.error or replayed.outcome}). The "
+                        "public is told it is being prepared; its Redactions page in the admin says what to do."
+                    )
+                )
         self.stdout.write("Now run `manage.py search_index rebuild`, then start the web server and the workers.")

@@ -1,0 +1,119 @@
+"""A restore never brings a redacted passage back: restoring a backup older than "redact the original too" writes the
+original again with the silence (its checksum taken again, so the fixity check passes), makes its copies again and
+says so; a backup taken after the redaction is restored as it is. Each check of silence has its control: the backup's
+own original, which still holds the passage."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from stories.models import StoryMedia
+from stories.services.backup import backup_create, backup_restore
+from stories.services.fixity import original_problem
+from transcription import services
+from transcription.models import Redaction, RedactionEvent
+
+from .test_redaction_sound import EDGE, HEARD, SECRET, SILENT, SPAN, decoded, heard, original_bytes, rms
+
+pytestmark = pytest.mark.django_db(transaction=True)  # a restore replaces the database: nothing may wrap it
+
+REASON = "The storyteller asked for it to be destroyed"
+
+
+def redact_the_original_too(media: StoryMedia, user) -> None:
+    services.redaction_create(media=media, start=SPAN[0], end=SPAN[1], reason=REASON, user=user, original_too=True)
+    assert Redaction.objects.get(media=media).original_redacted_at is not None, "the worker rewrote the original"
+
+
+def backups_original(folder: Path, media: StoryMedia) -> bytes:
+    return (folder / "private" / media.file.name).read_bytes()
+
+
+def test_restoring_a_backup_older_than_redacting_the_original_too_silences_the_original_again(
+    client, facilitator, told, tmp_path
+):
+    story, media = told()
+    folder = backup_create(destination=tmp_path / "backups")
+    redact_the_original_too(media, facilitator)
+
+    report = backup_restore(source=folder)
+
+    # The control: the backup holds the original as it was, the passage heard.
+    assert rms(decoded(backups_original(folder, media), tmp_path, "backup.ogg"), SPAN[0] + EDGE, SPAN[1] - EDGE) > HEARD
+    [replayed] = report.redactions_replayed
+    assert (replayed.media_id, replayed.redactions, replayed.originals, replayed.outcome) == (media.pk, 1, 1, "made")
+    restored = original_bytes(media)
+    sound = decoded(restored, tmp_path, "restored.ogg")
+    assert rms(sound, SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT and rms(sound, 0, SPAN[0] - EDGE) > HEARD
+    media.refresh_from_db()
+    assert media.sha256 == hashlib.sha256(restored).hexdigest() and original_problem(media) == ""
+    assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+    assert SECRET not in client.get(f"{story.url}transcript.txt").content.decode()
+    redaction = Redaction.objects.get(media=media)
+    assert redaction.original_too and redaction.original_redacted_at and redaction.reason == REASON
+    actions = set(RedactionEvent.objects.filter(media_id=media.pk).values_list("action", flat=True))
+    assert {RedactionEvent.Action.REPLAYED, RedactionEvent.Action.ORIGINAL} <= actions
+
+
+def test_a_backup_taken_after_the_original_was_redacted_comes_back_as_it_is(client, facilitator, told, tmp_path):
+    story, media = told()
+    redact_the_original_too(media, facilitator)
+    media.refresh_from_db()
+    silent_original, checksum = original_bytes(media), media.sha256
+    folder = backup_create(destination=tmp_path / "backups")
+
+    report = backup_restore(source=folder)
+
+    assert report.redactions_replayed == []
+    media.refresh_from_db()
+    assert original_bytes(media) == silent_original and media.sha256 == checksum and original_problem(media) == ""
+    assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+    assert Redaction.objects.get(media=media).original_redacted_at is not None
+
+
+def test_words_restored_after_the_original_was_silenced_are_read_and_the_original_stays_silent(
+    client, facilitator, told, tmp_path
+):
+    story, media = told()
+    folder = backup_create(destination=tmp_path / "backups")
+    redact_the_original_too(media, facilitator)
+    services.redaction_undo(redaction=Redaction.objects.get(media=media), user=facilitator, words_only=True)
+
+    report = backup_restore(source=folder)
+
+    [replayed] = report.redactions_replayed
+    assert replayed.originals == 1 and replayed.outcome == "made"
+    assert rms(decoded(original_bytes(media), tmp_path, "restored.ogg"), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+    assert not Redaction.objects.filter(media=media).exists()
+    assert SECRET in client.get(f"{story.url}transcript.txt").content.decode(), "the words were restored"
+    assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+
+
+def test_a_redaction_made_since_the_backup_is_made_again_with_its_silent_copy(client, facilitator, told, tmp_path):
+    story, media = told()
+    folder = backup_create(destination=tmp_path / "backups")
+    services.redaction_create(media=media, start=SPAN[0], end=SPAN[1], reason="Names a neighbour", user=facilitator)
+    original = original_bytes(media)
+
+    report = backup_restore(source=folder)
+
+    [replayed] = report.redactions_replayed
+    assert (replayed.redactions, replayed.originals, replayed.outcome) == (1, 0, "made")
+    assert SECRET not in client.get(f"{story.url}transcript.txt").content.decode()
+    assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+    assert original_bytes(media) == original, "the original is kept as it was, for facilitators only"
+
+
+def test_the_restore_command_says_what_it_replayed(facilitator, told, tmp_path, capsys):
+    story, media = told()
+    call_command("backup", str(tmp_path / "backups"))
+    [folder] = (tmp_path / "backups").iterdir()
+    redact_the_original_too(media, facilitator)
+
+    call_command("restore", str(folder), "--yes")
+
+    out = capsys.readouterr().out
+    assert f"recording {media.pk}, 1 redaction(s), its original written again with silence over 1 passage(s)" in out
+    assert "its listening copy made again" in out
