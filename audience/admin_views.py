@@ -1,5 +1,6 @@
 """The facilitators' reports: listening by story, community and month; a story's heat strip; searches that found
-nothing; and what waits for review. Only for people with the figures permission."""
+nothing; and what waits for review. Only for people with the figures permission, each of the stories within their
+reach (stories/permissions.py)."""
 
 from functools import wraps
 
@@ -8,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from stories.models import StoryPage
+from stories.permissions import stories_for
 from stories.review_dashboard import review_counts
 
 from .models import StoryListeningDay
@@ -41,7 +42,7 @@ def _period(request) -> int:
 @figures_permission_required
 def listening(request):
     period = _period(request)
-    report = listening_report(period=period, today=timezone.localdate())
+    report = listening_report(period=period, today=timezone.localdate(), stories=stories_for(request.user))
     most = max((month.plays for month in report.by_month), default=0)
     return TemplateResponse(
         request,
@@ -51,14 +52,15 @@ def listening(request):
             "periods": [(value, label, value == period) for value, label in PERIODS.items()],
             "period_label": PERIODS[period],
             "months": [(month, month.plays * 100 // most if most else 0) for month in report.by_month],
-            "review_rows": [row for row in review_counts() if row["label"] in REVIEW_ROWS],
+            "review_rows": [row for row in review_counts(request.user) if row["label"] in REVIEW_ROWS],
         },
     )
 
 
 @figures_permission_required
 def story(request, story_id: int):
-    story = get_object_or_404(StoryPage.objects.select_related("recording", "community"), pk=story_id)
+    # A story outside the user's communities answers as a missing one does.
+    story = get_object_or_404(stories_for(request.user).select_related("recording", "community"), pk=story_id)
     strip = story_heat_strip(story=story)
     return TemplateResponse(
         request,

@@ -4,7 +4,7 @@ import datetime
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 
 from stories.models import StoryPage
@@ -83,9 +83,12 @@ class ListeningReport:
     community_by_month: list[tuple[str, list[int]]]
 
 
-def listening_report(*, period: int, today: datetime.date) -> ListeningReport:
-    """Plays and minutes in the period: in all, by month, by community (and by community and month), by story."""
+def listening_report(*, period: int, today: datetime.date, stories: QuerySet | None = None) -> ListeningReport:
+    """Plays and minutes in the period: in all, by month, by community (and by community and month), by story; of
+    these stories only, when given (a facilitator's: their communities')."""
     days = StoryListeningDay.objects.all()
+    if stories is not None:
+        days = days.filter(story__in=stories.values("pk"))
     start = period_start(period, today=today)
     if start is not None:
         days = days.filter(day__gte=start)

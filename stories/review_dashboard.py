@@ -1,15 +1,19 @@
 """The review dashboard on the admin home: how much is waiting, each count a link to the admin list that shows it.
 
-Counts only: a withdrawn story is counted among this month's withdrawals, never named."""
+Counts only: a withdrawn story is counted among this month's withdrawals, never named. Each count covers the
+stories within the user's reach (stories/permissions.py): an administrator's, every one."""
 
 from urllib.parse import urlencode
 
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
-from wagtail.models import Workflow, WorkflowState
+from wagtail.models import Page, Workflow, WorkflowState, get_default_page_content_type
 
 from .models import CorrectionRequest, Withdrawal
+from .permissions import is_administrator, pages_within_reach, stories_for
 from .services.review import FACILITATOR_REVIEW
 
 
@@ -18,18 +22,32 @@ def _link(name: str, **query) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def review_counts(*, now=None) -> list[dict]:
-    """Each row of the dashboard: what it counts, how many, and the admin list that shows them."""
+def _of_stories_within_reach(records: QuerySet, user, field: str, story_field: str = "pk") -> QuerySet:
+    """Those of these records whose story is within the user's reach; an administrator's, all of them (a withdrawal
+    whose story has gone, a recording no story has)."""
+    if is_administrator(user):
+        return records
+    return records.filter(**{f"{field}__in": stories_for(user).values(story_field)})
+
+
+def review_counts(user, *, now=None) -> list[dict]:
+    """Each row of the dashboard for this user: what it counts, how many, and the admin list that shows them."""
     from transcription.models import Transcript
 
     now = now or timezone.localtime()
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     waiting = WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS, workflow__name=FACILITATOR_REVIEW)
+    if not is_administrator(user):
+        # Wagtail keeps a page's id in a text column; the workflow report asks the same of its pages.
+        within = pages_within_reach(Page.objects.all(), user).values_list(Cast("pk", CharField()), flat=True)
+        waiting = waiting.filter(base_content_type=get_default_page_content_type(), object_id__in=within)
     workflow_id = Workflow.objects.filter(name=FACILITATOR_REVIEW, active=True).values_list("pk", flat=True).first()
     review_query = {"status": WorkflowState.STATUS_IN_PROGRESS}
     if workflow_id:
         review_query["workflow"] = workflow_id
-    unfinished = Transcript.objects.exclude(status=Transcript.Status.DONE)
+    unfinished = _of_stories_within_reach(
+        Transcript.objects.exclude(status=Transcript.Status.DONE), user, "media", "recording_id"
+    )
     return [
         {
             "label": "Submissions waiting for review",
@@ -48,12 +66,16 @@ def review_counts(*, now=None) -> list[dict]:
         },
         {
             "label": "Correction notes from storytellers, not yet resolved",
-            "count": CorrectionRequest.objects.filter(resolved_at__isnull=True).count(),
+            "count": _of_stories_within_reach(
+                CorrectionRequest.objects.filter(resolved_at__isnull=True), user, "story"
+            ).count(),
             "url": _link("wagtailsnippets_stories_correctionrequest:list", resolved_at__isnull="true"),
         },
         {
             "label": "Withdrawals this month",
-            "count": Withdrawal.objects.filter(withdrawn_at__gte=month_start).count(),
+            "count": _of_stories_within_reach(
+                Withdrawal.objects.filter(withdrawn_at__gte=month_start), user, "story"
+            ).count(),
             "url": _link("wagtailsnippets_stories_withdrawal:list", withdrawn_at__gte=month_start.date().isoformat()),
         },
     ]
@@ -66,5 +88,5 @@ class ReviewDashboardPanel(Component):
 
     def get_context_data(self, parent_context):
         context = super().get_context_data(parent_context)
-        context["rows"] = review_counts()
+        context["rows"] = review_counts(parent_context["request"].user)
         return context

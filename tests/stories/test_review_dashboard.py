@@ -33,12 +33,17 @@ def a_waiting_archive():
         media = StoryMedia.objects.create(file=f"r{number}.wav", size=1, sha256=f"{number}" * 64, container="wav")
         status = [Transcript.Status.FAILED, Transcript.Status.QUEUED, Transcript.Status.RUNNING, "done"][number]
         Transcript.objects.create(media=media, model_name="tiny.en", status=status)
+        # A facilitator counts the recordings of their communities' stories (the fixture's works in every one).
+        StoryPageFactory(parent=story_index(), title=f"Recorded story {number}", recording=media)
     CorrectionRequest.objects.create(story=reviewed, note="My name is spelt Aurelia.")
     CorrectionRequest.objects.create(story=reviewed, note="Fixed already.", resolved_at=now)
-    Withdrawal.objects.create(story_id_removed=9001, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    Withdrawal.objects.create(story=reviewed, story_id_removed=9001, requested_by=Withdrawal.RequestedBy.STORYTELLER)
     last_month = now.replace(day=1) - datetime.timedelta(days=2)
     Withdrawal.objects.create(
-        story_id_removed=9002, requested_by=Withdrawal.RequestedBy.STORYTELLER, withdrawn_at=last_month
+        story=reviewed,
+        story_id_removed=9002,
+        requested_by=Withdrawal.RequestedBy.STORYTELLER,
+        withdrawn_at=last_month,
     )
 
 
