@@ -7,7 +7,7 @@ class StoriesConfig(AppConfig):
     name = "stories"
 
     def ready(self):
-        from . import page_cache, receivers
+        from . import page_cache, receivers, review_mail
         from .chapters import CHAPTERS_FILE, story_chapters_file
         from .roles import ensure_facilitators_group
         from .routes import register_story_route
@@ -15,6 +15,7 @@ class StoriesConfig(AppConfig):
         receivers.connect()
         register_story_route(CHAPTERS_FILE, story_chapters_file)
         page_cache.connect()
+        review_mail.connect()
         # Without a sender filter: the image and document permissions exist only after their own apps migrate.
         post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")
         post_migrate.connect(store_the_rules_answer_once, sender=self, dispatch_uid="stories.public_answer")
