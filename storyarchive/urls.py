@@ -14,6 +14,8 @@ handler500 = "stories.views.server_error"
 
 urlpatterns = [
     path("django-admin/", admin.site.urls),
+    # Two of Wagtail's reports, at their own addresses, counting and naming only what is within the user's reach.
+    path("admin/reports/", include("stories.reports")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path(API_PREFIX, api.urls),
