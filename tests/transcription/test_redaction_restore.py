@@ -3,11 +3,13 @@ original again with the silence (its checksum taken again, so the fixity check p
 says so; a backup taken after the redaction is restored as it is. Each check of silence has its control: the backup's
 own original, which still holds the passage."""
 
+import errno
 import hashlib
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from stories.models import StoryMedia
 from stories.services.backup import backup_create, backup_restore
@@ -117,3 +119,39 @@ def test_the_restore_command_says_what_it_replayed(facilitator, told, tmp_path, 
     out = capsys.readouterr().out
     assert f"recording {media.pk}, 1 redaction(s), its original written again with silence over 1 passage(s)" in out
     assert "its listening copy made again" in out
+
+
+def test_when_the_copies_cannot_be_made_after_a_restore_the_public_hears_nothing_and_try_again_finishes_it(
+    client, facilitator, told, tmp_path, monkeypatch, settings, capsys
+):
+    story, media = told()
+    backups_copy = media.access_copy.name
+    call_command("backup", str(tmp_path / "backups"))
+    [folder] = (tmp_path / "backups").iterdir()
+    redact_the_original_too(media, facilitator)
+    settings.TRANSCRIPTION_MAX_ATTEMPTS = 1
+    real = services.access_copy_write
+
+    def disk_full(**kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(services, "access_copy_write", disk_full)
+    call_command("restore", str(folder), "--yes")
+
+    assert "could not be made yet" in capsys.readouterr().err
+    # The control: the backup's listening copy holds the passage; it is not what the public gets.
+    backups_sound = decoded((folder / "private" / backups_copy).read_bytes(), tmp_path, "backup.m4a")
+    assert rms(backups_sound, SPAN[0] + EDGE, SPAN[1] - EDGE) > HEARD
+    answer = client.get(f"/recordings/{media.pk}/access")
+    assert answer.status_code == 503 and b"being prepared" in answer.content
+    client.force_login(facilitator)
+    assert "Try again" in client.get(reverse("transcription_admin:redactions", args=[story.pk])).content.decode()
+
+    monkeypatch.setattr(services, "access_copy_write", real)
+    client.post(reverse("transcription_admin:redaction-try-again", args=[story.pk]))
+    client.logout()
+    media.refresh_from_db()
+    restored = original_bytes(media)
+    assert rms(decoded(restored, tmp_path, "restored.ogg"), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+    assert media.sha256 == hashlib.sha256(restored).hexdigest() and original_problem(media) == ""
+    assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
