@@ -6,7 +6,10 @@ from transcription.reaper import stale_jobs_requeue
 
 
 class Command(BaseCommand):
-    help = "Return transcription jobs left running by a killed worker to the queue (after the lease)."
+    help = (
+        "Return jobs left running by a killed worker (transcriptions, copies made again after a redaction) to the "
+        "queue (after the lease)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--lease", type=float, default=None, help="Seconds without a heartbeat (default: setting).")
