@@ -6,8 +6,7 @@ out the stories outside the user's reach. Page types usage counts every page of 
 last; site history lists the log entries of records by content type, and a consent's entry is labelled with its
 story's title. These two are served here, at Wagtail's own addresses (storyarchive/urls.py puts them first)."""
 
-from django.apps import apps
-from django.db.models import CharField, Count, F, ForeignKey, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.urls import path
 from django.views.decorators.cache import never_cache
@@ -16,24 +15,12 @@ from wagtail.admin.views.reports.audit_logging import LogEntriesView
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.models import ModelLogEntry, Page, PageLogEntry
 
-from .permissions import is_administrator, pages_within_reach, stories_for
-
-
-def _records_of_stories() -> list[tuple[type, str]]:
-    """Every model whose rows belong to a story, with the field that names it."""
-    from .models import StoryPage
-
-    return [
-        (model, field.name)
-        for model in apps.get_models()
-        for field in model._meta.get_fields()
-        if isinstance(field, ForeignKey) and field.related_model is StoryPage
-    ]
+from .permissions import is_administrator, is_community_record, pages_within_reach, records_for
 
 
 def log_entries_within_reach(entries: QuerySet, user) -> QuerySet:
-    """These log entries, less those of a story outside the user's reach or of a record of such a story (a consent,
-    a correction note); an administrator's, all of them."""
+    """These log entries, less those of a page or a community record (a consent, a person, an invite) outside the
+    user's reach (pages_within_reach, records_for); an administrator's, all of them."""
     if is_administrator(user):
         return entries
     if issubclass(entries.model, PageLogEntry):
@@ -41,14 +28,12 @@ def log_entries_within_reach(entries: QuerySet, user) -> QuerySet:
     if issubclass(entries.model, ModelLogEntry):
         from django.contrib.contenttypes.models import ContentType
 
-        stories = stories_for(user).values("pk")
-        for model, field in _records_of_stories():
-            within = model._default_manager.filter(**{f"{field}__in": stories}).values_list(
-                Cast("pk", CharField()), flat=True
-            )
-            entries = entries.exclude(
-                Q(content_type=ContentType.objects.get_for_model(model)) & ~Q(object_id__in=within)
-            )
+        for content_type_id in set(entries.values_list("content_type_id", flat=True).order_by()):
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+            if model is None or not is_community_record(model):
+                continue
+            within = records_for(user, model).values_list(Cast("pk", CharField()), flat=True)
+            entries = entries.exclude(Q(content_type_id=content_type_id) & ~Q(object_id__in=within))
     return entries
 
 

@@ -1,7 +1,7 @@
 """The review dashboard on the admin home: how much is waiting, each count a link to the admin list that shows it.
 
 Counts only: a withdrawn story is counted among this month's withdrawals, never named. Each count covers the
-stories within the user's reach (stories/permissions.py): an administrator's, every one."""
+stories and records within the user's reach (stories/permissions.py): an administrator's, every one."""
 
 from urllib.parse import urlencode
 
@@ -13,7 +13,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.models import Page, Workflow, WorkflowState, get_default_page_content_type
 
 from .models import CorrectionRequest, Withdrawal
-from .permissions import is_administrator, pages_within_reach, stories_for
+from .permissions import is_administrator, pages_within_reach, records_for, stories_for
 from .services.review import FACILITATOR_REVIEW
 
 
@@ -22,12 +22,12 @@ def _link(name: str, **query) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def _of_stories_within_reach(records: QuerySet, user, field: str, story_field: str = "pk") -> QuerySet:
-    """Those of these records whose story is within the user's reach; an administrator's, all of them (a withdrawal
-    whose story has gone, a recording no story has)."""
+def _transcripts_within_reach(transcripts: QuerySet, user) -> QuerySet:
+    """Those of these transcripts of the recordings of stories within the user's reach; an administrator's, all of
+    them (a recording no story has too)."""
     if is_administrator(user):
-        return records
-    return records.filter(**{f"{field}__in": stories_for(user).values(story_field)})
+        return transcripts
+    return transcripts.filter(media__in=stories_for(user).values("recording_id"))
 
 
 def review_counts(user, *, now=None) -> list[dict]:
@@ -45,9 +45,7 @@ def review_counts(user, *, now=None) -> list[dict]:
     review_query = {"status": WorkflowState.STATUS_IN_PROGRESS}
     if workflow_id:
         review_query["workflow"] = workflow_id
-    unfinished = _of_stories_within_reach(
-        Transcript.objects.exclude(status=Transcript.Status.DONE), user, "media", "recording_id"
-    )
+    unfinished = _transcripts_within_reach(Transcript.objects.exclude(status=Transcript.Status.DONE), user)
     return [
         {
             "label": "Submissions waiting for review",
@@ -66,16 +64,12 @@ def review_counts(user, *, now=None) -> list[dict]:
         },
         {
             "label": "Correction notes from storytellers, not yet resolved",
-            "count": _of_stories_within_reach(
-                CorrectionRequest.objects.filter(resolved_at__isnull=True), user, "story"
-            ).count(),
+            "count": records_for(user, CorrectionRequest).filter(resolved_at__isnull=True).count(),
             "url": _link("wagtailsnippets_stories_correctionrequest:list", resolved_at__isnull="true"),
         },
         {
             "label": "Withdrawals this month",
-            "count": _of_stories_within_reach(
-                Withdrawal.objects.filter(withdrawn_at__gte=month_start), user, "story"
-            ).count(),
+            "count": records_for(user, Withdrawal).filter(withdrawn_at__gte=month_start).count(),
             "url": _link("wagtailsnippets_stories_withdrawal:list", withdrawn_at__gte=month_start.date().isoformat()),
         },
     ]

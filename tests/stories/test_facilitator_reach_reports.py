@@ -50,7 +50,9 @@ def archive(django_user_model, admin_user):
     consent = ConsentFactory(story=story)
     log(instance=consent, action="wagtail.edit", user=admin_user)
     CorrectionRequest.objects.create(story=story, note="My name is spelt Aurelia.")
-    Withdrawal.objects.create(story=story, story_id_removed=story.pk, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    Withdrawal.objects.create(
+        story=story, community=a, story_id_removed=story.pk, requested_by=Withdrawal.RequestedBy.STORYTELLER
+    )
     StoryListeningDay.objects.create(story=story, day=timezone.localdate(), plays=PLAYS, stretches_heard=9)
     Page.objects.filter(pk=story.pk).update(locked=True, locked_by=admin_user, locked_at=timezone.now())
     of_a = make_facilitator(django_user_model, "facilitator-of-a", a)
@@ -130,6 +132,16 @@ def test_the_dashboards_review_link_lists_what_it_counts(client, archive):
     failed = dashboard(client, archive["of_a"])["Transcripts failed"][1]
     assert TITLE in page_text(get(client, archive["of_a"], failed)), "control"
     assert TITLE not in page_text(get(client, archive["of_b"], failed))
+
+
+@pytest.mark.parametrize("label", ["Correction notes from storytellers, not yet resolved", "Withdrawals this month"])
+def test_the_dashboards_record_links_list_as_many_as_they_count(client, archive, label):
+    """The correction notes and withdrawals behind each count: none for B's facilitator, A's one for A's."""
+    for role, expected in (("of_b", 0), ("of_a", 1), ("administrator", 1)):
+        count, link = dashboard(client, archive[role])[label]
+        listed = get(client, archive[role], link)
+        assert listed.status_code == 200
+        assert count == len(listed.context["object_list"]) == expected, role
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_from_the_dashboard(client, archive):

@@ -37,10 +37,16 @@ def a_waiting_archive():
         StoryPageFactory(parent=story_index(), title=f"Recorded story {number}", recording=media)
     CorrectionRequest.objects.create(story=reviewed, note="My name is spelt Aurelia.")
     CorrectionRequest.objects.create(story=reviewed, note="Fixed already.", resolved_at=now)
-    Withdrawal.objects.create(story=reviewed, story_id_removed=9001, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    Withdrawal.objects.create(
+        story=reviewed,
+        community=reviewed.community,
+        story_id_removed=9001,
+        requested_by=Withdrawal.RequestedBy.STORYTELLER,
+    )
     last_month = now.replace(day=1) - datetime.timedelta(days=2)
     Withdrawal.objects.create(
         story=reviewed,
+        community=reviewed.community,
         story_id_removed=9002,
         requested_by=Withdrawal.RequestedBy.STORYTELLER,
         withdrawn_at=last_month,
@@ -79,7 +85,12 @@ def test_each_count_links_to_an_admin_list_showing_just_those(client, facilitato
 def test_the_dashboard_names_no_withdrawn_story(client, facilitator):
     """Counts only: a withdrawal this month is a number on the home page, never a title."""
     story = StoryPageFactory(parent=story_index(), title="Quokkabarrow withdrawn")
-    Withdrawal.objects.create(story=story, story_id_removed=story.pk, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    Withdrawal.objects.create(
+        story=story,
+        community=story.community,
+        story_id_removed=story.pk,
+        requested_by=Withdrawal.RequestedBy.STORYTELLER,
+    )
     html = client_for(facilitator).get(reverse("wagtailadmin_home")).content.decode()
     panel = html[html.index('id="review-dashboard-content"') :]
     panel = panel[: panel.index("</section>")] if "</section>" in panel else panel[:4000]
