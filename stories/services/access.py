@@ -30,6 +30,31 @@ def _audit(*, action: str, access_request: AccessRequest, by=None, expires_on=No
     )
 
 
+def _pending_locked(access_request: AccessRequest) -> AccessRequest:
+    """The request locked for an answer, with its story; refused when it has been answered already."""
+    access_request = AccessRequest.objects.select_for_update().select_related("story").get(pk=access_request.pk)
+    if access_request.status != AccessRequest.Status.PENDING:
+        raise AccessRefused("This request has been answered already.")
+    return access_request
+
+
+def _decide(access_request: AccessRequest, *, status: str, action: str, user, **fields) -> None:
+    """Record a facilitator's answer (who, when, and any of the request's `fields` it sets), and audit it."""
+    access_request.status = status
+    access_request.decided_by = user
+    access_request.decided_at = timezone.now()
+    for name, value in fields.items():
+        setattr(access_request, name, value)
+    access_request.save(update_fields=["status", "decided_by", "decided_at", *fields])
+    _audit(action=action, access_request=access_request, by=user, expires_on=fields.get("expires_on"))
+
+
+def _tell_requester(access_request: AccessRequest, body: str) -> None:
+    """E-mail the requester once the answer is committed."""
+    recipient = access_request.email
+    transaction.on_commit(lambda: send_mail("Your request for access to a story", body, None, [recipient]))
+
+
 @transaction.atomic
 def access_request_create(*, story: StoryPage, name: str, email: str, purpose: str) -> AccessRequest:
     """A visitor asks for a story on request; its community's facilitators are told by e-mail."""
@@ -58,21 +83,20 @@ def access_request_approve(
     """Approve a waiting request until `expires_on` (inclusive) and e-mail the requester the private link.
 
     Returns the link's token; only its digest is kept."""
-    access_request = AccessRequest.objects.select_for_update().select_related("story").get(pk=access_request.pk)
-    if access_request.status != AccessRequest.Status.PENDING:
-        raise AccessRefused("This request has been answered already.")
+    access_request = _pending_locked(access_request)
     if expires_on < (today or timezone.localdate()):
         raise AccessRefused("The link's last day cannot be in the past.")
     if not access_request.story.is_available_on_request():
         raise AccessRefused("The story is no longer available on request, so no link can be sent.")
     token = access_link_token()
-    access_request.status = AccessRequest.Status.APPROVED
-    access_request.decided_by = user
-    access_request.decided_at = timezone.now()
-    access_request.expires_on = expires_on
-    access_request.link_digest = access_link_digest(token)
-    access_request.save(update_fields=["status", "decided_by", "decided_at", "expires_on", "link_digest"])
-    _audit(action=AccessEvent.Action.APPROVED, access_request=access_request, by=user, expires_on=expires_on)
+    _decide(
+        access_request,
+        status=AccessRequest.Status.APPROVED,
+        action=AccessEvent.Action.APPROVED,
+        user=user,
+        expires_on=expires_on,
+        link_digest=access_link_digest(token),
+    )
     link = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("stories:access-link", args=[token])
     body = (
         f"Dear {access_request.name},\n\n"
@@ -81,29 +105,21 @@ def access_request_approve(
         "Please keep the link to yourself: it is for you alone, and the storytellers' community may end it at any "
         "time.\n"
     )
-    recipient = access_request.email
-    transaction.on_commit(lambda: send_mail("Your request for access to a story", body, None, [recipient]))
+    _tell_requester(access_request, body)
     return token
 
 
 @transaction.atomic
 def access_request_decline(*, access_request: AccessRequest, user) -> AccessRequest:
     """Decline a waiting request. The requester is told, without a reason."""
-    access_request = AccessRequest.objects.select_for_update().select_related("story").get(pk=access_request.pk)
-    if access_request.status != AccessRequest.Status.PENDING:
-        raise AccessRefused("This request has been answered already.")
-    access_request.status = AccessRequest.Status.DECLINED
-    access_request.decided_by = user
-    access_request.decided_at = timezone.now()
-    access_request.save(update_fields=["status", "decided_by", "decided_at"])
-    _audit(action=AccessEvent.Action.DECLINED, access_request=access_request, by=user)
+    access_request = _pending_locked(access_request)
+    _decide(access_request, status=AccessRequest.Status.DECLINED, action=AccessEvent.Action.DECLINED, user=user)
     body = (
         f"Dear {access_request.name},\n\n"
         f"Thank you for your interest in a story from {access_request.story.community}. "
         "Its community cannot open it to you at this time.\n"
     )
-    recipient = access_request.email
-    transaction.on_commit(lambda: send_mail("Your request for access to a story", body, None, [recipient]))
+    _tell_requester(access_request, body)
     return access_request
 
 
