@@ -7,13 +7,8 @@ from django.urls import reverse
 
 from stories.models import Consent, StoryPage
 from tests.hidden_answers import shows_nothing
+from tests.responses import body_text
 from transcription.models import Segment
-
-
-def body(response) -> str:
-    if response.streaming:
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
 
 
 def request_page_allows(story_id: int) -> tuple[bool, bool]:
@@ -46,9 +41,9 @@ def assert_on_request_follows_the_rule(client, expected: set[int], paths: dict[i
             continue
         story = StoryPage.objects.get(pk=pk)
         own = client.get(path)
-        assert shows_nothing(own) and story.title not in body(own), path
+        assert shows_nothing(own) and story.title not in body_text(own), path
         may_exist, may_name = request_page_allows(pk)
-        page = body(requested)
+        page = body_text(requested)
         words = spoken_words(story)
         assert not any(line in page for line in words), f"the request page of story {pk} shows its transcript"
         assert requested["Cache-Control"] == "private, no-store"
@@ -59,7 +54,7 @@ def assert_on_request_follows_the_rule(client, expected: set[int], paths: dict[i
         assert (story.title in page) == may_name, f"the request page of story {pk} names its title: {may_name}"
         if not may_name and story.summary:
             assert story.summary not in page
-        searched = body(client.get("/search/", {"q": story.title}))
+        searched = body_text(client.get("/search/", {"q": story.title}))
         linked = set(re.findall(r'href="([^"?#]+)', searched))
         assert not linked & hidden_paths, "search links a hidden story's page"
         request_link = reverse("stories:access-request", args=[pk])

@@ -29,7 +29,8 @@ from tests.properties.test_consent_state_machine import (
     build_archive,
     story_paths,
 )
-from tests.stories.access_rule_checks import assert_on_request_follows_the_rule, body
+from tests.responses import body_text
+from tests.stories.access_rule_checks import assert_on_request_follows_the_rule
 from tests.transcription.recordings import finished_transcript
 
 SECRET_WORDS = "quillmoss said the river kept our names"
@@ -115,15 +116,15 @@ def test_request_page_names_only_the_community_unless_every_storyteller_agreed(c
     quiet = on_request_story(title="The quiet harbour", people=[PersonFactory(), PersonFactory()])
     page = client.get(request_url(quiet))
     assert page.status_code == 200
-    assert "A story from Riverside" in body(page)
-    assert "quiet harbour" not in body(page).lower() and SECRET_WORDS not in body(page)
+    assert "A story from Riverside" in body_text(page)
+    assert "quiet harbour" not in body_text(page).lower() and SECRET_WORDS not in body_text(page)
     assert page["Cache-Control"] == "private, no-store"
     # One storyteller of two agreeing is not enough.
     Consent.objects.filter(pk=quiet.consents.first().pk).update(on_request_details_listed=True)
-    assert "quiet harbour" not in body(client.get(request_url(quiet))).lower()
+    assert "quiet harbour" not in body_text(client.get(request_url(quiet))).lower()
     # The control: both agreed.
     quiet.consents.update(on_request_details_listed=True)
-    shown = body(client.get(request_url(quiet)))
+    shown = body_text(client.get(request_url(quiet)))
     assert "The quiet harbour" in shown and "How the quiet harbour learned the trade." in shown
     assert SECRET_WORDS not in shown
 
@@ -131,7 +132,7 @@ def test_request_page_names_only_the_community_unless_every_storyteller_agreed(c
 def test_the_form_explains_each_mistake_and_keeps_what_was_typed(client):
     story = on_request_story()
     response = ask(client, story, name="", email="ada@example", purpose="History of the mill and its workers" * 70)
-    page = body(response)
+    page = body_text(response)
     assert response.status_code == 400
     assert "Please give your name." in page
     assert "it should look like name@example.org" in page
@@ -139,7 +140,7 @@ def test_the_form_explains_each_mistake_and_keeps_what_was_typed(client):
     assert 'value="ada@example"' in page and "History of the mill and its workers" in page
     assert AccessRequest.objects.count() == 0
     short = ask(client, story, purpose="why")
-    assert "Please say a little more" in body(short) and 'value="Ada Reader"' in body(short)
+    assert "Please say a little more" in body_text(short) and 'value="Ada Reader"' in body_text(short)
 
 
 def test_a_request_reaches_the_facilitators_and_is_audited(client, facilitator, django_capture_on_commit_callbacks):
@@ -148,7 +149,7 @@ def test_a_request_reaches_the_facilitators_and_is_audited(client, facilitator, 
         response = ask(client, story)
     assert response.status_code == 302
     sent = client.get(response["Location"])
-    assert "your request is sent" in body(sent) and "Riverside" in body(sent)
+    assert "your request is sent" in body_text(sent) and "Riverside" in body_text(sent)
     access_request = AccessRequest.objects.get()
     assert (access_request.story, access_request.status) == (story, AccessRequest.Status.PENDING)
     [message] = mail.outbox
@@ -164,7 +165,7 @@ def test_requests_are_rate_limited(client):
     assert ask(client, story).status_code == 302
     assert ask(client, story).status_code == 302
     refused = ask(client, story)
-    assert refused.status_code == 429 and "try again in an hour" in body(refused)
+    assert refused.status_code == 429 and "try again in an hour" in body_text(refused)
     assert AccessRequest.objects.count() == 2
 
 
@@ -174,7 +175,7 @@ def test_a_request_without_the_csrf_token_is_refused():
     client = Client(enforce_csrf_checks=True)
     assert ask(client, story).status_code == 403
     assert AccessRequest.objects.count() == 0
-    page = body(client.get(request_url(story)))
+    page = body_text(client.get(request_url(story)))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     assert ask(client, story, csrfmiddlewaretoken=token).status_code == 302  # the control
 
@@ -188,7 +189,7 @@ def test_a_story_not_on_request_has_no_request_page(client):
     unconsented.consents.update(withdrawn_at=timezone.now())
     for story in (public, private, unconsented):
         response = client.get(request_url(story))
-        assert response.status_code == 404 and story.title not in body(response)
+        assert response.status_code == 404 and story.title not in body_text(response)
         assert ask(client, story).status_code == 404
     assert AccessRequest.objects.count() == 0
 
@@ -205,16 +206,16 @@ def test_approval_mails_one_link_that_plays_this_story_and_no_other(asked, clien
 
     page = client.get(link)
     assert page.status_code == 200
-    assert story.title in body(page) and f"{SECRET_WORDS} {story.pk}" in body(page)
-    assert other.title not in body(page) and f"{SECRET_WORDS} {other.pk}" not in body(page)
+    assert story.title in body_text(page) and f"{SECRET_WORDS} {story.pk}" in body_text(page)
+    assert other.title not in body_text(page) and f"{SECRET_WORDS} {other.pk}" not in body_text(page)
     assert page["Cache-Control"] == "private, no-store" and "noindex" in page["X-Robots-Tag"]
-    assert page["Referrer-Policy"] == "no-referrer" and 'name="robots" content="noindex' in body(page)
+    assert page["Referrer-Policy"] == "no-referrer" and 'name="robots" content="noindex' in body_text(page)
     recording = client.get(reverse("stories:access-link-recording", args=[link.split("/")[2]]))
-    assert body(recording) == f"ACCESS COPY OF {story.pk}"
+    assert body_text(recording) == f"ACCESS COPY OF {story.pk}"
     assert recording["Cache-Control"] == "private, no-store"
     # The other story's access copy is not reachable by anyone without its own link.
     assert client.get(reverse("stories:recording", args=[other.recording_id, "access"])).status_code == 404
-    assert f"ACCESS COPY OF {other.pk}" not in body(recording)
+    assert f"ACCESS COPY OF {other.pk}" not in body_text(recording)
 
     access_request.refresh_from_db()
     assert access_request.link_uses == 1 and access_request.link_last_used_at is not None
@@ -230,7 +231,7 @@ def test_an_altered_or_unknown_link_finds_nothing(asked, client, facilitator_cli
     token = link.split("/")[2]
     for wrong in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), "x" * 60):
         response = client.get(reverse("stories:access-link", args=[wrong]))
-        assert response.status_code == 404 and story.title not in body(response)
+        assert response.status_code == 404 and story.title not in body_text(response)
     assert client.get(link).status_code == 200  # the control
 
 
@@ -243,7 +244,7 @@ def test_the_link_ends_after_its_last_day(asked, client, facilitator_client):
     with time_machine.travel(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time(1, 0))):
         ended = client.get(link)
     assert ended.status_code == 410
-    assert "This link has ended" in body(ended) and story.title not in body(ended)
+    assert "This link has ended" in body_text(ended) and story.title not in body_text(ended)
 
 
 def test_revoking_ends_the_link_at_once(asked, client, facilitator, facilitator_client):
@@ -254,7 +255,7 @@ def test_revoking_ends_the_link_at_once(asked, client, facilitator, facilitator_
     assert response.status_code == 302
     for address in (link, link + "recording"):
         ended = client.get(address)
-        assert ended.status_code == 410 and story.title not in body(ended)
+        assert ended.status_code == 410 and story.title not in body_text(ended)
     revoked = AccessEvent.objects.get(action="revoked")
     assert revoked.by == facilitator
 
@@ -289,7 +290,7 @@ def test_the_admin_actions_need_the_csrf_token_and_a_facilitator(asked, facilita
     assert access_request.status == "pending" and not AccessEvent.objects.filter(action="approved").exists()
     listing = Client()
     listing.force_login(facilitator)
-    assert "Ada Reader" in body(listing.get(reverse("stories_access:list")))  # the control
+    assert "Ada Reader" in body_text(listing.get(reverse("stories_access:list")))  # the control
 
 
 @pytest.mark.parametrize(
@@ -315,7 +316,7 @@ def test_the_story_leaving_on_request_ends_every_grant_at_once(
         end_it(story)
         # Before anything runs on commit, the link already asks about the story.
         ended = client.get(link)
-        assert ended.status_code == 410 and "The lantern maker" not in body(ended)
+        assert ended.status_code == 410 and "The lantern maker" not in body_text(ended)
     assert callbacks
     assert set(AccessRequest.objects.values_list("status", flat=True)) == {"ended"}
     assert AccessEvent.objects.filter(action="ended").count() == 2
@@ -368,7 +369,7 @@ def test_an_on_request_story_is_absent_from_every_public_listing_count_and_searc
     assert_on_request_follows_the_rule(client, expected, paths)
     # Search for the word every story holds: the public stories are found (the control), the agreed story is listed
     # apart as available on request, the other not at all.
-    page = body(client.get("/search/", {"q": WORD}))
+    page = body_text(client.get("/search/", {"q": WORD}))
     assert f"{len(expected)} stories for" in page
     assert reverse("stories:access-request", args=[agreed]) in page
     assert reverse("stories:access-request", args=[quiet]) not in page
@@ -380,7 +381,7 @@ def test_the_rule_check_can_fail(client):
     story = on_request_story(title="The tin whistle")
     paths = story_paths()
     Consent.objects.filter(story=story).update(on_request_details_listed=True)
-    page_names_it = body(client.get(request_url(story)))
+    page_names_it = body_text(client.get(request_url(story)))
     Consent.objects.filter(story=story).update(on_request_details_listed=False)
     assert "The tin whistle" in page_names_it
     assert_on_request_follows_the_rule(client, set(), paths)  # holds now
@@ -410,14 +411,14 @@ def test_another_community_s_facilitator_is_not_told_cannot_see_and_cannot_answe
 
     other = Client()
     other.force_login(elsewhere)
-    listing = body(other.get(reverse("stories_access:list")))
+    listing = body_text(other.get(reverse("stories_access:list")))
     assert "Ada Reader" not in listing and story.title not in listing
     for action in ("approve", "decline", "revoke"):
         answer = other.post(
             reverse(f"stories_access:{action}", args=[access_request.pk]),
             {"expires_on": timezone.localdate().isoformat()},
         )
-        assert answer.status_code == 404 and story.title not in body(answer), action
+        assert answer.status_code == 404 and story.title not in body_text(answer), action
     missing = other.post(reverse("stories_access:approve", args=[access_request.pk + 1000]), {})
     assert missing.status_code == 404
     access_request.refresh_from_db()
@@ -425,7 +426,7 @@ def test_another_community_s_facilitator_is_not_told_cannot_see_and_cannot_answe
 
     own = Client()
     own.force_login(facilitator)
-    assert "Ada Reader" in body(own.get(reverse("stories_access:list")))
+    assert "Ada Reader" in body_text(own.get(reverse("stories_access:list")))
     approved = own.post(
         reverse("stories_access:approve", args=[access_request.pk]), {"expires_on": timezone.localdate().isoformat()}
     )

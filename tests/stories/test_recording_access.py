@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from stories.factories import public_story
 from stories.models import StoryMedia, StoryPage
+from tests.responses import body
 from tests.transcription.recordings import RATE, damaged_recording, finished_transcript, samples, store, write_audio
 from transcription import services
 
@@ -53,10 +54,6 @@ def make_access_copy(media: StoryMedia) -> StoryMedia:
 
 def recording_url(media: StoryMedia, variant: str = "access") -> str:
     return reverse("stories:recording", args=[media.id, variant])
-
-
-def body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def test_public_never_receives_the_original_recording(client, tmp_path):

@@ -11,6 +11,7 @@ from stories.media import recording_store
 from stories.models import StoryPage, Visibility, private_storage
 from stories.serving import MAX_RANGES
 from stories.storage import local_copy
+from tests.responses import body
 from transcription.playback import access_copy_write
 from transcription.services import recording_prepare_playback
 
@@ -52,10 +53,6 @@ def private_recording_url():
     media = stored_recording()
     public_story(recording=media, visibility=Visibility.PRIVATE)
     return reverse("stories:recording", args=[media.id, "access"])
-
-
-def body(response):
-    return b"".join(response.streaming_content) if response.streaming else response.content
 
 
 def test_a_public_recording_is_served_whole_with_validators(client, public_recording_url):
