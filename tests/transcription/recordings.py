@@ -43,16 +43,27 @@ def noisy_fragment(name: str, *, start: float, seconds: float = 0.6, noise: floa
 
 
 def write_audio(
-    destination: Path, sound: np.ndarray, *, container: str, codec: str, rate: int = RATE, video: str | None = None
+    destination: Path,
+    sound: np.ndarray,
+    *,
+    container: str,
+    codec: str,
+    rate: int = RATE,
+    video: str | None = None,
+    fps: int = 10,
+    size: tuple[int, int] = (176, 144),  # a size h263 (3gp phones) accepts
+    shade=lambda number: (number * 7) % 255,
 ) -> Path:
-    """Encode mono samples (and a moving test picture when video names a codec) into a file."""
+    """Encode mono samples into a file; when video names a codec, with a moving test picture whose every frame is
+    one flat grey, shade(its number)."""
     import av
 
+    width, height = size
     with av.open(str(destination), "w", format=container) as output:
         picture = None
         if video:
-            picture = output.add_stream(video, rate=10)
-            picture.width, picture.height = 176, 144  # a size h263 (3gp phones) accepts
+            picture = output.add_stream(video, rate=fps)
+            picture.width, picture.height = width, height
             picture.pix_fmt = "yuv420p"
         track = output.add_stream(codec, rate=rate, layout="mono")
         resampler = av.AudioResampler(format=track.format.name, layout="mono", rate=rate)
@@ -62,8 +73,8 @@ def write_audio(
             output.mux(track.encode(chunk))
         output.mux(track.encode(None))
         if picture:
-            for number in range(int(len(sound) / RATE * 10)):
-                pixels = np.full((144, 176, 3), (number * 7) % 255, dtype=np.uint8)
+            for number in range(int(len(sound) / RATE * fps)):
+                pixels = np.full((height, width, 3), shade(number), dtype=np.uint8)
                 image = av.VideoFrame.from_ndarray(pixels, format="rgb24").reformat(format="yuv420p")
                 image.pts = number
                 output.mux(picture.encode(image))

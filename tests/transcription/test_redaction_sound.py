@@ -19,7 +19,7 @@ from transcription.forms import RedactionForm
 from transcription.models import Redaction, RedactionEvent
 from transcription.playback import original_redaction_refusal
 
-from .recordings import AUDIO, RATE, finished_transcript, recordings_not_transcribed, samples, store
+from .recordings import AUDIO, RATE, finished_transcript, recordings_not_transcribed, samples, store, write_audio
 
 SECRET = "quagmirelly"
 SILENT = 1e-3  # RMS: digital silence comes back from a lossy codec well under this
@@ -58,26 +58,16 @@ def original_bytes(media: StoryMedia) -> bytes:
 def coded_video(path: Path) -> Path:
     """An H.264 and AAC MP4 of JFK's clip whose every frame is one flat grey, 20 + 4 × its number: a still shows
     which frame it was taken from."""
-    import av
-
-    sound = samples("jfk")
-    with av.open(str(path), "w", format="mp4") as output:
-        picture = output.add_stream("libx264", rate=FPS)
-        picture.width, picture.height, picture.pix_fmt = 160, 120, "yuv420p"
-        track = output.add_stream("aac", rate=RATE, layout="mono")
-        resampler = av.AudioResampler(format=track.format.name, layout="mono", rate=RATE)
-        frame = av.AudioFrame.from_ndarray((sound * 32767).astype(np.int16).reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        for chunk in resampler.resample(frame) + resampler.resample(None):
-            output.mux(track.encode(chunk))
-        output.mux(track.encode(None))
-        for number in range(int(len(sound) / RATE * FPS)):
-            grey = np.full((120, 160, 3), 20 + 4 * number, dtype=np.uint8)
-            image = av.VideoFrame.from_ndarray(grey, format="rgb24").reformat(format="yuv420p")
-            image.pts = number
-            output.mux(picture.encode(image))
-        output.mux(picture.encode(None))
-    return path
+    return write_audio(
+        path,
+        samples("jfk"),
+        container="mp4",
+        codec="aac",
+        video="libx264",
+        fps=FPS,
+        size=(160, 120),
+        shade=lambda number: 20 + 4 * number,
+    )
 
 
 def poster_frame_time(client, media: StoryMedia) -> float:
