@@ -19,10 +19,14 @@ from .tables import FEWER, HEADINGS, PLURALS, Insights, insights_from
 from .words import own_words, search_url
 
 
+def _insights_for(query: StoryQuery) -> Insights:
+    return insights_from(get_search_backend().insights(query))
+
+
 def _insights(request) -> Insights:
     """The figures for the filters in the address, read as the search page reads them."""
     _put_dates_in_order(request)
-    return insights_from(get_search_backend().insights(StoryQuery.from_params(request.GET, paged=False)))
+    return _insights_for(StoryQuery.from_params(request.GET, paged=False))
 
 
 def _unavailable(request, template=None, status=503):
@@ -56,17 +60,23 @@ def _filters(request, query: StoryQuery, dates_swapped: bool) -> dict:
     }
 
 
-def insights_page(request):
+def _filtered_page(request, template: str, *, figures, context):
+    """A page of figures for the filters in the address, read as the search page reads them, with the filter form:
+    figures(query) reads them, context(found, suffix) lays them out (suffix carries the filters to its links)."""
     try:
         dates_swapped = _put_dates_in_order(request)
         query = StoryQuery.from_params(request.GET, paged=False)
-        insights = insights_from(get_search_backend().insights(query))
+        found = figures(query)
         filters = _filters(request, query, dates_swapped)
     except QueryError as error:
-        return render(request, "insights/insights_page.html", {"error": str(error)}, status=400)
+        return render(request, template, {"error": str(error)}, status=400)
     except SearchUnavailable:
-        return _unavailable(request, "insights/insights_page.html")
+        return _unavailable(request, template)
     suffix = f"?{request.GET.urlencode()}" if request.GET else ""
+    return render(request, template, {**filters, **context(found, suffix)})
+
+
+def _insights_context(insights: Insights, suffix: str) -> dict:
     tables = [
         {
             "table": table,
@@ -87,8 +97,7 @@ def insights_page(request):
         }
         for table in insights.tables
     ]
-    context = {
-        **filters,
+    return {
         "insights": insights,
         "share": insights.intergenerational_share,
         "tables": tables,
@@ -98,38 +107,38 @@ def insights_page(request):
         "zip_url": reverse("insights:datapackage_zip") + suffix,
         "api_url": reverse("api:insights") + suffix,
     }
-    return render(request, "insights/insights_page.html", context)
+
+
+def insights_page(request):
+    return _filtered_page(
+        request,
+        "insights/insights_page.html",
+        figures=_insights_for,
+        context=_insights_context,
+    )
 
 
 def words_page(request):
     """In their own words: each generation's most distinctive words, each a search that lands on its moments."""
-    try:
-        dates_swapped = _put_dates_in_order(request)
-        query = StoryQuery.from_params(request.GET, paged=False)
-        found = own_words(query)
-        filters = _filters(request, query, dates_swapped)
-    except QueryError as error:
-        return render(request, "insights/words_page.html", {"error": str(error)}, status=400)
-    except SearchUnavailable:
-        return _unavailable(request, "insights/words_page.html")
-    suffix = f"?{request.GET.urlencode()}" if request.GET else ""
-    generations = [
-        {
-            "generation": generation,
-            "words": [(term, search_url(request.GET, generation.slug, term.text)) for term in generation.words],
-            "phrases": [(term, search_url(request.GET, generation.slug, term.text)) for term in generation.phrases],
+
+    def context(found, suffix: str) -> dict:
+        generations = [
+            {
+                "generation": generation,
+                "words": [(term, search_url(request.GET, generation.slug, term.text)) for term in generation.words],
+                "phrases": [(term, search_url(request.GET, generation.slug, term.text)) for term in generation.phrases],
+            }
+            for generation in found.generations
+        ]
+        return {
+            "own_words": found,
+            "generations": generations,
+            "submit_label": "Show the words",
+            "insights_url": reverse("insights:insights") + suffix,
+            "api_url": reverse("api:insights_words") + suffix,
         }
-        for generation in found.generations
-    ]
-    context = {
-        **filters,
-        "own_words": found,
-        "generations": generations,
-        "submit_label": "Show the words",
-        "insights_url": reverse("insights:insights") + suffix,
-        "api_url": reverse("api:insights_words") + suffix,
-    }
-    return render(request, "insights/words_page.html", context)
+
+    return _filtered_page(request, "insights/words_page.html", figures=own_words, context=context)
 
 
 def _download(request, build):
