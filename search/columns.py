@@ -80,11 +80,7 @@ class Columns:
     def rows_of(self, story_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of these stories, and which of the ids have one: an id the copy does not hold (indexed since
         it was loaded) is left out."""
-        if not len(self.ids) or not len(story_ids):
-            return np.empty(0, dtype=np.int64), np.zeros(len(story_ids), dtype=bool)
-        positions = np.minimum(np.searchsorted(self.ids, story_ids), len(self.ids) - 1)
-        held = self.ids[positions] == story_ids
-        return positions[held], held
+        return _rows_of(self.ids, story_ids)
 
     def value_mask(self, facet: str, rows: np.ndarray, selected) -> np.ndarray:
         """Which rows count under any of the selected values of a facet."""
@@ -104,6 +100,15 @@ class Columns:
             codes = self.codes[facet][rows]
             totals = np.bincount(codes[codes >= 0], minlength=len(self.values[facet]))
         return {self.values[facet][code]: int(n) for code, n in enumerate(totals) if n}
+
+
+def _rows_of(ids: np.ndarray, story_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ascending `ids` that hold these stories, and which of the stories have one."""
+    if not len(ids) or not len(story_ids):
+        return np.empty(0, dtype=np.int64), np.zeros(len(story_ids), dtype=bool)
+    positions = np.minimum(np.searchsorted(ids, story_ids), len(ids) - 1)
+    held = ids[positions] == story_ids
+    return positions[held], held
 
 
 _lock = threading.Lock()
@@ -211,10 +216,8 @@ def _load_postgres(token: str, change_id: int) -> Columns:
         matrix = np.zeros((count, len(values[facet])), dtype=bool)
         for value, label, holders in found:
             labels[facet][value] = label
-            story_ids = np.fromstring(holders, dtype=np.int64, sep=",")
-            where = np.minimum(np.searchsorted(ids, story_ids), max(count - 1, 0))
-            held = ids[where] == story_ids if count else np.zeros(len(story_ids), dtype=bool)
-            matrix[where[held], values[facet].index(value)] = True
+            rows, _held = _rows_of(ids, np.fromstring(holders, dtype=np.int64, sep=","))
+            matrix[rows, values[facet].index(value)] = True
         members[facet] = matrix
     return Columns(
         token=token,
@@ -353,11 +356,9 @@ def _build(token, change_id, documents, tags, lengths_by_id, *, base) -> Columns
     members = {}
     for facet in MULTI_VALUED:
         matrix = np.zeros((count, len(values[facet])), dtype=bool)
-        story_ids = np.asarray(cells[facet][0], dtype=np.int64)
-        if count and len(story_ids):
-            where = np.minimum(np.searchsorted(ids, story_ids), count - 1)
-            held = ids[where] == story_ids  # a tag whose story was written after the documents were read
-            matrix[where[held], np.asarray(cells[facet][1], dtype=np.int64)[held]] = True
+        # A tag whose story was written after the documents were read has no row.
+        rows, held = _rows_of(ids, np.asarray(cells[facet][0], dtype=np.int64))
+        matrix[rows, np.asarray(cells[facet][1], dtype=np.int64)[held]] = True
         members[facet] = matrix
 
     if previous is not None:
