@@ -167,22 +167,45 @@ def _heartbeat(model: type[Transcript] | type[RedactionRemake], pk):
         beater.join()
 
 
+def _run_claim(row: Transcript | RedactionRemake, *, busy: str, **fields) -> bool:
+    """Mark a locked job's row (a transcript, a recording's remaking) running for this worker, with one more attempt
+    and any other `fields` set; False when it is done, failed, or being made by a worker whose heartbeat is fresh
+    (`busy` is logged then, with the row's key)."""
+    if row.status in (row.Status.DONE, row.Status.FAILED):
+        return False
+    fresh = timezone.now() - datetime.timedelta(seconds=lease_seconds())
+    if row.status == row.Status.RUNNING and row.updated_at > fresh:
+        logger.info(busy, row.pk)
+        return False
+    row.status = row.Status.RUNNING
+    row.attempts += 1
+    row.started_at = timezone.now()
+    row.error = ""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save(update_fields=["status", "attempts", "started_at", *fields, "error", "updated_at"])
+    return True
+
+
+def _retry_queue(row: Transcript | RedactionRemake, *, reason: str, job, log_line: str, **arguments) -> None:
+    """Queue a locked job's row again after a passing failure, once the pause its attempts call for has passed
+    (`log_line` is logged, with the row's key, the pause and the reason)."""
+    row.status = row.Status.QUEUED
+    row.error = f"Will try again: {reason}"
+    row.save(update_fields=["status", "error", "updated_at"])
+    delay = retry_delay_seconds(row.attempts)
+    logger.info(log_line, row.pk, delay, reason)
+    _enqueue_on_commit(job, delay_seconds=delay, **arguments)
+
+
 def _claim(transcript_id: int) -> Transcript | None:
     """Mark the transcript running for this worker, or None when there is nothing (left) to do."""
     with transaction.atomic():
         transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
-        if transcript is None or transcript.status in (Status.DONE, Status.FAILED):
+        if transcript is None or not _run_claim(
+            transcript, busy="transcript %s is being made by another worker", progress=0
+        ):
             return None
-        fresh = timezone.now() - datetime.timedelta(seconds=lease_seconds())
-        if transcript.status == Status.RUNNING and transcript.updated_at > fresh:
-            logger.info("transcript %s is being made by another worker", transcript_id)
-            return None
-        transcript.status = Status.RUNNING
-        transcript.attempts += 1
-        transcript.started_at = timezone.now()
-        transcript.progress = 0
-        transcript.error = ""
-        transcript.save(update_fields=["status", "attempts", "started_at", "progress", "error", "updated_at"])
     return Transcript.objects.select_related("media").get(pk=transcript_id)
 
 
@@ -358,6 +381,8 @@ def _progress_saver(transcript_id: int, duration: float | None):
 
 def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
     """Queue a transient failure again after a growing pause, or fail it once the attempts are spent."""
+    from .tasks import transcribe_recording
+
     with transaction.atomic():
         transcript = Transcript.objects.select_for_update().filter(pk=transcript_id).first()
         if transcript is None:
@@ -373,12 +398,13 @@ def transcript_retry_later(*, transcript_id: int, reason: str) -> str:
             access_copy_fail(media_id=transcript.media_id, reason=transcript.error)
             logger.warning("transcript %s gave up after %s attempts: %s", transcript_id, transcript.attempts, reason)
             return "failed"
-        transcript.status = Status.QUEUED
-        transcript.error = f"Will try again: {reason}"
-        transcript.save(update_fields=["status", "error", "updated_at"])
-        delay = retry_delay_seconds(transcript.attempts)
-        logger.info("transcript %s will be tried again in %.0f s: %s", transcript_id, delay, reason)
-        _enqueue(transcript, delay_seconds=delay)
+        _retry_queue(
+            transcript,
+            reason=reason,
+            job=transcribe_recording,
+            log_line="transcript %s will be tried again in %.0f s: %s",
+            transcript_id=transcript.pk,
+        )
     return "retrying"
 
 
@@ -916,17 +942,8 @@ def _remake_claim(media_id) -> int | None:
     with transaction.atomic():
         RedactionRemake.objects.get_or_create(media_id=media_id)  # a job queued before remakings had a state
         remake = RedactionRemake.objects.select_for_update().get(pk=media_id)
-        if remake.status in (RemakeStatus.DONE, RemakeStatus.FAILED):
+        if not _run_claim(remake, busy="recording %s: its copies are being made by another worker"):
             return None
-        fresh = timezone.now() - datetime.timedelta(seconds=lease_seconds())
-        if remake.status == RemakeStatus.RUNNING and remake.updated_at > fresh:
-            logger.info("recording %s: its copies are being made by another worker", media_id)
-            return None
-        remake.status = RemakeStatus.RUNNING
-        remake.attempts += 1
-        remake.started_at = timezone.now()
-        remake.error = ""
-        remake.save(update_fields=["status", "attempts", "started_at", "error", "updated_at"])
     return remake.version
 
 
@@ -968,12 +985,13 @@ def _remake_retry_later(media_id, *, version: int, reason: str) -> str:
                 ),
             )
             return "failed"
-        remake.status = RemakeStatus.QUEUED
-        remake.error = f"Will try again: {reason}"
-        remake.save(update_fields=["status", "error", "updated_at"])
-        delay = retry_delay_seconds(remake.attempts)
-        logger.info("recording %s: its copies will be made again in %.0f s: %s", media_id, delay, reason)
-        _enqueue_on_commit(redact_recording, delay_seconds=delay, media_id=str(media_id))
+        _retry_queue(
+            remake,
+            reason=reason,
+            job=redact_recording,
+            log_line="recording %s: its copies will be made again in %.0f s: %s",
+            media_id=str(media_id),
+        )
     return "retrying"
 
 
