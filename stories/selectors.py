@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 
 from .generations import generations_of
 from .models import CollectionPage, Community, Dialogue, PublicCount, PublicStory, PublicStoryTheme, StoryPage, Theme
+from .models.pages import public_among
 from .models.people import StoryParticipant
 
 RELATED_CANDIDATES = 24
@@ -159,8 +160,10 @@ def dialogue_rows(dialogue: Dialogue):
 
 def shown_in_order(stories: QuerySet, story_ids: list[int]) -> list[StoryPage]:
     """These stories in this order, each asked of the rule itself before it is shown: the stored answer chose them,
-    the rule has the last word."""
-    found = {story.pk: story for story in stories.filter(pk__in=story_ids).visible_to_public().order_by()}
+    the rule (in its compiled form, stories.models.pages.public_among) has the last word."""
+    if not story_ids:
+        return []
+    found = {story.pk: story for story in stories.filter(pk__in=public_among(story_ids)).order_by()}
     return [found[pk] for pk in story_ids if pk in found]
 
 

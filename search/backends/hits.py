@@ -1,20 +1,15 @@
 """What every backend does after its own search: ids into hits (the visibility rule once more), slugs into labels,
 the moments and the snippet a hit shows."""
 
-import datetime
-import functools
 from collections import defaultdict
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Value
-from django.db.models.expressions import RawSQL
-from django.utils import timezone
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page
 
 from stories.generations import BY_SLUG, generations_of
 from stories.models import Community, StoryKind, StoryPage, Theme
-from stories.models.pages import participants_as_listed
+from stories.models.pages import participants_as_listed, public_rule_compiled, rule_admits
 from stories.validators import language_label
 
 from ..analysis import SearchText, highlight, stemmed_text
@@ -25,36 +20,7 @@ SNIPPET_WORDS = 18
 
 def visible_story_ids(story_ids) -> set[int]:
     """Which of these stories the public may see now: the rule, run on a handful of ids."""
-    return {row[0] for row in AskedStoryByStory(StoryPage.objects.visible_to_public().values_list("pk"))(story_ids)}
-
-
-class AskedStoryByStory:
-    """A values_list() of the rule, asked about given stories each on its own.
-
-    On PostgreSQL a plain `pk IN (...)` lets the planner join the rule's subqueries across all the stories at once,
-    and when its statistics misjudge the tables (as right after a bulk import) it hashes every participant and consent
-    in the archive to answer for twenty stories. Asked once per story, in a subquery the planner may not merge with
-    the list (OFFSET 0), each of the rule's lookups is by that story's id, so the rows read are that story's own
-    whatever the statistics say. The rule's own query is used unchanged, compiled once."""
-
-    def __init__(self, rule):
-        self.rule = rule
-        self.sql, self.params = None, ()
-        if connection.vendor == "postgresql":
-            sql, self.params = rule.filter(pk=RawSQL("asked.id", ())).query.sql_with_params()
-            self.sql = (
-                f"SELECT shown.* FROM unnest(%s::integer[]) AS asked(id) CROSS JOIN LATERAL ({sql} OFFSET 0) AS shown"
-            )
-
-    def __call__(self, story_ids) -> list[tuple]:
-        asked = sorted({int(pk) for pk in story_ids})
-        if not asked:
-            return []
-        if self.sql is None:
-            return list(self.rule.filter(pk__in=asked))
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, [asked, *self.params])
-            return cursor.fetchall()
+    return rule_admits(story_ids)
 
 
 # How long a story found stale by a search is not queued again: searches by anyone, as often as they like, queue at
@@ -87,14 +53,6 @@ SHOWN_FIELDS = (
 )
 
 
-@functools.lru_cache(maxsize=1)
-def _displayable(today: datetime.date, restricted: tuple[str, ...]):
-    """The rule, compiled again only when the day or the pages behind a view restriction change: compiling its
-    nested subqueries costs more than running it on a page. Wagtail's public() reads the restrictions once, when the
-    queryset is built, so a queryset kept past a new restriction would still show the pages behind it."""
-    return AskedStoryByStory(StoryPage.objects.visible_to_public(today=today).values_list(*SHOWN_FIELDS))
-
-
 THEMES, NOTES = "themes", "content_notes"
 
 
@@ -120,8 +78,7 @@ def _named_by_story(story_ids) -> tuple[dict[int, list[Named]], dict[int, list[N
 
 def visible_stories(story_ids) -> dict[int, ShownStory]:
     """The stories behind the ids that the public may see now, read for display; queue the others' removal."""
-    restricted = tuple(PageViewRestriction.objects.order_by("pk").values_list("page__path", flat=True))
-    rows = _displayable(timezone.localdate(), restricted)(story_ids)
+    rows = public_rule_compiled(*SHOWN_FIELDS)(story_ids)
     shown_ids = [row[0] for row in rows]
     themes, notes = _named_by_story(shown_ids)
     birth_years = defaultdict(list)

@@ -10,6 +10,7 @@ from search.backends import get_search_backend
 from search.backends.hits import visible_stories, visible_story_ids
 from search.query import StoryQuery
 from stories.models import StoryPage
+from stories.selectors import shown_in_order
 from tests.stories.test_public_answer import statistics_of_a_large_archive, whole_table_scans  # noqa: F401
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
@@ -55,6 +56,18 @@ def test_the_rule_for_shown_stories_and_suggested_words_reads_no_table_whole(arc
     assert len(found) == 2
     for sql in found:
         assert whole_table_scans(sql) == [], sql
+
+
+def test_the_rule_a_story_page_asks_reads_only_the_asked_stories_rows(archive, misleading_statistics):
+    """A story page asks the rule's compiled form twice: of itself, and of the related stories it shows."""
+    story_ids = list(StoryPage.objects.values_list("pk", flat=True))
+    story = StoryPage.objects.get(pk=story_ids[0])
+    found = rule_queries(lambda: shown_in_order(StoryPage.objects.all(), story_ids)) + rule_queries(
+        story.is_visible_to_public
+    )
+    assert len(found) == 2
+    for sql in found:
+        assert scans_of_rule_inputs(sql) == [], sql
 
 
 def test_control_the_same_statistics_mislead_the_rule_asked_about_a_list_of_ids(archive, misleading_statistics):

@@ -62,7 +62,7 @@ def test_a_story_page_asks_the_rule_about_its_own_story_once(client, neighbourho
 def test_a_story_page_makes_a_bounded_number_of_queries(client, django_assert_max_num_queries, neighbourhood):
     """Themes, participants and related stories are read once each, not once per use."""
     client.get(neighbourhood.url)
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(27):
         assert client.get(neighbourhood.url).status_code == 200
 
 

@@ -3,11 +3,15 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
 from stories.factories import ConsentFactory, PersonFactory, StoryPageFactory, public_story
 from stories.generations import could_be_minor
 from stories.models import Consent, StoryPage, Visibility
+from stories.models.pages import rule_admits
+from stories.selectors import shown_in_order
 from stories.share.forms import StorytellerForm
 
 TODAY = datetime.date(2026, 11, 27)
@@ -82,26 +86,65 @@ def _consent_for_a_different_story():
     ConsentFactory(person=person)  # consent on another story does not carry over
 
 
-@pytest.mark.parametrize(
-    "make_hidden_story",
-    [
-        _draft,
-        _facilitators_only,
-        _private,
-        _embargoed,
-        _withdrawn_story,
-        _no_participants,
-        _one_participant_without_consent,
-        _consent_withdrawn,
-        _research_only_consent,
-        _minor_without_guardian,
-        _minor_with_guardian_name_but_no_date,
-        _consent_for_a_different_story,
-    ],
-)
+HIDDEN_STORIES = [
+    _draft,
+    _facilitators_only,
+    _private,
+    _embargoed,
+    _withdrawn_story,
+    _no_participants,
+    _one_participant_without_consent,
+    _consent_withdrawn,
+    _research_only_consent,
+    _minor_without_guardian,
+    _minor_with_guardian_name_but_no_date,
+    _consent_for_a_different_story,
+]
+
+
+@pytest.mark.parametrize("make_hidden_story", HIDDEN_STORIES)
 def test_story_failing_one_condition_is_hidden(make_hidden_story):
     make_hidden_story()
     assert "Hidden" not in visible_titles()
+
+
+@pytest.mark.parametrize("make_hidden_story", HIDDEN_STORIES)
+def test_the_rules_compiled_form_answers_as_the_rule_does(make_hidden_story):
+    """Pages ask the rule through its compiled form (stories.models.pages.rule_admits): the same stories, hidden or
+    shown, as the rule's queryset, over an archive of more stories than one page lists."""
+    for n in range(25):
+        public_story(title=f"Open {n}")
+    make_hidden_story()
+    every_id = list(StoryPage.objects.values_list("pk", flat=True))
+    hidden = StoryPage.objects.get(title="Hidden")
+    rule = set(StoryPage.objects.visible_to_public().values_list("pk", flat=True))
+
+    assert rule_admits(every_id) == rule
+    assert [story.pk for story in shown_in_order(StoryPage.objects.all(), every_id)] == [
+        pk for pk in every_id if pk in rule
+    ]
+    assert hidden.is_visible_to_public() is (hidden.pk in rule)
+    assert StoryPage.objects.get(title="Open 3").is_visible_to_public(), "control: an open story is admitted"
+
+
+def test_a_view_restriction_hides_a_story_at_once_though_the_rule_was_compiled_before(client):
+    """The compiled rule is kept per day and per set of view restrictions: a restriction added to the story index
+    (Wagtail's "private" section) hides its stories on the next request, not the next day."""
+    story = public_story(title="Behind a password")
+    assert client.get(story.url).status_code == 200, "control: shown, with the rule compiled"
+
+    PageViewRestriction.objects.create(page=story.get_parent(), restriction_type="password", password="elders")
+
+    assert not story.is_visible_to_public()
+    assert rule_admits([story.pk]) == set()
+
+
+def test_an_embargo_lifts_on_its_date_though_the_rule_was_compiled_the_day_before(client):
+    story = public_story(title="Soon", embargo_until=datetime.date(2027, 3, 2))
+    with time_machine.travel(datetime.datetime(2027, 3, 1, 12, 0, tzinfo=datetime.UTC), tick=False):
+        assert client.get(story.url).status_code == 404
+    with time_machine.travel(datetime.datetime(2027, 3, 2, 12, 0, tzinfo=datetime.UTC), tick=False):
+        assert client.get(story.url).status_code == 200
 
 
 def test_embargo_lifts_on_its_date():
