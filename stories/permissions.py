@@ -122,7 +122,8 @@ def records_for(user, model) -> QuerySet:
     if issubclass(model, StoryPage):
         return stories_for(user)
     if issubclass(model, Community):
-        return communities_for(user)
+        # By id, so that a search backend filters on the id alone (Community.search_fields).
+        return model._default_manager.filter(pk__in=communities_for(user).values("pk"))
     if user is None or not user.is_authenticated or not user.is_active:
         return model._default_manager.none()
     within = model._default_manager.filter(RECORD_BELONGING[model._meta.label_lower].condition(user))

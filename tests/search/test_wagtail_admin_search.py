@@ -8,7 +8,7 @@ from django.core.management import call_command
 from modelsearch.backends.elasticsearch9 import Elasticsearch9SearchBackend
 
 from search.wagtail_backend import ArchiveElasticsearchSearchBackend
-from stories.factories import PersonFactory, public_story
+from stories.factories import CommunityFactory, PersonFactory, public_story
 from tests.live_cluster import LIVE_CLUSTER, live
 
 
@@ -69,8 +69,14 @@ def test_the_stories_are_in_the_elasticsearch_index_wagtail_searched(settings, a
 @pytest.mark.elasticsearch
 @live
 def test_a_facilitator_finds_a_person_in_the_snippet_listing(client, facilitator, admin_search_on_elasticsearch):
-    PersonFactory(display_name="Marisol Quintero")
-    PersonFactory(display_name="Tobias Wren")
+    """The listing's search filters by the ids of the people of the facilitator's communities (Person.search_fields),
+    on the node; someone of a community the facilitator is not in is not found."""
+    community = CommunityFactory(name="Elm Street")
+    PersonFactory(display_name="Marisol Quintero", community=community)
+    PersonFactory(display_name="Tobias Wren", community=community)
+    outside = CommunityFactory(name="Riverside")
+    facilitator.facilitated_communities.remove(outside)  # the fixture puts the facilitator in every new community
+    PersonFactory(display_name="Rafa Quintero", community=outside)
     call_command("wagtail_update_index", stdout=open(os.devnull, "w"))
 
     client.force_login(facilitator)
@@ -80,3 +86,4 @@ def test_a_facilitator_finds_a_person_in_the_snippet_listing(client, facilitator
     page = response.content.decode()
     assert "Marisol Quintero" in page
     assert "Tobias Wren" not in page
+    assert "Rafa Quintero" not in page

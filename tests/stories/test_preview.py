@@ -144,7 +144,8 @@ def test_a_facilitator_previews_every_kind_of_story_at_every_stage(client, facil
     data = edit_form_data(client, story)
     data["title"] = f"{story.title}, as told again"
     data.appendlist("themes", str(theme(UNSAVED_THEME).pk))
-    listener = PersonFactory(display_name="Abuela Carmen")
+    # Recorded in the story's community, as a facilitator adds someone (stories/admin_forms.py): one of theirs.
+    listener = PersonFactory(display_name="Abuela Carmen", community=story.community)
     added = int(data["participants-TOTAL_FORMS"])
     data.update(
         {
