@@ -3,7 +3,11 @@
 A facilitator works in the communities an administrator put them in (Community.facilitators); administrators
 (superusers) work in every one. A story is within a user's reach when it belongs to one of their communities and is
 not private: a private story is sealed, for administrators only. "Facilitators only" stories are within the reach of
-that community's facilitators. Page permissions, the explorer, the choosers and the transcription views all ask here.
+that community's facilitators. A collection belongs to the communities of its stories: it is within a user's reach
+when every story in it is (collections_for), and one with no stories yet is its creator's. The home page and the story
+index are the site's structure: only administrators edit, move, copy, unpublish or delete them, while facilitators add
+stories and collections under them. Page permissions, the explorer, the choosers and the transcription views all ask
+here.
 
 The admin's other records (invites, dialogues, people, consent records, correction notes, submissions, withdrawals)
 belong to communities as RECORD_BELONGING says, in one place; records_for() is what the snippets, their choosers, list
@@ -15,7 +19,7 @@ from functools import wraps
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from wagtail.models import PagePermissionTester
+from wagtail.models import Page, PagePermissionTester
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
@@ -61,6 +65,47 @@ def story_within_reach(user, story) -> bool:
         if stored == story.community_id:
             return True
     return communities_for(user).filter(pk=story.community_id).exists()
+
+
+def collections_for(user) -> QuerySet:
+    """The collections the admin shows this user: every one to an administrator; to anyone else those whose stories
+    are all within their reach (stories_for), and the empty ones they created. A collection mixing communities beyond
+    the user's reach is the administrators'."""
+    from .models import CollectionEntry, CollectionPage
+
+    if is_administrator(user):
+        return CollectionPage.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return CollectionPage.objects.none()
+    beyond = CollectionEntry.objects.exclude(story__in=stories_for(user).values("pk")).values("page")
+    holding_stories = CollectionEntry.objects.values("page")
+    return CollectionPage.objects.exclude(pk__in=beyond).filter(Q(pk__in=holding_stories) | Q(owner=user))
+
+
+def collection_within_reach(user, collection) -> bool:
+    """collections_for() asked of one collection, both as stored and as the draft or revision in hand lists its
+    stories: a draft cannot take a collection past the user's communities, nor a stored one be edited by a draft."""
+    if is_administrator(user):
+        return True
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if collection.pk is not None and not collections_for(user).filter(pk=collection.pk).exists():
+        return False
+    in_hand = {entry.story_id for entry in collection.entries.all()}
+    if not in_hand:
+        return collection.pk is None or collection.owner_id == user.pk
+    return stories_for(user).filter(pk__in=in_hand).count() == len(in_hand)
+
+
+def page_within_reach(user, page) -> bool:
+    """Whether the user may work on this page: a story or a collection as above; the other pages are Wagtail's."""
+    from .models import CollectionPage, StoryPage
+
+    if isinstance(page, StoryPage):
+        return story_within_reach(user, page)
+    if isinstance(page, CollectionPage):
+        return collection_within_reach(user, page)
+    return True
 
 
 @dataclass(frozen=True)
@@ -160,28 +205,53 @@ class RecordsWithinReachPolicy(ModelPermissionPolicy):
 
 
 def pages_within_reach(pages: QuerySet, user) -> QuerySet:
-    """These pages without the stories outside the user's reach; pages of other kinds are Wagtail's to decide."""
-    from .models import StoryPage
+    """These pages without the stories and collections outside the user's reach; the other pages are Wagtail's."""
+    from .models import CollectionPage, StoryPage
 
     if is_administrator(user):
         return pages
-    return pages.filter(~Q(pk__in=StoryPage.objects.values("pk")) | Q(pk__in=stories_for(user).values("pk")))
+    return pages.filter(
+        ~Q(pk__in=StoryPage.objects.values("pk")) | Q(pk__in=stories_for(user).values("pk")),
+        ~Q(pk__in=CollectionPage.objects.values("pk")) | Q(pk__in=collections_for(user).values("pk")),
+    )
+
+
+# The site's structure: moving, copying, unpublishing or deleting one of these, or changing its slug, would take every
+# community's stories with it. Facilitators add pages under them (can_add_subpage, can_publish_subpage) and nothing more.
+STRUCTURAL_PAGE_TYPES = ("stories.homepage", "stories.storyindexpage")
+OPEN_ON_STRUCTURE = {"can_add_subpage", "can_publish_subpage", "can_view_revisions"}
+
+
+def is_structural(page) -> bool:
+    model = page.specific_class or type(page)
+    return model._meta.label_lower in STRUCTURAL_PAGE_TYPES
 
 
 def _refused_out_of_reach(check):
     @wraps(check)
     def checked(self, *args, **kwargs):
-        return self.story_within_reach and check(self, *args, **kwargs)
+        if not self.page_within_reach:
+            return False
+        if self.structure_refused and check.__name__ not in OPEN_ON_STRUCTURE:
+            return False
+        return check(self, *args, **kwargs)
 
     return checked
 
 
 class StoryPermissionTester(PagePermissionTester):
-    """Wagtail's page permissions, refusing everything for a story outside the user's reach."""
+    """Wagtail's page permissions, refusing everything for a story or collection outside the user's reach, and all but
+    adding pages beneath for the home page and the story index to anyone but an administrator."""
 
     def __init__(self, user, page):
         super().__init__(user, page)
-        self.story_within_reach = story_within_reach(user, page)
+        self.page_within_reach = page_within_reach(user, page)
+        self.structure_refused = is_structural(page) and not is_administrator(user)
+
+
+def permissions_for_user(page, user):
+    """Every page of the archive answers Wagtail's permission questions with StoryPermissionTester (stories/apps.py)."""
+    return StoryPermissionTester(user, page)
 
 
 # Every check Wagtail asks of a page (can_edit, can_publish, can_view_revisions, ...), this version's and later ones'.
@@ -202,7 +272,7 @@ class PagesWithinReachPolicy(PagePermissionPolicy):
 
 
 class StoryOutOfReachMiddleware:
-    """The admin's page views answer a story outside the user's reach as they answer a missing page: 404.
+    """The admin's page views answer a story or collection outside the user's reach as they answer a missing page: 404.
 
     The tester above already refuses every action; Wagtail answers a refusal by sending the user to the dashboard,
     which tells that the page exists, and its workflow actions ask the task's group rather than the page."""
@@ -216,8 +286,6 @@ class StoryOutOfReachMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from .models import StoryPage
-
         match = request.resolver_match
         # The address first: only the admin's page addresses name pages, and asking who the user is reads the
         # session, which a public page must not do (it would vary by cookie, and an old cookie would be deleted).
@@ -227,7 +295,10 @@ class StoryOutOfReachMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or is_administrator(user):
             return None
-        if StoryPage.objects.filter(pk__in=named).exclude(pk__in=stories_for(user).values("pk")).exists():
+        if (
+            Page.objects.filter(pk__in=named).count()
+            > pages_within_reach(Page.objects.filter(pk__in=named), user).count()
+        ):
             raise Http404("No page here.")
         return None
 
