@@ -12,7 +12,6 @@ class StoriesConfig(AppConfig):
         from .roles import ensure_facilitators_group
         from .routes import register_story_route
 
-        _answer_page_permissions_within_reach(self)
         receivers.connect()
         register_story_route(CHAPTERS_FILE, story_chapters_file)
         page_cache.connect()
@@ -20,19 +19,6 @@ class StoriesConfig(AppConfig):
         # Without a sender filter: the image and document permissions exist only after their own apps migrate.
         post_migrate.connect(ensure_facilitators_group, dispatch_uid="stories.facilitators_group")
         post_migrate.connect(store_the_rules_answer_once, sender=self, dispatch_uid="stories.public_answer")
-
-
-def _answer_page_permissions_within_reach(app):
-    """Every page of the archive answers Wagtail's permission questions (every admin view, bulk action and menu asks
-    page.permissions_for_user) through the one tester of stories/permissions.py: stories and collections within reach,
-    the home page and the story index the administrators'."""
-    from wagtail.models import Page
-
-    from .permissions import permissions_for_user
-
-    for model in app.get_models():
-        if issubclass(model, Page):
-            model.permissions_for_user = permissions_for_user
 
 
 def store_the_rules_answer_once(**kwargs):

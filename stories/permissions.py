@@ -249,11 +249,6 @@ class StoryPermissionTester(PagePermissionTester):
         self.structure_refused = is_structural(page) and not is_administrator(user)
 
 
-def permissions_for_user(page, user):
-    """Every page of the archive answers Wagtail's permission questions with StoryPermissionTester (stories/apps.py)."""
-    return StoryPermissionTester(user, page)
-
-
 # Every check Wagtail asks of a page (can_edit, can_publish, can_view_revisions, ...), this version's and later ones'.
 for _name in dir(PagePermissionTester):
     if _name.startswith("can_") and callable(getattr(PagePermissionTester, _name)):

@@ -178,7 +178,18 @@ def participants_as_listed():
     return StoryParticipant.objects.select_related("person").order_by(*PARTICIPANT_ORDER)
 
 
-class StoryIndexPage(Page):
+class WithinReach:
+    """Every page of the archive answers Wagtail's permission questions (every admin view, bulk action and menu asks
+    page.permissions_for_user) through the one tester of stories/permissions.py: stories and collections within the
+    user's reach, the home page and the story index the administrators'."""
+
+    def permissions_for_user(self, user):
+        from ..permissions import StoryPermissionTester
+
+        return StoryPermissionTester(user, self)
+
+
+class StoryIndexPage(WithinReach, Page):
     intro = RichTextField(blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -212,7 +223,7 @@ class StoryIndexPage(Page):
         return context
 
 
-class StoryPage(Page):
+class StoryPage(WithinReach, Page):
     summary = models.TextField(max_length=1000, blank=True)
     body = StreamField(StoryBodyBlock(), blank=True, help_text="The written story, or notes that go with a recording.")
     recording = models.ForeignKey(StoryMedia, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories")
@@ -349,12 +360,6 @@ class StoryPage(Page):
     def editable_by(self, user) -> bool:
         return bool(user and user.is_authenticated and self.permissions_for_user(user).can_edit())
 
-    def permissions_for_user(self, user):
-        """Wagtail's page permissions, refusing everything for a story outside the user's communities (or private)."""
-        from ..permissions import StoryPermissionTester
-
-        return StoryPermissionTester(user, self)
-
     def route(self, request, path_components):
         if len(path_components) == 1 and path_components[0] in story_routes and self.live:
             return RouteResult(self, kwargs={"subview": path_components[0]})
@@ -395,7 +400,7 @@ class StoryPage(Page):
         return super().get_sitemap_urls(request) if self.is_visible_to_public() else []
 
 
-class CollectionPage(Page):
+class CollectionPage(WithinReach, Page):
     intro = RichTextField(blank=True)
     curator = models.CharField(max_length=200, blank=True)
 
@@ -461,7 +466,7 @@ class CollectionEntry(Orderable):
         return Clip(self.start_seconds or 0, self.end_seconds)
 
 
-class HomePage(Page):
+class HomePage(WithinReach, Page):
     intro = RichTextField(blank=True)
     featured_collection = models.ForeignKey(
         CollectionPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
