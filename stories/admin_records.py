@@ -98,7 +98,14 @@ class WithinReachChooserViewSet(chooser.SnippetChooserViewSet):
     chosen_multiple_view_class = ChosenMultipleView
 
 
-class WithinReachSnippetViewSet(SnippetViewSet):
+class ArchiveSnippetViewSet(SnippetViewSet):
+    """A snippet of the archive's own records, whose list searches its `search_fields` in the database (`icontains`):
+    the records are few, and a Wagtail search backend that cannot search named fields (SQLite's) answered 500."""
+
+    search_backend_name = None
+
+
+class WithinReachSnippetViewSet(ArchiveSnippetViewSet):
     """A snippet of community records: its list (and any export of it) shows only the records within the user's
     reach, every address naming a record (edit, inspect, delete, history, usage, ...) answers 404 for another, and its
     list filters and chooser offer only those within reach."""

@@ -17,9 +17,9 @@ from wagtail.admin.widgets import Button
 from wagtail.models import Page
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSetGroup
 
-from .admin_records import WithinReachDeleteBulkAction, WithinReachSnippetViewSet
+from .admin_records import ArchiveSnippetViewSet, WithinReachDeleteBulkAction, WithinReachSnippetViewSet
 from .bulk_actions import page_bulk_actions_within_reach
 from .documents import document_may_be_served
 from .models import (
@@ -118,14 +118,14 @@ class IntakeViewSetGroup(SnippetViewSetGroup):
 register_snippet(IntakeViewSetGroup)
 
 
-class ThemeViewSet(SnippetViewSet):
+class ThemeViewSet(ArchiveSnippetViewSet):
     model = Theme
     icon = "tag"
     list_display = ["name", "slug", "description"]
     search_fields = ["name"]
 
 
-class ContentNoteViewSet(SnippetViewSet):
+class ContentNoteViewSet(ArchiveSnippetViewSet):
     """Administrators keep the list; facilitators may only read it, and choose from it on each story."""
 
     model = ContentNote
