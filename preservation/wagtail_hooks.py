@@ -14,6 +14,7 @@ from wagtail.admin import messages
 from wagtail.admin.widgets import Button
 
 from stories.models import CollectionPage, StoryPage
+from stories.permissions import page_within_reach
 
 from .archives import tar_stream
 from .models import BagExport
@@ -30,7 +31,8 @@ class BagForm(forms.Form):
 
 def _page_for_bag(page_id: int, user):
     page = StoryPage.objects.filter(pk=page_id).first() or CollectionPage.objects.filter(pk=page_id).first()
-    if page is None:
+    # Outside the user's communities, a page answers as a missing one does: a refusal would tell that it exists.
+    if page is None or not page_within_reach(user, page):
         raise Http404("Nothing to bag here.")
     if not page.permissions_for_user(user).can_edit():
         raise PermissionDenied

@@ -341,6 +341,21 @@ def test_the_recordings_original_is_for_the_storys_own_facilitators(client, role
     assert get(client, roles["administrator"], url).status_code == 200
 
 
+def test_a_facilitator_of_another_community_cannot_export_the_storys_preservation_bag(client, roles):
+    """Negative test: the export of a story as a preservation bag (its recording, transcript and consent records)
+    refuses B's facilitator, asked or posted, without the title and without writing a bag."""
+    from preservation.models import BagExport
+
+    url = reverse("preservation_bag_request", args=[roles["story"].pk])
+
+    assert_refused(get(client, roles["of_b"], url), TITLE)
+    refused = client.post(url, {"include_not_public": "on"})
+    assert_refused(refused, TITLE)
+    assert not BagExport.objects.exists()
+    assert_shown(get(client, roles["of_a"], url), TITLE)  # control: A's facilitator is offered the export
+    assert_shown(get(client, roles["administrator"], url), TITLE)
+
+
 def test_a_private_storys_original_is_for_administrators_only(client, roles):
     url = original_url(roles["private"])
 
