@@ -103,6 +103,27 @@ def redactions_held() -> list[RedactionHeld]:
     return held
 
 
+@dataclass(frozen=True)
+class WrittenRedactionHeld:
+    """A passage of a written story's text that must stay redacted, as it was redacted (the block and the digest of
+    its text then): what a restore of an older backup makes again."""
+
+    story_id: int
+    translation_key: uuid.UUID
+    block_id: str
+    block_digest: str
+    start: int
+    end: int
+    reason: str
+    created_by_id: int | None
+
+
+def written_redactions_held() -> list[WrittenRedactionHeld]:
+    """Every written story's redaction this database holds: read before a restore replaces the database."""
+    fields = ("story_id", "story__translation_key", "block_id", "block_digest", "start", "end", "reason")
+    return [WrittenRedactionHeld(*row) for row in WrittenRedaction.objects.values_list(*fields, "created_by_id")]
+
+
 def speaker_names(story: StoryPage) -> dict[int, str]:
     """The names segments may show for a story: its participants' display names (never full names), by person.
 

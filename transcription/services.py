@@ -34,7 +34,7 @@ from .playback import (
     poster_write,
     video_copy_write,
 )
-from .selectors import RedactionHeld, block_text, redacted_spans, story_withdrawn, text_digest
+from .selectors import RedactionHeld, WrittenRedactionHeld, block_text, redacted_spans, story_withdrawn, text_digest
 from .signals import transcript_ready, written_text_redacted
 from .transcript_files import ParsedTranscript, clock
 
@@ -1213,6 +1213,35 @@ def written_redaction_create(
 
 
 @transaction.atomic
+def written_redactions_replay(*, held: list[WrittenRedactionHeld]) -> list[int]:
+    """After a restore: make again each written redaction the replaced database held and the restored one lacks, as
+    it was made (its block, characters and the digest of the block's text then: if the backup's text of the block is
+    another, the whole block is withheld, as after an edit). A story the backup does not hold, or withdrawn, is left
+    out. Returns the stories whose text was redacted again."""
+    users = get_user_model().objects
+    stories = set()
+    for passage in held:
+        story = StoryPage.objects.filter(pk=passage.story_id, translation_key=passage.translation_key).first()
+        if story is None or story.withdrawn_at is not None:
+            continue
+        place = {"story": story, "block_id": passage.block_id, "start": passage.start, "end": passage.end}
+        if WrittenRedaction.objects.filter(**place).exists():
+            continue
+        with transaction.atomic():
+            redaction = WrittenRedaction.objects.create(
+                **place,
+                block_digest=passage.block_digest,
+                reason=passage.reason,
+                created_by=users.filter(pk=passage.created_by_id).first(),
+            )
+            _written_redaction_audit(
+                action=RedactionEvent.Action.REPLAYED, redaction=redaction, user=redaction.created_by
+            )
+            _written_redaction_announce(story.pk)
+        stories.add(story.pk)
+    return sorted(stories)
+
+
 def written_redaction_undo(*, redaction: WrittenRedaction, user) -> None:
     """Undo a written redaction: the passage is read and searched again; the audit keeps that it was undone."""
     _written_redaction_audit(action=RedactionEvent.Action.RESTORED, redaction=redaction, user=user)

@@ -12,7 +12,8 @@ media back, and then withdraws again every story whose withdrawal the replaced d
 does not know: a backup older than a withdrawal never brings a story back. Redactions are replayed the same way: each
 recording redaction the replaced database held is made again, and an original rewritten with silence ("redact the
 original too") since the backup is written again with it, its checksum taken again and its copies made again, before
-the restore ends; a backup older than a redaction never brings its passage back.
+the restore ends; a written story's redaction is made again as it was made; a backup older than a redaction never
+brings its passage back.
 """
 
 import dataclasses
@@ -50,6 +51,7 @@ class RestoreReport:
     withdrawals_replayed: list[int]
     # Per recording: the redactions made again and the passages of its original silenced again (see transcription).
     redactions_replayed: list = dataclasses.field(default_factory=list)
+    written_redactions_replayed: list = dataclasses.field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -154,7 +156,7 @@ def backup_restore(*, source: Path) -> RestoreReport:
         }
     except DatabaseError:  # an empty machine: no tables yet
         withdrawn_since = {}
-    redactions_held = _redactions_held()
+    redactions_held, written_held = _redactions_held()
     database = source / DATABASE_FILES[manifest["database"]]
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -177,28 +179,36 @@ def backup_restore(*, source: Path) -> RestoreReport:
             continue
         story_withdraw(story=story, requested_by=requested_by)
         replayed.append(story_id)
-    redactions = _redactions_replay(redactions_held)
+    redactions, written = _redactions_replay(redactions_held, written_held)
     logger.info(
-        "restored %s from %s; withdrawals replayed: %s; recordings whose redactions were replayed: %s",
+        "restored %s from %s; withdrawals replayed: %s; recordings whose redactions were replayed: %s; written "
+        "stories whose redactions were replayed: %s",
         manifest["database"],
         source,
         replayed,
         [str(each.media_id) for each in redactions],
+        written,
     )
-    return RestoreReport(files=len(manifest["files"]), withdrawals_replayed=replayed, redactions_replayed=redactions)
+    return RestoreReport(
+        files=len(manifest["files"]),
+        withdrawals_replayed=replayed,
+        redactions_replayed=redactions,
+        written_redactions_replayed=written,
+    )
 
 
 # Redactions belong to the transcription app, which builds on this one: imported where used, not at the top.
-def _redactions_held() -> list:
-    from transcription.selectors import redactions_held
+def _redactions_held() -> tuple[list, list]:
+    """The recordings' and the written stories' redactions this database holds."""
+    from transcription.selectors import redactions_held, written_redactions_held
 
     try:
-        return redactions_held()
+        return redactions_held(), written_redactions_held()
     except DatabaseError:  # an empty machine: no tables yet
-        return []
+        return [], []
 
 
-def _redactions_replay(held: list) -> list:
-    from transcription.services import redactions_replay
+def _redactions_replay(held: list, written_held: list) -> tuple[list, list[int]]:
+    from transcription.services import redactions_replay, written_redactions_replay
 
-    return redactions_replay(held=held)
+    return redactions_replay(held=held), written_redactions_replay(held=written_held)

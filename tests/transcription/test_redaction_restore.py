@@ -5,17 +5,21 @@ own original, which still holds the passage."""
 
 import errno
 import hashlib
+import html
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from wagtail.rich_text import RichText
 
+from stories.factories import public_story
 from stories.models import StoryMedia
 from stories.services.backup import backup_create, backup_restore
 from stories.services.fixity import original_problem
 from transcription import services
 from transcription.models import Redaction, RedactionEvent
+from transcription.selectors import REDACTED, block_text
 
 from .test_redaction_sound import EDGE, HEARD, SECRET, SILENT, SPAN, decoded, heard, original_bytes, rms
 
@@ -155,3 +159,51 @@ def test_when_the_copies_cannot_be_made_after_a_restore_the_public_hears_nothing
     assert rms(decoded(restored, tmp_path, "restored.ogg"), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
     assert media.sha256 == hashlib.sha256(restored).hexdigest() and original_problem(media) == ""
     assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
+
+
+def test_restoring_a_backup_older_than_a_written_redaction_redacts_the_passage_again(client, facilitator, tmp_path):
+    """A written story's passage redacted after the backup stays hidden after the restore: on its page, in the API
+    and in the restore's report, with the backup's own text (which holds the words) as the control."""
+    words = "the quagmirelly recipe"
+    story = public_story(title="Letters from the bakery")
+    story.body = [("paragraph", RichText(f"<p>Grandmother kept {words} in a tin.</p>"))]
+    story.save_revision().publish()
+    folder = backup_create(destination=tmp_path / "backups")
+    story.refresh_from_db()
+    block = story.body[0]
+    text = block_text(block)
+    start = text.index(words)
+    services.written_redaction_create(
+        story=story, block_id=block.id, start=start, end=start + len(words), reason=REASON, user=facilitator
+    )
+    assert words not in html.unescape(client.get(story.url).content.decode())
+
+    report = backup_restore(source=folder)
+
+    assert report.written_redactions_replayed == [story.pk]
+    page = html.unescape(client.get(story.url).content.decode())
+    assert "Grandmother kept" in page and words not in page and REDACTED in page
+    assert words not in client.get(f"/api/stories/{story.pk}").json()["written"]["text"]
+    assert RedactionEvent.objects.filter(story_id=story.pk, action=RedactionEvent.Action.REPLAYED).exists()
+
+
+def test_control_without_the_replay_the_backups_text_brings_the_written_passage_back(
+    client, facilitator, tmp_path, monkeypatch
+):
+    """The control of the test above: with the written replay taken out, the restored story reads the words again."""
+    words = "the quagmirelly recipe"
+    story = public_story(title="Letters from the bakery")
+    story.body = [("paragraph", RichText(f"<p>Grandmother kept {words} in a tin.</p>"))]
+    story.save_revision().publish()
+    folder = backup_create(destination=tmp_path / "backups")
+    story.refresh_from_db()
+    block = story.body[0]
+    start = block_text(block).index(words)
+    services.written_redaction_create(
+        story=story, block_id=block.id, start=start, end=start + len(words), reason=REASON, user=facilitator
+    )
+    monkeypatch.setattr(services, "written_redactions_replay", lambda *, held: [])
+
+    backup_restore(source=folder)
+
+    assert words in html.unescape(client.get(story.url).content.decode())

@@ -44,4 +44,9 @@ class Command(BaseCommand):
                         "public is told it is being prepared; its Redactions page in the admin says what to do."
                     )
                 )
+        if report.written_redactions_replayed:
+            self.stdout.write(
+                "Written passages redacted since the backup, redacted again: stories "
+                f"{report.written_redactions_replayed}."
+            )
         self.stdout.write("Now run `manage.py search_index rebuild`, then start the web server and the workers.")
