@@ -17,9 +17,10 @@ from audience.roles import grant_facilitators_figures
 from stories.factories import CommunityFactory, ConsentFactory, StoryPageFactory, story_index
 from stories.models import CorrectionRequest, StoryMedia, Withdrawal
 from stories.services.review import facilitator_review_workflow
+from tests.responses import body_text
 from transcription.models import Transcript
 
-from .test_facilitator_communities import make_facilitator
+from .test_facilitator_communities import get, make_facilitator
 
 TITLE = "Quillfeather orchard"
 DRAFT_TITLE = "Quillfeather kettle"
@@ -72,19 +73,9 @@ def archive(django_user_model, admin_user):
     }
 
 
-def get(client, user, url):
-    if user is None:
-        client.logout()
-    else:
-        client.force_login(user)
-    return client.get(url)
-
-
 def page_text(response) -> str:
     assert response.status_code == 200, response.status_code
-    if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
+    return body_text(response)
 
 
 def refused_without_title(response, title=TITLE) -> bool:

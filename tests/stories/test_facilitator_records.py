@@ -21,8 +21,9 @@ from stories.factories import CommunityFactory, DialogueFactory, PersonFactory, 
 from stories.models import Consent, CorrectionRequest, Dialogue, Invite, Person, StoryPage, Visibility, Withdrawal
 from stories.permissions import RECORD_BELONGING, records_for
 from stories.services import story_withdraw
+from tests.responses import body_text as text
 
-from .test_facilitator_communities import make_facilitator
+from .test_facilitator_communities import get, make_facilitator
 from .test_preview import edit_form_data
 
 MIGRATION = import_module("stories.migrations.0018_records_belong_to_communities")
@@ -124,20 +125,6 @@ CASES = [
     for kind in OBJECT_URLS
     if SHOWN_TO.get((record, kind), ("of_a", "administrator"))
 ]
-
-
-def get(client, user, url):
-    if user is None:
-        client.logout()
-    else:
-        client.force_login(user)
-    return client.get(url)
-
-
-def text(response) -> str:
-    if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
 
 
 def names(response, names_it) -> bool:
