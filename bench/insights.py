@@ -10,6 +10,7 @@ the plays at most 1.2x without.
 
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -36,6 +37,7 @@ from bench.site import Site, gunicorn, transcription_worker
 
 CHILD = REPOSITORY / "bench" / "insights_child.py"
 BEACON_SCRIPT = REPOSITORY / "bench" / "wrk_beacon.lua"
+BEACON_UNIT = REPOSITORY / "deploy" / "systemd" / "storyarchive-beacon.service"
 VENDORS = ("SQLite", "PostgreSQL")
 GOAL_MS = 200
 PLAYS_PER_SECOND = 1000
@@ -170,8 +172,16 @@ def beacon_figures(result: PartResult, vendor: str, measured: dict) -> float:
     return report
 
 
+def beacon_server() -> tuple[int, int]:
+    """The beacon's own gunicorn as deploy/systemd/storyarchive-beacon.service starts it: (workers, niceness)."""
+    unit = BEACON_UNIT.read_text()
+    command = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()
+    return int(command[command.index("--workers") + 1]), int(re.search(r"^Nice=(\d+)$", unit, re.M).group(1))
+
+
 def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, report_ms: float) -> None:
-    """/api/search p95 without plays, then while wrk posts the listening beacon at 1,000 plays a second."""
+    """/api/search p95 without plays, then while wrk posts the listening beacon at 1,000 plays a second, to the
+    beacon's own gunicorn as the deployment runs it (nginx sends /listened there), beside the pages' two workers."""
     if shutil.which("wrk") is None:
         result.not_measured.append(f"{vendor}, plays: wrk is not installed (`apt-get install wrk`)")
         return
@@ -189,14 +199,18 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
         "STORY_TRUSTED_PROXIES": "127.0.0.1",
     }
     seconds, requests = (10, 150) if quick else (30, 400)
+    workers, niceness = beacon_server()
     with gunicorn(site, workers=2, environment=environment) as (base, _):
-        with transcription_worker(site, environment=environment):
+        with (
+            gunicorn(site, workers=workers, niceness=niceness, environment=environment) as (beacon, _),
+            transcription_worker(site, environment=environment),
+        ):
             stories = beacon_stories(base)
             search_latencies(base, max_requests=20, max_seconds=30)  # warm both workers
             say(f"insights: {vendor}, search without plays")
             quiet = search_latencies(base, max_requests=requests, max_seconds=seconds)
             say(f"insights: {vendor}, search while the beacon is posted at {PLAYS_PER_SECOND:,} plays a second")
-            plays = start_beacons(base, stories, seconds=seconds + 30)
+            plays = start_beacons(beacon, stories, seconds=seconds + 30)
             try:
                 time.sleep(2)
                 busy = search_latencies(base, max_requests=requests, max_seconds=seconds)
@@ -239,7 +253,9 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
         f"went from {peer:.0f} to {ours:.0f} ms. One report costs {report_ms:.2f} ms of one core in a process of its "
         f"own (median, its own handler, no HTTP): {PLAYS_PER_SECOND:,} a second need "
         f"{PLAYS_PER_SECOND * report_ms / 1000:.2f} of a core before HTTP, the shared cache and the load generator, "
-        "on a machine of 2 cores that search shares."
+        f"on a machine of 2 cores that search shares. The reports go to the beacon's own gunicorn ({workers} workers "
+        f"at niceness {niceness}, as deploy/systemd/storyarchive-beacon.service runs it), so the pages' workers are "
+        "served first."
     )
 
 

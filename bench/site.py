@@ -96,9 +96,11 @@ def gunicorn(
     timeout: int = 600,
     environment: dict[str, str] | None = None,
     config: Path | None = None,
+    niceness: int = 0,
 ):
     """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards. With `config` (the
-    deployment's deploy/gunicorn.conf.py) and no `workers`, the file decides the workers and the timeout."""
+    deployment's deploy/gunicorn.conf.py) and no `workers`, the file decides the workers and the timeout; with
+    `niceness`, it runs that much below this process's priority (as a unit's Nice= starts it)."""
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
     options = ["--config", str(config)] if config else []
@@ -106,6 +108,7 @@ def gunicorn(
     options += [] if config else ["--timeout", str(timeout)]
     process = subprocess.Popen(
         [
+            *(["nice", "-n", str(niceness)] if niceness else []),
             str(GUNICORN),
             "storyarchive.wsgi:application",
             *options,

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 
 from stories.management.commands.run_archive import SCHEDULE, WORKER_COMMAND
-from tests.test_deployment import ENV_FILE, SITE, WEB_UNIT, read_settings_file
+from tests.test_deployment import BEACON_UNIT, ENV_FILE, SITE, WEB_UNIT, read_settings_file
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 CRON = DEPLOY / "cron" / "storyarchive"
@@ -56,6 +56,19 @@ def test_nginx_serves_what_the_settings_file_names():
     assert f"alias {values['STATIC_ROOT']}/;" in site
     assert f"alias {var}/media/images/;" in site
     assert "http://127.0.0.1:8000" in site and "--bind 127.0.0.1:8000" in WEB_UNIT.read_text()
+
+
+def test_nginx_sends_the_listening_beacon_to_its_own_server_running_the_same_archive():
+    site = SITE.read_text()
+    beacon = re.search(r"location = /listened \{(.*?)\}", site, re.S)
+    web = re.search(r"^ExecStart=(.+)$", WEB_UNIT.read_text(), re.M).group(1).split()
+    own = re.search(r"^ExecStart=(.+)$", BEACON_UNIT.read_text(), re.M).group(1).split()
+
+    assert beacon and "proxy_pass http://127.0.0.1:8001;" in beacon.group(1)
+    assert "--bind 127.0.0.1:8001" in " ".join(own)
+    assert own[0] == web[0] and own[-1] == web[-1] == "storyarchive.wsgi", "the same archive, the same settings"
+    assert own[own.index("--config") + 1] == web[web.index("--config") + 1]
+    assert re.search(r"^Nice=([1-9]|1[0-9])$", BEACON_UNIT.read_text(), re.M), "below the pages' priority"
 
 
 def test_nginx_waits_as_long_as_gunicorn_lets_a_request_run():

@@ -1,5 +1,6 @@
 """The deployment in deploy/, run as shipped: Debian's nginx with deploy/nginx/storyarchive.conf in front of gunicorn,
-started by deploy/systemd/storyarchive-web.service's own command with the production settings of
+started by deploy/systemd/storyarchive-web.service's own command (and the listening beacon's, by
+storyarchive-beacon.service's at its niceness) with the production settings of
 deploy/storyarchive.env, on PostgreSQL and Redis, everything on loopback. The files are used as they are, with only
 their ports, folders, database, secret and certificate put in, inside Debian's own nginx.conf. Every check goes
 through nginx over TLS, as a browser's request would; a few also ask gunicorn directly, to see what Django said."""
@@ -13,6 +14,8 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -48,6 +51,7 @@ pytestmark = [pytest.mark.deployment, pytest.mark.django_db(transaction=True)]
 ROOT = Path(settings.BASE_DIR)
 SITE = ROOT / "deploy" / "nginx" / "storyarchive.conf"
 WEB_UNIT = ROOT / "deploy" / "systemd" / "storyarchive-web.service"
+BEACON_UNIT = ROOT / "deploy" / "systemd" / "storyarchive-beacon.service"
 ENV_FILE = ROOT / "deploy" / "storyarchive.env"
 MANAGE = ROOT / "deploy" / "manage.sh"
 DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
@@ -102,6 +106,8 @@ class Deployment:
     tls: ssl.SSLContext
     var: Path
     static_root: Path
+    web: subprocess.Popen | None = None
+    beacon: subprocess.Popen | None = None
 
     def request(self, path: str, *, method="GET", headers=None, body=None, source="127.0.0.1") -> Answer:
         """A request to nginx over TLS, from the loopback address `source`."""
@@ -218,7 +224,7 @@ def deployment(django_db_setup, tmp_path_factory):
     var = Path(settings.PRIVATE_MEDIA_ROOT).parent
     assert Path(settings.MEDIA_ROOT) == var / "media", "the site serves media/ and private/ from one folder"
     var.joinpath("private").mkdir(parents=True, exist_ok=True)
-    ports = {"https": free_port(), "http": free_port(), "gunicorn": free_port()}
+    ports = {"https": free_port(), "http": free_port(), "gunicorn": free_port(), "beacon": free_port()}
     subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=True, capture_output=True)
 
     # The settings file, with this machine's folder, database, cache and a secret; and a load balancer in front.
@@ -254,6 +260,13 @@ def deployment(django_db_setup, tmp_path_factory):
     assert exec_start[0] == "/srv/storyarchive/.venv/bin/gunicorn"
     arguments = [a.replace("127.0.0.1:8000", f"127.0.0.1:{ports['gunicorn']}") for a in exec_start[1:]]
     assert f"127.0.0.1:{ports['gunicorn']}" in arguments, "the unit binds gunicorn to 127.0.0.1:8000"
+    # The listening beacon's gunicorn, by its unit's command line, at its unit's niceness.
+    beacon_unit = BEACON_UNIT.read_text()
+    beacon_start = re.search(r"^ExecStart=(.+)$", beacon_unit, re.M).group(1).split()
+    assert beacon_start[0] == exec_start[0]
+    beacon_arguments = [a.replace("127.0.0.1:8001", f"127.0.0.1:{ports['beacon']}") for a in beacon_start[1:]]
+    assert f"127.0.0.1:{ports['beacon']}" in beacon_arguments, "the unit binds the beacon to 127.0.0.1:8001"
+    niceness = re.search(r"^Nice=(\d+)$", beacon_unit, re.M).group(1)
 
     # nginx with the site file, inside Debian's nginx.conf.
     cert, key = certificate(folder)
@@ -269,6 +282,7 @@ def deployment(django_db_setup, tmp_path_factory):
                 f"/etc/letsencrypt/live/{HOST}/fullchain.pem": str(cert),
                 f"/etc/letsencrypt/live/{HOST}/privkey.pem": str(key),
                 "http://127.0.0.1:8000": f"http://127.0.0.1:{ports['gunicorn']}",
+                "http://127.0.0.1:8001": f"http://127.0.0.1:{ports['beacon']}",
                 "/var/lib/storyarchive/": f"{var}/",
             },
             "deploy/nginx/storyarchive.conf",
@@ -282,11 +296,17 @@ def deployment(django_db_setup, tmp_path_factory):
 
     tls = ssl.create_default_context(cafile=str(cert))
     here = Deployment(ports["https"], ports["http"], ports["gunicorn"], tls, var, static_root)
-    logs = [folder / "gunicorn.log", folder / "error.log"]
-    processes = [start(gunicorn_command(*arguments), env=service_env, cwd=ROOT, log=logs[0])]
+    logs = [folder / "gunicorn.log", folder / "error.log", folder / "beacon.log"]
+    here.web = start(gunicorn_command(*arguments), env=service_env, cwd=ROOT, log=logs[0])
+    processes = [here.web]
     try:
+        here.beacon = start(
+            ["nice", "-n", niceness, *gunicorn_command(*beacon_arguments)], env=service_env, cwd=ROOT, log=logs[2]
+        )
+        processes.append(here.beacon)
         processes.append(start(nginx, env=service_env, log=folder / "nginx.log"))
         wait_until(lambda: _answers(here.django, "/robots.txt"), "gunicorn answered", processes=processes, logs=logs)
+        wait_until(lambda: _beacon_answers(ports["beacon"]), "the beacon answered", processes=processes, logs=logs)
         wait_until(lambda: _answers(here.request, "/robots.txt"), "nginx answered", processes=processes, logs=logs)
         yield here
     finally:
@@ -299,6 +319,20 @@ def _answers(ask, path) -> bool:
         return ask(path).status > 0
     except OSError:
         return False
+
+
+def _beacon_answers(port: int) -> bool:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        return _ask(connection, "GET", "/robots.txt", {"Host": HOST, "X-Forwarded-Proto": "https"}, None).status > 0
+    except OSError:
+        return False
+
+
+def _server_processes(master: subprocess.Popen) -> list[int]:
+    """A gunicorn started by this test: its master and its workers."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    return [master.pid, *map(int, children)]
 
 
 def stored_recording():
@@ -482,3 +516,27 @@ def test_rate_limits_count_the_client_address_nginx_forwards(deployment):
     assert second == [404] * MANAGE_LIMIT + [429], "counted apart from the balancer's first client"
     assert forging == [404] * MANAGE_LIMIT + [429], "the forged addresses were not believed"
     assert other == [404]
+
+
+def test_listening_reports_go_to_the_beacons_own_server_at_a_lower_priority(deployment):
+    """With the pages' gunicorn stopped, a listening report through nginx is still answered: by the beacon's own
+    server, which runs below the pages' priority. The control: a page through nginx gets no answer meanwhile."""
+    report = b'{"story": 999999, "stretches": [0], "play": true}'
+    web = _server_processes(deployment.web)
+    beacon = _server_processes(deployment.beacon)
+    lower = int(re.search(r"^Nice=(\d+)$", BEACON_UNIT.read_text(), re.M).group(1))
+    expected = min(os.getpriority(os.PRIO_PROCESS, web[0]) + lower, 19)
+    assert lower > 0 and all(os.getpriority(os.PRIO_PROCESS, pid) == expected for pid in beacon)
+    for pid in web:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        answer = deployment.request("/listened", method="POST", headers={"Content-Type": "text/plain"}, body=report)
+        page = http.client.HTTPSConnection("127.0.0.1", deployment.https_port, context=deployment.tls, timeout=3)
+        with pytest.raises(socket.timeout):
+            _ask(page, "GET", "/robots.txt", {"Host": HOST}, None)
+    finally:
+        for pid in web:
+            os.kill(pid, signal.SIGCONT)
+
+    assert answer.status == 404 and b"No story with a recording here." in answer.body, answer
+    assert deployment.request("/robots.txt").status == 200
