@@ -1242,6 +1242,7 @@ def written_redactions_replay(*, held: list[WrittenRedactionHeld]) -> list[int]:
     return sorted(stories)
 
 
+@transaction.atomic
 def written_redaction_undo(*, redaction: WrittenRedaction, user) -> None:
     """Undo a written redaction: the passage is read and searched again; the audit keeps that it was undone."""
     _written_redaction_audit(action=RedactionEvent.Action.RESTORED, redaction=redaction, user=user)

@@ -6,11 +6,13 @@ import html
 import logging
 
 import pytest
+from django.db import DatabaseError
 from django.urls import reverse
 from wagtail.rich_text import RichText
 
 from search.services import search_index_rebuild
 from stories.factories import public_story
+from transcription import services
 from transcription.models import RedactionEvent, WrittenRedaction
 from transcription.selectors import REDACTED
 
@@ -135,6 +137,27 @@ def test_undoing_puts_the_words_back_and_the_text_was_never_changed(
         assert UNIQUE in text and REDACTED not in text, path
     assert searched_ids(client, UNIQUE) == [story.pk]
     assert [e.action for e in RedactionEvent.objects.order_by("pk")] == ["redacted", "restored"]
+
+
+def test_an_undo_that_fails_half_way_leaves_the_passage_redacted_and_the_audit_as_it_was(
+    facilitator, archive, monkeypatch
+):
+    """The audit's "restored" and the redaction's removal are one change: when removing it fails, neither is kept."""
+    story = archive[0]
+    paragraph, _ = block_ids(story)
+    redaction = services.written_redaction_create(
+        story=story, block_id=paragraph, start=0, end=len("Grandmother"), reason="A name", user=facilitator
+    )
+
+    def fails(self, *args, **kwargs):
+        raise DatabaseError("the disk is full")
+
+    monkeypatch.setattr(WrittenRedaction, "delete", fails)
+    with pytest.raises(DatabaseError):
+        services.written_redaction_undo(redaction=redaction, user=facilitator)
+
+    assert WrittenRedaction.objects.filter(pk=redaction.pk).exists()
+    assert [e.action for e in RedactionEvent.objects.order_by("pk")] == ["redacted"]
 
 
 @pytest.mark.parametrize(
