@@ -227,13 +227,7 @@ def test_a_facilitator_of_another_community_cannot_unpublish_or_delete_a_collect
 
 # The site's structure ------------------------------------------------------------------------------------------------
 
-STRUCTURE_URLS = {
-    "move": lambda page: f"/admin/pages/{page.pk}/move/",
-    "delete": lambda page: f"/admin/pages/{page.pk}/delete/",
-    "unpublish": lambda page: f"/admin/pages/{page.pk}/unpublish/",
-    "copy": lambda page: f"/admin/pages/{page.pk}/copy/",
-    "edit": lambda page: f"/admin/pages/{page.pk}/edit/",
-}
+STRUCTURE_URLS = {name: PAGE_URLS[name] for name in ("move", "delete", "unpublish", "copy", "edit")}
 BULK_ACTIONS = ["move", "delete", "unpublish"]
 
 

@@ -161,21 +161,29 @@ def test_when_the_copies_cannot_be_made_after_a_restore_the_public_hears_nothing
     assert rms(heard(client, media, tmp_path), SPAN[0] + EDGE, SPAN[1] - EDGE) < SILENT
 
 
-def test_restoring_a_backup_older_than_a_written_redaction_redacts_the_passage_again(client, facilitator, tmp_path):
-    """A written story's passage redacted after the backup stays hidden after the restore: on its page, in the API
-    and in the restore's report, with the backup's own text (which holds the words) as the control."""
-    words = "the quagmirelly recipe"
+WRITTEN_WORDS = "the quagmirelly recipe"
+
+
+def written_redacted_after_a_backup(facilitator, tmp_path):
+    """A written story, backed up, then a passage of it redacted: the story and the backup's folder."""
     story = public_story(title="Letters from the bakery")
-    story.body = [("paragraph", RichText(f"<p>Grandmother kept {words} in a tin.</p>"))]
+    story.body = [("paragraph", RichText(f"<p>Grandmother kept {WRITTEN_WORDS} in a tin.</p>"))]
     story.save_revision().publish()
     folder = backup_create(destination=tmp_path / "backups")
     story.refresh_from_db()
     block = story.body[0]
-    text = block_text(block)
-    start = text.index(words)
+    start = block_text(block).index(WRITTEN_WORDS)
     services.written_redaction_create(
-        story=story, block_id=block.id, start=start, end=start + len(words), reason=REASON, user=facilitator
+        story=story, block_id=block.id, start=start, end=start + len(WRITTEN_WORDS), reason=REASON, user=facilitator
     )
+    return story, folder
+
+
+def test_restoring_a_backup_older_than_a_written_redaction_redacts_the_passage_again(client, facilitator, tmp_path):
+    """A written story's passage redacted after the backup stays hidden after the restore: on its page, in the API
+    and in the restore's report, with the backup's own text (which holds the words) as the control."""
+    words = WRITTEN_WORDS
+    story, folder = written_redacted_after_a_backup(facilitator, tmp_path)
     assert words not in html.unescape(client.get(story.url).content.decode())
 
     report = backup_restore(source=folder)
@@ -191,19 +199,9 @@ def test_control_without_the_replay_the_backups_text_brings_the_written_passage_
     client, facilitator, tmp_path, monkeypatch
 ):
     """The control of the test above: with the written replay taken out, the restored story reads the words again."""
-    words = "the quagmirelly recipe"
-    story = public_story(title="Letters from the bakery")
-    story.body = [("paragraph", RichText(f"<p>Grandmother kept {words} in a tin.</p>"))]
-    story.save_revision().publish()
-    folder = backup_create(destination=tmp_path / "backups")
-    story.refresh_from_db()
-    block = story.body[0]
-    start = block_text(block).index(words)
-    services.written_redaction_create(
-        story=story, block_id=block.id, start=start, end=start + len(words), reason=REASON, user=facilitator
-    )
+    story, folder = written_redacted_after_a_backup(facilitator, tmp_path)
     monkeypatch.setattr(services, "written_redactions_replay", lambda *, held: [])
 
     backup_restore(source=folder)
 
-    assert words in html.unescape(client.get(story.url).content.decode())
+    assert WRITTEN_WORDS in html.unescape(client.get(story.url).content.decode())
