@@ -7,6 +7,7 @@ through nginx over TLS, as a browser's request would; a few also ask gunicorn di
 
 import dataclasses
 import datetime
+import functools
 import gzip
 import http.client
 import os
@@ -123,8 +124,13 @@ class Deployment:
 
     def django(self, path: str, headers=None) -> Answer:
         """A request to gunicorn itself, past nginx, as nginx would send it: what Django answered."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.gunicorn_port, timeout=60)
-        return _ask(connection, "GET", path, {"Host": HOST, "X-Forwarded-Proto": "https", **(headers or {})}, None)
+        return past_nginx(self.gunicorn_port, path, headers)
+
+
+def past_nginx(port: int, path: str, headers=None) -> Answer:
+    """A GET to the gunicorn on this port, as nginx would send it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    return _ask(connection, "GET", path, {"Host": HOST, "X-Forwarded-Proto": "https", **(headers or {})}, None)
 
 
 def _ask(connection, method, path, headers, body) -> Answer:
@@ -306,7 +312,8 @@ def deployment(django_db_setup, tmp_path_factory):
         processes.append(here.beacon)
         processes.append(start(nginx, env=service_env, log=folder / "nginx.log"))
         wait_until(lambda: _answers(here.django, "/robots.txt"), "gunicorn answered", processes=processes, logs=logs)
-        wait_until(lambda: _beacon_answers(ports["beacon"]), "the beacon answered", processes=processes, logs=logs)
+        beacon = functools.partial(past_nginx, ports["beacon"])
+        wait_until(lambda: _answers(beacon, "/robots.txt"), "the beacon answered", processes=processes, logs=logs)
         wait_until(lambda: _answers(here.request, "/robots.txt"), "nginx answered", processes=processes, logs=logs)
         yield here
     finally:
@@ -317,14 +324,6 @@ def _answers(ask, path) -> bool:
     """Whether a server answers at all: the home page may not be there yet, as a test before flushed the database."""
     try:
         return ask(path).status > 0
-    except OSError:
-        return False
-
-
-def _beacon_answers(port: int) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        return _ask(connection, "GET", "/robots.txt", {"Host": HOST, "X-Forwarded-Proto": "https"}, None).status > 0
     except OSError:
         return False
 
