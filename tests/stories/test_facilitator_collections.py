@@ -119,20 +119,18 @@ def test_an_empty_collection_is_its_creators(client, roles):
     assert_shown(get(client, roles["administrator"], url), EMPTY_TITLE)
 
 
-def test_a_facilitator_creates_a_collection_and_keeps_it(client, roles):
-    """The one who makes a collection works on it before and after choosing its stories."""
-    home = HomePage.objects.get()
-    client.force_login(roles["of_a"])
-    form = {
-        "title": "New in Elm Street",
-        "slug": "new-in-elm-street",
+def collection_form(title: str, slug: str, story) -> dict:
+    """The collection page's form in the admin, as posted with one story entered."""
+    return {
+        "title": title,
+        "slug": slug,
         "intro": rich_text(""),
         "curator": "",
         "entries-TOTAL_FORMS": "1",
         "entries-INITIAL_FORMS": "0",
         "entries-MIN_NUM_FORMS": "0",
         "entries-MAX_NUM_FORMS": "1000",
-        "entries-0-story": str(roles["story_a"].pk),
+        "entries-0-story": str(story.pk),
         "entries-0-note": "",
         "entries-0-start_seconds": "",
         "entries-0-end_seconds": "",
@@ -140,6 +138,13 @@ def test_a_facilitator_creates_a_collection_and_keeps_it(client, roles):
         "entries-0-id": "",
         "entries-0-DELETE": "",
     }
+
+
+def test_a_facilitator_creates_a_collection_and_keeps_it(client, roles):
+    """The one who makes a collection works on it before and after choosing its stories."""
+    home = HomePage.objects.get()
+    client.force_login(roles["of_a"])
+    form = collection_form("New in Elm Street", "new-in-elm-street", roles["story_a"])
 
     response = client.post(f"/admin/pages/add/stories/collectionpage/{home.pk}/", form)
 
@@ -153,23 +158,7 @@ def test_a_facilitator_cannot_save_a_draft_taking_a_collection_beyond_their_reac
     """Negative test: B's story, posted by hand into A's collection, is "Select a valid choice" and is not kept."""
     collection = roles["collection"]
     client.force_login(roles["of_a"])
-    form = {
-        "title": TITLE,
-        "slug": collection.slug,
-        "intro": rich_text(""),
-        "curator": "",
-        "entries-TOTAL_FORMS": "1",
-        "entries-INITIAL_FORMS": "0",
-        "entries-MIN_NUM_FORMS": "0",
-        "entries-MAX_NUM_FORMS": "1000",
-        "entries-0-story": str(roles["story_b"].pk),
-        "entries-0-note": "",
-        "entries-0-start_seconds": "",
-        "entries-0-end_seconds": "",
-        "entries-0-ORDER": "1",
-        "entries-0-id": "",
-        "entries-0-DELETE": "",
-    }
+    form = collection_form(TITLE, collection.slug, roles["story_b"])
 
     response = client.post(PAGE_URLS["edit"](collection), form)
 
