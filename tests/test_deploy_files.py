@@ -4,6 +4,7 @@ waits as long as gunicorn lets a request run. tests/test_deployment.py runs them
 
 import re
 import runpy
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -69,6 +70,27 @@ def test_nginx_sends_the_listening_beacon_to_its_own_server_running_the_same_arc
     assert own[0] == web[0] and own[-1] == web[-1] == "storyarchive.wsgi", "the same archive, the same settings"
     assert own[own.index("--config") + 1] == web[web.index("--config") + 1]
     assert re.search(r"^Nice=([1-9]|1[0-9])$", BEACON_UNIT.read_text(), re.M), "below the pages' priority"
+
+
+def gunicorn_settings(unit: Path, monkeypatch):
+    """What gunicorn runs with when started by the unit's ExecStart line: its config file, the command line over it."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    command = re.search(r"^ExecStart=(.+)$", unit.read_text(), re.M).group(1).split()
+    monkeypatch.chdir(settings.BASE_DIR)
+    monkeypatch.setattr(sys, "argv", ["gunicorn", *command[1:]])
+    return WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg
+
+
+def test_the_beacons_workers_are_kept_while_the_pages_workers_are_replaced(monkeypatch):
+    """At a thousand reports a second, replacing a worker every thousand requests would start each beacon worker
+    afresh every two seconds, re-reading every story from the database; the pages' workers give back memory that
+    way."""
+    web, beacon = gunicorn_settings(WEB_UNIT, monkeypatch), gunicorn_settings(BEACON_UNIT, monkeypatch)
+
+    assert web.max_requests > 0, "the control: the pages' workers are replaced, as deploy/gunicorn.conf.py says"
+    assert beacon.max_requests == 0, "the beacon's workers are never replaced"
+    assert beacon.preload_app and beacon.workers == 2
 
 
 def test_nginx_waits_as_long_as_gunicorn_lets_a_request_run():
