@@ -44,6 +44,7 @@ PLAYS_PER_SECOND = 1000
 PLAYS_GOAL_RATIO = 1.2
 BEACON_CONNECTIONS = 20
 BEACON_THREADS = 2
+BEACON_WARM_SECONDS = 5
 CACHE_URL = os.environ.get("BENCH_INSIGHTS_CACHE_URL", "redis://127.0.0.1:6379/12")
 INSIGHTS = ("/insights/", "/api/insights")
 SEARCH = "/api/search"
@@ -172,11 +173,14 @@ def beacon_figures(result: PartResult, vendor: str, measured: dict) -> float:
     return report
 
 
-def beacon_server() -> tuple[int, int]:
-    """The beacon's own gunicorn as deploy/systemd/storyarchive-beacon.service starts it: (workers, niceness)."""
+def beacon_server() -> tuple[list[str], int]:
+    """The beacon's own gunicorn as deploy/systemd/storyarchive-beacon.service starts it: (its command line's options
+    but the address and the archive, its niceness)."""
     unit = BEACON_UNIT.read_text()
-    command = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()
-    return int(command[command.index("--workers") + 1]), int(re.search(r"^Nice=(\d+)$", unit, re.M).group(1))
+    command = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()[1:-1]
+    bind = command.index("--bind")
+    del command[bind : bind + 2]
+    return command, int(re.search(r"^Nice=(\d+)$", unit, re.M).group(1))
 
 
 def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, report_ms: float) -> None:
@@ -198,15 +202,20 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
         # Reached as nginx would reach it: the listeners' addresses come in X-Forwarded-For.
         "STORY_TRUSTED_PROXIES": "127.0.0.1",
     }
-    seconds, requests = (10, 150) if quick else (30, 400)
-    workers, niceness = beacon_server()
+    seconds, requests = (10, 150) if quick else (30, 1000)
+    options, niceness = beacon_server()
     with gunicorn(site, workers=2, environment=environment) as (base, _):
         with (
-            gunicorn(site, workers=workers, niceness=niceness, environment=environment) as (beacon, _),
+            gunicorn(site, workers=None, options=options, niceness=niceness, environment=environment) as (beacon, _),
             transcription_worker(site, environment=environment),
         ):
             stories = beacon_stories(base)
             search_latencies(base, max_requests=20, max_seconds=30)  # warm both workers
+            # The beacon too, as a server running for days is: each worker reads each story once from the
+            # database, and until both have, reports wait behind those reads.
+            say(f"insights: {vendor}, the beacon warmed for {BEACON_WARM_SECONDS} s")
+            warm = start_beacons(beacon, stories, seconds=BEACON_WARM_SECONDS)
+            cold = finish_beacons(warm, wait=True)
             say(f"insights: {vendor}, search without plays")
             quiet = search_latencies(base, max_requests=requests, max_seconds=seconds)
             say(f"insights: {vendor}, search while the beacon is posted at {PLAYS_PER_SECOND:,} plays a second")
@@ -245,7 +254,8 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
             lower_is_better=False,
             note=f"{beacons['requests']:,} reports in {beacons['seconds']:.0f} s, {refused} refused or failed; "
             f"beacon p95 {beacons['p95_ms']:.1f} ms; {BEACON_THREADS} wrk threads on a timetable, "
-            f"{BEACON_CONNECTIONS} connections",
+            f"{BEACON_CONNECTIONS} connections; freshly started, it answered "
+            f"{cold['requests'] / max(cold['seconds'], 1e-9):,.0f} a second in its first {BEACON_WARM_SECONDS} s",
         ),
     ]
     result.findings.append(
@@ -253,9 +263,10 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
         f"went from {peer:.0f} to {ours:.0f} ms. One report costs {report_ms:.2f} ms of one core in a process of its "
         f"own (median, its own handler, no HTTP): {PLAYS_PER_SECOND:,} a second need "
         f"{PLAYS_PER_SECOND * report_ms / 1000:.2f} of a core before HTTP, the shared cache and the load generator, "
-        f"on a machine of 2 cores that search shares. The reports go to the beacon's own gunicorn ({workers} workers "
+        f"on a machine of 2 cores that search shares. The reports go to the beacon's own gunicorn (`{' '.join(options)}` "
         f"at niceness {niceness}, as deploy/systemd/storyarchive-beacon.service runs it), so the pages' workers are "
-        "served first."
+        f"served first. It is warmed for {BEACON_WARM_SECONDS} s before anything is timed, as the search is: a "
+        "freshly started worker reads each story once from the database."
     )
 
 
@@ -299,9 +310,11 @@ def start_beacons(base: str, stories: list[int], *, seconds: int) -> subprocess.
     )
 
 
-def finish_beacons(plays: subprocess.Popen) -> dict:
-    """wrk stops at its duration; the search ends sooner, so stop it early and read its figures."""
-    plays.send_signal(signal.SIGINT)
+def finish_beacons(plays: subprocess.Popen, *, wait: bool = False) -> dict:
+    """wrk's figures, when it has run its duration (`wait`) or, stopped now, as far as it got: the search ends sooner
+    than the duration it was given."""
+    if not wait:
+        plays.send_signal(signal.SIGINT)
     stdout, stderr = plays.communicate(timeout=60)
     lines = stdout.strip().splitlines()
     if not lines or not lines[-1].startswith("{"):

@@ -95,6 +95,10 @@ def beacon_costs(client: Client) -> dict[str, list[float]]:
         "the rule asked about a batch's 100 stories, by the writer": [],
         "a request doing next to nothing": [],
     }
+    # Each story heard once before the timing, as by a beacon worker that has been running a while: the first report
+    # of a story reads it from the database, every later one from the process's memory.
+    for n, story in enumerate(stories):
+        through_beacon_handler(application, story, n)
     version = cache.get(playable.VERSION_KEY)
     for n in range(BEACON_ROUNDS):
         story = stories[n % len(stories)]

@@ -97,15 +97,18 @@ def gunicorn(
     environment: dict[str, str] | None = None,
     config: Path | None = None,
     niceness: int = 0,
+    options: list[str] | None = None,
 ):
     """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards. With `config` (the
     deployment's deploy/gunicorn.conf.py) and no `workers`, the file decides the workers and the timeout; with
-    `niceness`, it runs that much below this process's priority (as a unit's Nice= starts it)."""
+    `options` (a unit's command line without its address), those alone decide them; with `niceness`, it runs that much
+    below this process's priority (as a unit's Nice= starts it)."""
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
-    options = ["--config", str(config)] if config else []
-    options += ["--workers", str(workers)] if workers else []
-    options += [] if config else ["--timeout", str(timeout)]
+    if options is None:
+        options = ["--config", str(config)] if config else []
+        options += ["--workers", str(workers)] if workers else []
+        options += [] if config else ["--timeout", str(timeout)]
     process = subprocess.Popen(
         [
             *(["nice", "-n", str(niceness)] if niceness else []),
