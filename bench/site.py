@@ -18,6 +18,21 @@ from pathlib import Path
 from bench.common import PROJECT_PYTHON, REPOSITORY, SCRATCH, say, scratch_postgres
 
 GUNICORN = REPOSITORY / ".venv" / "bin" / "gunicorn"
+# The deployment's settings file: gunicorn runs here with what it tunes for the web processes.
+DEPLOYED_SETTINGS = REPOSITORY / "deploy" / "storyarchive.env"
+# A database connection kept between requests, as deployed: a new one for each request costs a story page about a
+# fifth of its time here.
+AS_DEPLOYED = ("DATABASE_CONN_MAX_AGE",)
+
+
+def read_settings_file(text: str) -> dict[str, str]:
+    """NAME=value lines, as systemd's EnvironmentFile and deploy/manage.sh read them."""
+    values = {}
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
 
 
 class Site:
@@ -87,6 +102,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def deployed() -> dict[str, str]:
+    """The deployment's settings (deploy/storyarchive.env) that decide how fast its web processes answer."""
+    values = read_settings_file(DEPLOYED_SETTINGS.read_text())
+    return {name: values[name] for name in AS_DEPLOYED}
+
+
 @contextlib.contextmanager
 def gunicorn(
     site: Site,
@@ -99,7 +120,8 @@ def gunicorn(
     niceness: int = 0,
     options: list[str] | None = None,
 ):
-    """gunicorn on a free loopback port; yields (base URL, process) and stops it afterwards. With `config` (the
+    """gunicorn on a free loopback port, with the deployment's database connection reuse (deployed()); yields (base
+    URL, process) and stops it afterwards. With `config` (the
     deployment's deploy/gunicorn.conf.py) and no `workers`, the file decides the workers and the timeout; with
     `options` (a unit's command line without its address), those alone decide them; with `niceness`, it runs that much
     below this process's priority (as a unit's Nice= starts it)."""
@@ -121,7 +143,7 @@ def gunicorn(
             "warning",
         ],
         cwd=REPOSITORY,
-        env={**site.environment(settings), **(environment or {})},
+        env={**site.environment(settings), **deployed(), **(environment or {})},
         stdout=log,
         stderr=log,
     )

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+from bench.site import read_settings_file
 from stories.management.commands.run_archive import SCHEDULE, WORKER_COMMAND
-from tests.test_deployment import BEACON_UNIT, ENV_FILE, SITE, WEB_UNIT, read_settings_file
+from tests.test_deployment import BEACON_UNIT, ENV_FILE, SITE, WEB_UNIT
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 CRON = DEPLOY / "cron" / "storyarchive"

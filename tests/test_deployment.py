@@ -29,6 +29,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.site import read_settings_file
 from stories.factories import CommunityFactory, public_story
 from stories.media import recording_store
 from stories.models import StorySubmission, Visibility, manage_token_digest
@@ -140,16 +141,6 @@ def _ask(connection, method, path, headers, body) -> Answer:
         return Answer(response.status, response.headers, response.read())
     finally:
         connection.close()
-
-
-def read_settings_file(text: str) -> dict[str, str]:
-    """NAME=value lines, as systemd's EnvironmentFile and deploy/manage.sh read them."""
-    values = {}
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            name, _, value = line.partition("=")
-            values[name.strip()] = value.strip()
-    return values
 
 
 def nginx_size(value: str) -> int:
