@@ -121,10 +121,10 @@ def gunicorn(
     options: list[str] | None = None,
 ):
     """gunicorn on a free loopback port, with the deployment's database connection reuse (deployed()); yields (base
-    URL, process) and stops it afterwards. With `config` (the
-    deployment's deploy/gunicorn.conf.py) and no `workers`, the file decides the workers and the timeout; with
-    `options` (a unit's command line without its address), those alone decide them; with `niceness`, it runs that much
-    below this process's priority (as a unit's Nice= starts it)."""
+    URL, process) and stops it afterwards. With `config` (the deployment's deploy/gunicorn.conf.py) and no `workers`,
+    the file decides the workers and the timeout; with `options` (a unit's command line without its address), those
+    alone decide them; with `niceness`, it runs that much below this process's priority (as a unit's Nice= starts
+    it)."""
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
     if options is None:
