@@ -10,7 +10,6 @@ the plays at most 1.2x without.
 
 import json
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -33,11 +32,10 @@ from bench.common import (
 from bench.pages import POSTGRES_SERVER
 from bench.pages import database_url as pages_database_url
 from bench.sharing import search_latencies
-from bench.site import Site, gunicorn, transcription_worker
+from bench.site import Site, beacon_server, gunicorn, transcription_worker
 
 CHILD = REPOSITORY / "bench" / "insights_child.py"
 BEACON_SCRIPT = REPOSITORY / "bench" / "wrk_beacon.lua"
-BEACON_UNIT = REPOSITORY / "deploy" / "systemd" / "storyarchive-beacon.service"
 VENDORS = ("SQLite", "PostgreSQL")
 GOAL_MS = 200
 PLAYS_PER_SECOND = 1000
@@ -171,16 +169,6 @@ def beacon_figures(result: PartResult, vendor: str, measured: dict) -> float:
         "through Django's whole middleware, which the beacon's handler does not run."
     )
     return report
-
-
-def beacon_server() -> tuple[list[str], int]:
-    """The beacon's own gunicorn as deploy/systemd/storyarchive-beacon.service starts it: (its command line's options
-    but the address and the archive, its niceness)."""
-    unit = BEACON_UNIT.read_text()
-    command = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()[1:-1]
-    bind = command.index("--bind")
-    del command[bind : bind + 2]
-    return command, int(re.search(r"^Nice=(\d+)$", unit, re.M).group(1))
 
 
 def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, report_ms: float) -> None:

@@ -2,7 +2,8 @@
 transcribes them, against gunicorn with the production settings, on loopback.
 
 A fresh copy of the demo archive (bench/site.py's, SQLite) each run, so one run's stories do not pile into the next;
-gunicorn with 2 workers, Redis as the shared cache (a database number of its own) with the page cache on, and the
+gunicorn as deploy/gunicorn.conf.py starts it, the listening beacon's own gunicorn as its unit starts it (the players'
+reports go there, as nginx sends them), Redis as the shared cache (a database number of its own) with the page cache on, and the
 archive's transcription worker (tiny.en) as `make run` starts it. locust (bench/load_locustfile.py) runs headless,
 bounded by --run-time; its visitors think for 2-8 s between requests. The worker's queue (transcripts queued or
 running) is read at the start, every few seconds, and at the end. Goals (issue 19): under 1% errors, search p95 under
@@ -18,7 +19,7 @@ import threading
 import time
 
 from bench.common import REPOSITORY, SCRATCH, Figure, PartResult, say
-from bench.site import Site, gunicorn, transcription_worker, worker_pids
+from bench.site import Site, beacon_server, gunicorn, transcription_worker, worker_pids
 from bench.terms import TERMS
 
 LOCUST = REPOSITORY / ".venv" / "bin" / "locust"
@@ -129,10 +130,15 @@ def run(*, quick: bool) -> PartResult:
     targets_file.write_text(json.dumps(targets(site)))
     output.unlink(missing_ok=True)
     done_before = transcribed(site)
+    options, niceness = beacon_server()
     with gunicorn(site, workers=None, config=GUNICORN_CONFIG, environment=environment()) as (base, master):
         web_workers = len(worker_pids(master))
         watch = QueueWatch(site)
-        with transcription_worker(site, environment=environment()):
+        with (
+            # The listening beacon's own gunicorn, as its unit starts it: nginx sends it the players' reports.
+            gunicorn(site, workers=None, options=options, niceness=niceness, environment=environment()) as (beacon, _),
+            transcription_worker(site, environment=environment()),
+        ):
             backlog_start = waiting_transcripts(site)
             generation_start = int(shared_cache.get(GENERATION_KEY) or 0)
             watch.start()
@@ -164,6 +170,7 @@ def run(*, quick: bool) -> PartResult:
                         "BENCH_LOAD_RUN_SECONDS": str(run_seconds),
                         "BENCH_LOAD_QUIET_SECONDS": str(quiet_seconds),
                         "BENCH_LOAD_STORYTELLERS": str(STORYTELLERS),
+                        "BENCH_LOAD_BEACON": beacon,
                     },
                     stdout=log,
                     stderr=log,
@@ -267,8 +274,9 @@ def add_figures(
     cache = figures["page_cache"]
     answered = cache.get("hit", 0) + cache.get("miss", 0)
     result.findings.append(
-        f"gunicorn as deploy/gunicorn.conf.py starts it ({web_workers} sync workers), the production settings, "
-        f"SQLite, Redis as the shared cache with the page cache on, and one transcription worker (tiny.en). "
+        f"gunicorn as deploy/gunicorn.conf.py starts it ({web_workers} sync workers), the listening beacon's own "
+        "gunicorn as its unit starts it (the players' reports go there), the production settings, SQLite, Redis as "
+        "the shared cache with the page cache on, and one transcription worker (tiny.en). "
         f"{total['count']:,} requests in {run_seconds} s ({total['count'] / run_seconds:.0f} a second), "
         f"{100 * error_rate:.2f}% failed. The page cache answered {cache.get('hit', 0):,} of the {answered:,} "
         f"cacheable pages ({100 * cache.get('hit', 0) / max(answered, 1):.0f}%): it forgot every page {forgotten:,} "

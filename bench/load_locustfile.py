@@ -8,8 +8,9 @@ the worker's queue at the end says whether it kept pace. Each user sends its own
 for a visitor of its own (the gunicorn under test trusts 127.0.0.1 as its proxy), so the per-client rate limits see
 200 visitors rather than one.
 
-Reads BENCH_LOAD_TARGETS (a JSON file of paths, written by bench/load.py) and writes BENCH_LOAD_OUTPUT (per request
-name: count, failures, p50/p95/p99 in ms; and how often the page cache answered) when locust quits.
+Reads BENCH_LOAD_TARGETS (a JSON file of paths, written by bench/load.py) and BENCH_LOAD_BEACON (the beacon's own
+server, as nginx sends it the reports), and writes BENCH_LOAD_OUTPUT (per request name: count, failures, p50/p95/p99
+in ms; and how often the page cache answered) when locust quits.
 """
 
 import itertools
@@ -28,6 +29,8 @@ TARGETS = json.loads(Path(os.environ["BENCH_LOAD_TARGETS"]).read_text())
 OUTPUT = Path(os.environ["BENCH_LOAD_OUTPUT"])
 RUN_SECONDS = float(os.environ.get("BENCH_LOAD_RUN_SECONDS", "180"))
 QUIET_SECONDS = float(os.environ.get("BENCH_LOAD_QUIET_SECONDS", "45"))
+# The listening beacon's own server, where nginx sends POST /listened (unset: the pages' own, --host).
+BEACON = os.environ.get("BENCH_LOAD_BEACON", "")
 RECORDING = Path(TARGETS["recording"])
 RANGE_BYTES = 256 * 1024
 CONTENT_RANGE = re.compile(r"bytes \d+-\d+/(\d+)")
@@ -42,9 +45,10 @@ started_at = time.monotonic()
 
 @events.init.add_listener
 def loopback_only(environment, **_):
-    host = urllib.parse.urlsplit(environment.host or "").hostname
-    if host != "127.0.0.1":
-        raise SystemExit(f"the load benchmark runs against 127.0.0.1 only, not {host!r}")
+    for address in (environment.host, BEACON or environment.host):
+        host = urllib.parse.urlsplit(address or "").hostname
+        if host != "127.0.0.1":
+            raise SystemExit(f"the load benchmark runs against 127.0.0.1 only, not {host!r}")
 
 
 @events.test_start.add_listener
@@ -147,7 +151,7 @@ class Visitor(Client):
                 headers={"Range": f"bytes={start}-{start + RANGE_BYTES - 1}"},
             )
         with self.client.post(
-            "/listened",
+            f"{BEACON}/listened",
             name="listening beacon",
             data=json.dumps({"story": story_id, "stretches": [0, 1], "play": True}),
             headers={**self.headers, "Content-Type": "text/plain", "Sec-Fetch-Site": "same-origin"},

@@ -7,6 +7,7 @@ STORYARCHIVE_VAR_DIR pointing into the scratch folder.
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,8 @@ DEPLOYED_SETTINGS = REPOSITORY / "deploy" / "storyarchive.env"
 # A database connection kept between requests, as deployed: a new one for each request costs a story page about a
 # fifth of its time here.
 AS_DEPLOYED = ("DATABASE_CONN_MAX_AGE",)
+# The listening beacon's own gunicorn, where nginx sends POST /listened.
+BEACON_UNIT = REPOSITORY / "deploy" / "systemd" / "storyarchive-beacon.service"
 
 
 def read_settings_file(text: str) -> dict[str, str]:
@@ -106,6 +109,16 @@ def deployed() -> dict[str, str]:
     """The deployment's settings (deploy/storyarchive.env) that decide how fast its web processes answer."""
     values = read_settings_file(DEPLOYED_SETTINGS.read_text())
     return {name: values[name] for name in AS_DEPLOYED}
+
+
+def beacon_server() -> tuple[list[str], int]:
+    """The beacon's own gunicorn as deploy/systemd/storyarchive-beacon.service starts it: (its command line's options
+    but the address and the archive, its niceness)."""
+    unit = BEACON_UNIT.read_text()
+    command = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()[1:-1]
+    bind = command.index("--bind")
+    del command[bind : bind + 2]
+    return command, int(re.search(r"^Nice=(\d+)$", unit, re.M).group(1))
 
 
 @contextlib.contextmanager
