@@ -251,8 +251,8 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
         f"went from {peer:.0f} to {ours:.0f} ms. One report costs {report_ms:.2f} ms of one core in a process of its "
         f"own (median, its own handler, no HTTP): {PLAYS_PER_SECOND:,} a second need "
         f"{PLAYS_PER_SECOND * report_ms / 1000:.2f} of a core before HTTP, the shared cache and the load generator, "
-        f"on a machine of 2 cores that search shares. The reports go to the beacon's own gunicorn (`{' '.join(options)}` "
-        f"at niceness {niceness}, as deploy/systemd/storyarchive-beacon.service runs it), so the pages' workers are "
+        "on a machine of 2 cores that search shares. The reports go to the beacon's own gunicorn "
+        f"(`{' '.join(options)}` at niceness {niceness}, as deploy/systemd/storyarchive-beacon.service runs it), so the pages' workers are "
         f"served first. It is warmed for {BEACON_WARM_SECONDS} s before anything is timed, as the search is: a "
         "freshly started worker reads each story once from the database."
     )
