@@ -6,8 +6,8 @@ gunicorn as deploy/gunicorn.conf.py starts it, the listening beacon's own gunico
 reports go there, as nginx sends them), Redis as the shared cache (a database number of its own) with the page cache
 on, and the archive's transcription worker (tiny.en) as `make run` starts it. locust (bench/load_locustfile.py) runs
 headless, bounded by --run-time; its visitors think for 2-8 s between requests. The worker's queue (transcripts
-queued or running) is read at the start, every few seconds, and at the end. Goals (issue 19): under 1% errors, search p95 under
-300 ms, and a queue that does not grow.
+queued or running) is read at the start, every few seconds, and at the end. Goals (issue 19): under 1% errors, search
+p95 under 300 ms, and a queue that does not grow.
 """
 
 import json
