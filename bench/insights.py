@@ -252,9 +252,9 @@ def plays_figures(result: PartResult, vendor: str, url: str, *, quick: bool, rep
         f"own (median, its own handler, no HTTP): {PLAYS_PER_SECOND:,} a second need "
         f"{PLAYS_PER_SECOND * report_ms / 1000:.2f} of a core before HTTP, the shared cache and the load generator, "
         "on a machine of 2 cores that search shares. The reports go to the beacon's own gunicorn "
-        f"(`{' '.join(options)}` at niceness {niceness}, as deploy/systemd/storyarchive-beacon.service runs it), so the pages' workers are "
-        f"served first. It is warmed for {BEACON_WARM_SECONDS} s before anything is timed, as the search is: a "
-        "freshly started worker reads each story once from the database."
+        f"(`{' '.join(options)}` at niceness {niceness}, as deploy/systemd/storyarchive-beacon.service runs it), so "
+        f"the pages' workers are served first. It is warmed for {BEACON_WARM_SECONDS} s before anything is timed, as "
+        "the search is: a freshly started worker reads each story once from the database."
     )
 
 
