@@ -124,6 +124,54 @@ def written_redactions_held() -> list[WrittenRedactionHeld]:
     return [WrittenRedactionHeld(*row) for row in WrittenRedaction.objects.values_list(*fields, "created_by_id")]
 
 
+@dataclass(frozen=True)
+class RedactionUndone:
+    """A passage whose redaction this database's audit says was undone, and which it no longer redacts: a recording's
+    (media_id, seconds) or a written story's (story_id, block_id, characters). A backup older than the undo brings
+    the redaction back; the restore says so rather than undo it again on its own."""
+
+    media_id: uuid.UUID | None
+    story_id: int | None
+    block_id: str
+    start: float
+    end: float
+
+
+def redactions_undone() -> list[RedactionUndone]:
+    """Every passage the audit says was undone (its words read again) and this database does not redact now: read
+    before a restore replaces the database, to find the undone redactions the backup brings back."""
+    undone = RedactionEvent.objects.filter(
+        action__in=[RedactionEvent.Action.RESTORED, RedactionEvent.Action.WORDS_RESTORED]
+    ).values_list("media_id", "story_id", "block_id", "start", "end")
+    recordings = set(Redaction.objects.values_list("media_id", "start", "end"))
+    written = set(WrittenRedaction.objects.values_list("story_id", "block_id", "start", "end"))
+    passages = []
+    for media_id, story_id, block_id, start, end in undone.order_by("at", "pk"):
+        if media_id is not None and (media_id, start, end) in recordings:
+            continue
+        if media_id is None and (story_id, block_id, int(start), int(end)) in written:
+            continue
+        passage = RedactionUndone(media_id, story_id, block_id, start, end)
+        if passage not in passages:
+            passages.append(passage)
+    return passages
+
+
+def redactions_in_force_again(undone: list[RedactionUndone]) -> list[RedactionUndone]:
+    """Of the passages undone before a restore, those this (restored) database redacts again."""
+    return [
+        passage
+        for passage in undone
+        if (
+            Redaction.objects.filter(media_id=passage.media_id, start=passage.start, end=passage.end)
+            if passage.media_id is not None
+            else WrittenRedaction.objects.filter(
+                story_id=passage.story_id, block_id=passage.block_id, start=passage.start, end=passage.end
+            )
+        ).exists()
+    ]
+
+
 def speaker_names(story: StoryPage) -> dict[int, str]:
     """The names segments may show for a story: its participants' display names (never full names), by person.
 

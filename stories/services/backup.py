@@ -52,6 +52,9 @@ class RestoreReport:
     # Per recording: the redactions made again and the passages of its original silenced again (see transcription).
     redactions_replayed: list = dataclasses.field(default_factory=list)
     written_redactions_replayed: list = dataclasses.field(default_factory=list)
+    # Redactions undone since the backup, which the backup brings back (transcription.selectors.RedactionUndone):
+    # left in force, to be undone again by whoever still wants them undone.
+    undone_in_force_again: list = dataclasses.field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -156,7 +159,7 @@ def backup_restore(*, source: Path) -> RestoreReport:
         }
     except DatabaseError:  # an empty machine: no tables yet
         withdrawn_since = {}
-    redactions_held, written_held = _redactions_held()
+    redactions_held, written_held, undone = _redactions_held()
     database = source / DATABASE_FILES[manifest["database"]]
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -180,32 +183,41 @@ def backup_restore(*, source: Path) -> RestoreReport:
         story_withdraw(story=story, requested_by=requested_by)
         replayed.append(story_id)
     redactions, written = _redactions_replay(redactions_held, written_held)
+    in_force_again = _in_force_again(undone)
     logger.info(
         "restored %s from %s; withdrawals replayed: %s; recordings whose redactions were replayed: %s; written "
-        "stories whose redactions were replayed: %s",
+        "stories whose redactions were replayed: %s; redactions undone since the backup and in force again: %s",
         manifest["database"],
         source,
         replayed,
         [str(each.media_id) for each in redactions],
         written,
+        len(in_force_again),
     )
     return RestoreReport(
         files=len(manifest["files"]),
         withdrawals_replayed=replayed,
         redactions_replayed=redactions,
         written_redactions_replayed=written,
+        undone_in_force_again=in_force_again,
     )
 
 
 # Redactions belong to the transcription app, which builds on this one: imported where used, not at the top.
-def _redactions_held() -> tuple[list, list]:
-    """The recordings' and the written stories' redactions this database holds."""
-    from transcription.selectors import redactions_held, written_redactions_held
+def _redactions_held() -> tuple[list, list, list]:
+    """The recordings' and the written stories' redactions this database holds, and the ones it undid."""
+    from transcription.selectors import redactions_held, redactions_undone, written_redactions_held
 
     try:
-        return redactions_held(), written_redactions_held()
+        return redactions_held(), written_redactions_held(), redactions_undone()
     except DatabaseError:  # an empty machine: no tables yet
-        return [], []
+        return [], [], []
+
+
+def _in_force_again(undone: list) -> list:
+    from transcription.selectors import redactions_in_force_again
+
+    return redactions_in_force_again(undone)
 
 
 def _redactions_replay(held: list, written_held: list) -> tuple[list, list[int]]:

@@ -164,18 +164,27 @@ def test_when_the_copies_cannot_be_made_after_a_restore_the_public_hears_nothing
 WRITTEN_WORDS = "the quagmirelly recipe"
 
 
-def written_redacted_after_a_backup(facilitator, tmp_path):
-    """A written story, backed up, then a passage of it redacted: the story and the backup's folder."""
+def written_story():
     story = public_story(title="Letters from the bakery")
     story.body = [("paragraph", RichText(f"<p>Grandmother kept {WRITTEN_WORDS} in a tin.</p>"))]
     story.save_revision().publish()
-    folder = backup_create(destination=tmp_path / "backups")
     story.refresh_from_db()
+    return story
+
+
+def redact_the_words(story, facilitator):
     block = story.body[0]
     start = block_text(block).index(WRITTEN_WORDS)
-    services.written_redaction_create(
+    return services.written_redaction_create(
         story=story, block_id=block.id, start=start, end=start + len(WRITTEN_WORDS), reason=REASON, user=facilitator
     )
+
+
+def written_redacted_after_a_backup(facilitator, tmp_path):
+    """A written story, backed up, then a passage of it redacted: the story and the backup's folder."""
+    story = written_story()
+    folder = backup_create(destination=tmp_path / "backups")
+    redact_the_words(story, facilitator)
     return story, folder
 
 
@@ -205,3 +214,55 @@ def test_control_without_the_replay_the_backups_text_brings_the_written_passage_
     backup_restore(source=folder)
 
     assert WRITTEN_WORDS in html.unescape(client.get(story.url).content.decode())
+
+
+def written_redacted_then_backed_up(facilitator, tmp_path):
+    """A written story with a passage redacted, then backed up: the story, its redaction and the backup's folder."""
+    story = written_story()
+    redaction = redact_the_words(story, facilitator)
+    return story, redaction, backup_create(destination=tmp_path / "backups")
+
+
+def test_a_redaction_undone_since_the_backup_stays_in_force_and_the_restore_names_it(
+    client, facilitator, tmp_path, capsys
+):
+    """The backup brings back a redaction undone after it was taken: the restore leaves it in force (the passage
+    hidden, never shown by mistake) and says which, so that it can be undone again."""
+    story, redaction, folder = written_redacted_then_backed_up(facilitator, tmp_path)
+    services.written_redaction_undo(redaction=redaction, user=facilitator)
+    assert WRITTEN_WORDS in html.unescape(client.get(story.url).content.decode())
+
+    call_command("restore", str(folder), "--yes")
+
+    out = capsys.readouterr().out
+    assert "Redactions undone since the backup are in force again" in out
+    assert f"story {story.pk}, characters {redaction.start}–{redaction.end} of its block {redaction.block_id}" in out
+    assert WRITTEN_WORDS not in html.unescape(client.get(story.url).content.decode())
+
+
+def test_control_a_redaction_still_in_force_or_undone_before_the_backup_is_not_named(client, facilitator, tmp_path):
+    """The control of the test above: nothing undone since the backup, nothing named; a redaction undone before the
+    backup was taken does not come back, and is not named either."""
+    story, redaction, folder = written_redacted_then_backed_up(facilitator, tmp_path)
+
+    assert backup_restore(source=folder).undone_in_force_again == []
+
+    services.written_redaction_undo(redaction=redaction, user=facilitator)
+    later = backup_create(destination=tmp_path / "later")
+
+    assert backup_restore(source=later).undone_in_force_again == []
+    assert WRITTEN_WORDS in html.unescape(client.get(story.url).content.decode())
+
+
+def test_a_recordings_redaction_undone_since_the_backup_is_named_by_the_restore(facilitator, told, tmp_path):
+    story, media = told()
+    redaction = services.redaction_create(
+        media=media, start=SPAN[0], end=SPAN[1], reason="Names a neighbour", user=facilitator
+    )
+    folder = backup_create(destination=tmp_path / "backups")
+    services.redaction_undo(redaction=redaction, user=facilitator)
+
+    [passage] = backup_restore(source=folder).undone_in_force_again
+
+    assert (passage.media_id, passage.start, passage.end) == (media.pk, SPAN[0], SPAN[1])
+    assert Redaction.objects.filter(media=media, start=SPAN[0], end=SPAN[1]).exists()

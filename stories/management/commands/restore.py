@@ -5,11 +5,22 @@ from django.core.management.base import BaseCommand, CommandError
 from stories.services.backup import BackupRefused, backup_restore
 
 
+def passage_named(passage) -> str:
+    """A passage undone before the restore, as an administrator finds it again."""
+    # Redactions belong to the transcription app, which builds on this one: imported where used.
+    from transcription.transcript_files import clock
+
+    if passage.media_id is not None:
+        return f"recording {passage.media_id}, {clock(passage.start)}–{clock(passage.end)}"
+    return f"story {passage.story_id}, characters {passage.start:.0f}–{passage.end:.0f} of its block {passage.block_id}"
+
+
 class Command(BaseCommand):
     help = (
         "Replace this archive's database and media with a backup's, after checking every file against its manifest; "
         "stories withdrawn since the backup are withdrawn again, and redactions made since are made again (originals "
-        "redacted too are written again with the silence). Stop the web server and the workers first."
+        "redacted too are written again with the silence); redactions undone since stay in force, and are named. Stop "
+        "the web server and the workers first."
     )
 
     def add_arguments(self, parser):
@@ -49,4 +60,13 @@ class Command(BaseCommand):
                 "Written passages redacted since the backup, redacted again: stories "
                 f"{report.written_redactions_replayed}."
             )
+        if report.undone_in_force_again:
+            self.stdout.write(
+                self.style.WARNING(
+                    "Redactions undone since the backup are in force again, as the backup had them (undo them again "
+                    "on the story's Redactions page in the admin if that still holds):"
+                )
+            )
+            for passage in report.undone_in_force_again:
+                self.stdout.write(f"  {passage_named(passage)}")
         self.stdout.write("Now run `manage.py search_index rebuild`, then start the web server and the workers.")
