@@ -137,39 +137,32 @@ class RedactionUndone:
     end: float
 
 
+def _redacted_now() -> set[RedactionUndone]:
+    """Every passage this database redacts now, named as an undone one is (so the two compare)."""
+    recordings = Redaction.objects.values_list("media_id", "start", "end")
+    written = WrittenRedaction.objects.values_list("story_id", "block_id", "start", "end")
+    return {RedactionUndone(media_id, None, "", start, end) for media_id, start, end in recordings} | {
+        RedactionUndone(None, story_id, block_id, float(start), float(end))
+        for story_id, block_id, start, end in written
+    }
+
+
 def redactions_undone() -> list[RedactionUndone]:
     """Every passage the audit says was undone (its words read again) and this database does not redact now: read
     before a restore replaces the database, to find the undone redactions the backup brings back."""
     undone = RedactionEvent.objects.filter(
         action__in=[RedactionEvent.Action.RESTORED, RedactionEvent.Action.WORDS_RESTORED]
-    ).values_list("media_id", "story_id", "block_id", "start", "end")
-    recordings = set(Redaction.objects.values_list("media_id", "start", "end"))
-    written = set(WrittenRedaction.objects.values_list("story_id", "block_id", "start", "end"))
-    passages = []
-    for media_id, story_id, block_id, start, end in undone.order_by("at", "pk"):
-        if media_id is not None and (media_id, start, end) in recordings:
-            continue
-        if media_id is None and (story_id, block_id, int(start), int(end)) in written:
-            continue
-        passage = RedactionUndone(media_id, story_id, block_id, start, end)
-        if passage not in passages:
-            passages.append(passage)
-    return passages
+    ).order_by("at", "pk")
+    fields = ("media_id", "story_id", "block_id", "start", "end")
+    redacted = _redacted_now()
+    passages = dict.fromkeys(RedactionUndone(*row) for row in undone.values_list(*fields))
+    return [passage for passage in passages if passage not in redacted]
 
 
 def redactions_in_force_again(undone: list[RedactionUndone]) -> list[RedactionUndone]:
     """Of the passages undone before a restore, those this (restored) database redacts again."""
-    return [
-        passage
-        for passage in undone
-        if (
-            Redaction.objects.filter(media_id=passage.media_id, start=passage.start, end=passage.end)
-            if passage.media_id is not None
-            else WrittenRedaction.objects.filter(
-                story_id=passage.story_id, block_id=passage.block_id, start=passage.start, end=passage.end
-            )
-        ).exists()
-    ]
+    redacted = _redacted_now()
+    return [passage for passage in undone if passage in redacted]
 
 
 def speaker_names(story: StoryPage) -> dict[int, str]:
