@@ -39,11 +39,15 @@ def recording_seconds(story_id: int, *, version: int | None) -> float | None:
     _follow(version)
     answer = _held.get(story_id)
     if answer is None:
+        read_under = _version
         answer = _read(story_id)
         with _lock:
-            if len(_held) >= MOST_HELD:
-                _held.clear()
-            _held[story_id] = answer
+            # The beacon's threads share what is held: if another followed a newer version while this one read, the
+            # read may be from before the change, and is used for this report only.
+            if _version == read_under:
+                if len(_held) >= MOST_HELD:
+                    _held.clear()
+                _held[story_id] = answer
     playable, seconds = answer
     if not playable:
         raise NotPlayable(story_id)

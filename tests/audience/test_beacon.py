@@ -302,6 +302,30 @@ def test_a_play_taken_on_a_stale_answer_for_a_story_hidden_since_is_not_stored(
     assert stored_figures(still_public.pk) == (1, 2, 2), "control: the public story's play in the same batch is kept"
 
 
+def test_an_answer_read_while_another_thread_followed_a_change_is_not_held(client, heard_story, monkeypatch):
+    """The beacon's threads share one process's held answers. A story read while another thread learned of a change
+    (the shared version moved on mid-read) may have been read from before it: the report is answered, the answer not
+    kept, and the next report reads the story again."""
+    from audience import playable
+
+    real_read, reads = playable._read, []
+
+    def read_while_another_thread_follows(story_id):
+        reads.append(story_id)
+        answer = real_read(story_id)
+        if len(reads) == 1:  # another thread meanwhile reads the version a change moved on, and follows it
+            moved_on = playable._new_version()
+            cache.set(playable.VERSION_KEY, moved_on, timeout=None)
+            playable._follow(moved_on)
+        return answer
+
+    monkeypatch.setattr(playable, "_read", read_while_another_thread_follows)
+    for _ in range(3):
+        assert send_beacon(client, {"story": heard_story.pk, "stretches": [0]}).status_code == 202
+
+    assert reads == [heard_story.pk, heard_story.pk], "read again after the change, then held"
+
+
 def test_a_hidden_story_is_refused_at_once_by_the_process_that_hid_it(client, heard_story):
     """The control for the stale answer above: told of the change, the process answers 404 straight away."""
     assert send_beacon(client, {"story": heard_story.pk, "stretches": [0]}).status_code == 202
