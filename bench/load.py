@@ -130,13 +130,13 @@ def run(*, quick: bool) -> PartResult:
     targets_file.write_text(json.dumps(targets(site)))
     output.unlink(missing_ok=True)
     done_before = transcribed(site)
-    options, niceness = beacon_server()
+    options, scheduled = beacon_server()
     with gunicorn(site, workers=None, config=GUNICORN_CONFIG, environment=environment()) as (base, master):
         web_workers = len(worker_pids(master))
         watch = QueueWatch(site)
         with (
             # The listening beacon's own gunicorn, as its unit starts it: nginx sends it the players' reports.
-            gunicorn(site, workers=None, options=options, niceness=niceness, environment=environment()) as (beacon, _),
+            gunicorn(site, workers=None, options=options, scheduled=scheduled, environment=environment()) as ours,
             transcription_worker(site, environment=environment()),
         ):
             backlog_start = waiting_transcripts(site)
@@ -170,7 +170,7 @@ def run(*, quick: bool) -> PartResult:
                         "BENCH_LOAD_RUN_SECONDS": str(run_seconds),
                         "BENCH_LOAD_QUIET_SECONDS": str(quiet_seconds),
                         "BENCH_LOAD_STORYTELLERS": str(STORYTELLERS),
-                        "BENCH_LOAD_BEACON": beacon,
+                        "BENCH_LOAD_BEACON": ours[0],
                     },
                     stdout=log,
                     stderr=log,

@@ -111,14 +111,23 @@ def deployed() -> dict[str, str]:
     return {name: values[name] for name in AS_DEPLOYED}
 
 
-def beacon_server() -> tuple[list[str], int]:
+def scheduled_as(unit: str) -> list[str]:
+    """The command that starts a program as this systemd unit's text schedules it: `chrt --idle 0` for
+    CPUSchedulingPolicy=idle, `nice -n N` for Nice=N, nothing for neither."""
+    if re.search(r"^CPUSchedulingPolicy=idle$", unit, re.M):
+        return ["chrt", "--idle", "0"]
+    niceness = re.search(r"^Nice=(\d+)$", unit, re.M)
+    return ["nice", "-n", niceness.group(1)] if niceness else []
+
+
+def beacon_server() -> tuple[list[str], list[str]]:
     """The beacon's own gunicorn as deploy/systemd/storyarchive-beacon.service starts it: (its command line's options
-    but the address and the archive, its niceness)."""
+    but the address and the archive, the command that schedules it as the unit does)."""
     unit = BEACON_UNIT.read_text()
     command = re.search(r"^ExecStart=(.+)$", unit, re.M).group(1).split()[1:-1]
     bind = command.index("--bind")
     del command[bind : bind + 2]
-    return command, int(re.search(r"^Nice=(\d+)$", unit, re.M).group(1))
+    return command, scheduled_as(unit)
 
 
 @contextlib.contextmanager
@@ -130,14 +139,13 @@ def gunicorn(
     timeout: int = 600,
     environment: dict[str, str] | None = None,
     config: Path | None = None,
-    niceness: int = 0,
     options: list[str] | None = None,
+    scheduled: list[str] = (),
 ):
     """gunicorn on a free loopback port, with the deployment's database connection reuse (deployed()); yields (base
     URL, process) and stops it afterwards. With `config` (the deployment's deploy/gunicorn.conf.py) and no `workers`,
     the file decides the workers and the timeout; with `options` (a unit's command line without its address), those
-    alone decide them; with `niceness`, it runs that much below this process's priority (as a unit's Nice= starts
-    it)."""
+    alone decide them; `scheduled` starts it as a unit schedules it (scheduled_as())."""
     port = free_port()
     log = open(site.root / "gunicorn.log", "a")
     if options is None:
@@ -146,7 +154,7 @@ def gunicorn(
         options += [] if config else ["--timeout", str(timeout)]
     process = subprocess.Popen(
         [
-            *(["nice", "-n", str(niceness)] if niceness else []),
+            *scheduled,
             str(GUNICORN),
             "storyarchive.wsgi:application",
             *options,

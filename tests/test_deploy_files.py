@@ -9,9 +9,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from bench.site import read_settings_file
+from bench.site import BEACON_UNIT, DEPLOYED_SETTINGS, read_settings_file, scheduled_as
 from stories.management.commands.run_archive import SCHEDULE, WORKER_COMMAND
-from tests.test_deployment import BEACON_UNIT, ENV_FILE, SITE, WEB_UNIT
+from tests.test_deployment import SITE, WEB_UNIT
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 CRON = DEPLOY / "cron" / "storyarchive"
@@ -49,7 +49,7 @@ def test_the_worker_unit_runs_make_runs_worker():
 
 
 def test_nginx_serves_what_the_settings_file_names():
-    site, values = SITE.read_text(), read_settings_file(ENV_FILE.read_text())
+    site, values = SITE.read_text(), read_settings_file(DEPLOYED_SETTINGS.read_text())
     var = values["STORYARCHIVE_VAR_DIR"]
 
     assert values["DJANGO_SETTINGS_MODULE"] == "storyarchive.settings.production"
@@ -66,11 +66,15 @@ def test_nginx_sends_the_listening_beacon_to_its_own_server_running_the_same_arc
     web = re.search(r"^ExecStart=(.+)$", WEB_UNIT.read_text(), re.M).group(1).split()
     own = re.search(r"^ExecStart=(.+)$", BEACON_UNIT.read_text(), re.M).group(1).split()
 
-    assert beacon and "proxy_pass http://127.0.0.1:8001;" in beacon.group(1)
+    upstream = re.search(r"upstream storyarchive_beacon \{(.*?)\}", site, re.S)
+
+    assert beacon and "proxy_pass http://storyarchive_beacon;" in beacon.group(1)
+    assert upstream and "server 127.0.0.1:8001;" in upstream.group(1)
     assert "--bind 127.0.0.1:8001" in " ".join(own)
     assert own[0] == web[0] and own[-1] == web[-1] == "storyarchive.wsgi", "the same archive, the same settings"
     assert own[own.index("--config") + 1] == web[web.index("--config") + 1]
-    assert re.search(r"^Nice=([1-9]|1[0-9])$", BEACON_UNIT.read_text(), re.M), "below the pages' priority"
+    assert scheduled_as(BEACON_UNIT.read_text()) == ["chrt", "--idle", "0"], "only on a core the pages leave idle"
+    assert scheduled_as(WEB_UNIT.read_text()) == [], "the control: the pages' server as any other"
 
 
 def gunicorn_settings(unit: Path, monkeypatch):
@@ -92,6 +96,22 @@ def test_the_beacons_workers_are_kept_while_the_pages_workers_are_replaced(monke
     assert web.max_requests > 0, "the control: the pages' workers are replaced, as deploy/gunicorn.conf.py says"
     assert beacon.max_requests == 0, "the beacon's workers are never replaced"
     assert beacon.preload_app and beacon.workers == 2
+
+
+def test_nginx_keeps_its_connections_to_the_beacon_open_longer_than_the_beacon_would_close_them(monkeypatch):
+    """A report through nginx reuses a connection to the beacon, rather than opening and closing one: nginx keeps a
+    few open (keepalive, over HTTP/1.1 without the client's Connection header), and the beacon's threaded workers keep
+    theirs open longer than nginx keeps an idle one (60 s, nginx's default), so nginx never sends a report on a
+    connection the beacon has just closed."""
+    site = SITE.read_text()
+    upstream = re.search(r"upstream storyarchive_beacon \{(.*?)\}", site, re.S).group(1)
+    web, beacon = gunicorn_settings(WEB_UNIT, monkeypatch), gunicorn_settings(BEACON_UNIT, monkeypatch)
+
+    assert re.search(r"^\s*keepalive [1-9]\d*;", upstream, re.M)
+    assert "keepalive_timeout" not in upstream, "nginx's default, 60 s, which the beacon's keep-alive outlasts"
+    assert "proxy_http_version 1.1;" in site and 'proxy_set_header Connection "";' in site
+    assert beacon.worker_class_str == "gthread" and beacon.threads > 1 and beacon.keepalive > 60
+    assert web.worker_class_str == "sync", "the control: the pages' sync workers close each connection"
 
 
 def test_nginx_waits_as_long_as_gunicorn_lets_a_request_run():

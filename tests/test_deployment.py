@@ -1,6 +1,6 @@
 """The deployment in deploy/, run as shipped: Debian's nginx with deploy/nginx/storyarchive.conf in front of gunicorn,
 started by deploy/systemd/storyarchive-web.service's own command (and the listening beacon's, by
-storyarchive-beacon.service's at its niceness) with the production settings of
+storyarchive-beacon.service's, scheduled as it says) with the production settings of
 deploy/storyarchive.env, on PostgreSQL and Redis, everything on loopback. The files are used as they are, with only
 their ports, folders, database, secret and certificate put in, inside Debian's own nginx.conf. Every check goes
 through nginx over TLS, as a browser's request would; a few also ask gunicorn directly, to see what Django said."""
@@ -29,7 +29,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from bench.site import read_settings_file
+from bench.site import BEACON_UNIT, DEPLOYED_SETTINGS, read_settings_file, scheduled_as
 from stories.factories import CommunityFactory, public_story
 from stories.media import recording_store
 from stories.models import StorySubmission, Visibility, manage_token_digest
@@ -53,8 +53,6 @@ pytestmark = [pytest.mark.deployment, pytest.mark.django_db(transaction=True)]
 ROOT = Path(settings.BASE_DIR)
 SITE = ROOT / "deploy" / "nginx" / "storyarchive.conf"
 WEB_UNIT = ROOT / "deploy" / "systemd" / "storyarchive-web.service"
-BEACON_UNIT = ROOT / "deploy" / "systemd" / "storyarchive-beacon.service"
-ENV_FILE = ROOT / "deploy" / "storyarchive.env"
 MANAGE = ROOT / "deploy" / "manage.sh"
 DEBIAN_NGINX_CONF = Path("/etc/nginx/nginx.conf")
 RECORDING = ROOT / "tests" / "fixtures" / "audio" / "garden.ogg"
@@ -108,6 +106,7 @@ class Deployment:
     tls: ssl.SSLContext
     var: Path
     static_root: Path
+    beacon_port: int = 0
     web: subprocess.Popen | None = None
     beacon: subprocess.Popen | None = None
 
@@ -225,7 +224,7 @@ def deployment(django_db_setup, tmp_path_factory):
     subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], check=True, capture_output=True)
 
     # The settings file, with this machine's folder, database, cache and a secret; and a load balancer in front.
-    shipped = read_settings_file(ENV_FILE.read_text())
+    shipped = read_settings_file(DEPLOYED_SETTINGS.read_text())
     assert shipped["SECRET_KEY"] == "", "the shipped settings file must leave the secret to the operator"
     assert shipped["STORY_TRUSTED_PROXIES"] == "127.0.0.1", "nginx on the same machine is the proxy"
     values = {name: value.replace("/var/lib/storyarchive", str(var)) for name, value in shipped.items()}
@@ -257,13 +256,12 @@ def deployment(django_db_setup, tmp_path_factory):
     assert exec_start[0] == "/srv/storyarchive/.venv/bin/gunicorn"
     arguments = [a.replace("127.0.0.1:8000", f"127.0.0.1:{ports['gunicorn']}") for a in exec_start[1:]]
     assert f"127.0.0.1:{ports['gunicorn']}" in arguments, "the unit binds gunicorn to 127.0.0.1:8000"
-    # The listening beacon's gunicorn, by its unit's command line, at its unit's niceness.
+    # The listening beacon's gunicorn, by its unit's command line, scheduled as its unit says.
     beacon_unit = BEACON_UNIT.read_text()
     beacon_start = re.search(r"^ExecStart=(.+)$", beacon_unit, re.M).group(1).split()
     assert beacon_start[0] == exec_start[0]
     beacon_arguments = [a.replace("127.0.0.1:8001", f"127.0.0.1:{ports['beacon']}") for a in beacon_start[1:]]
     assert f"127.0.0.1:{ports['beacon']}" in beacon_arguments, "the unit binds the beacon to 127.0.0.1:8001"
-    niceness = re.search(r"^Nice=(\d+)$", beacon_unit, re.M).group(1)
 
     # nginx with the site file, inside Debian's nginx.conf.
     cert, key = certificate(folder)
@@ -279,7 +277,7 @@ def deployment(django_db_setup, tmp_path_factory):
                 f"/etc/letsencrypt/live/{HOST}/fullchain.pem": str(cert),
                 f"/etc/letsencrypt/live/{HOST}/privkey.pem": str(key),
                 "http://127.0.0.1:8000": f"http://127.0.0.1:{ports['gunicorn']}",
-                "http://127.0.0.1:8001": f"http://127.0.0.1:{ports['beacon']}",
+                "server 127.0.0.1:8001;": f"server 127.0.0.1:{ports['beacon']};",
                 "/var/lib/storyarchive/": f"{var}/",
             },
             "deploy/nginx/storyarchive.conf",
@@ -292,13 +290,13 @@ def deployment(django_db_setup, tmp_path_factory):
     assert checked.returncode == 0, checked.stderr
 
     tls = ssl.create_default_context(cafile=str(cert))
-    here = Deployment(ports["https"], ports["http"], ports["gunicorn"], tls, var, static_root)
+    here = Deployment(ports["https"], ports["http"], ports["gunicorn"], tls, var, static_root, ports["beacon"])
     logs = [folder / "gunicorn.log", folder / "error.log", folder / "beacon.log"]
     here.web = start(gunicorn_command(*arguments), env=service_env, cwd=ROOT, log=logs[0])
     processes = [here.web]
     try:
         here.beacon = start(
-            ["nice", "-n", niceness, *gunicorn_command(*beacon_arguments)], env=service_env, cwd=ROOT, log=logs[2]
+            [*scheduled_as(beacon_unit), *gunicorn_command(*beacon_arguments)], env=service_env, cwd=ROOT, log=logs[2]
         )
         processes.append(here.beacon)
         processes.append(start(nginx, env=service_env, log=folder / "nginx.log"))
@@ -323,6 +321,33 @@ def _server_processes(master: subprocess.Popen) -> list[int]:
     """A gunicorn started by this test: its master and its workers."""
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     return [master.pid, *map(int, children)]
+
+
+def connections_from_nginx(port: int) -> set[str]:
+    """The open connections to this loopback port, by the address nginx opened each from."""
+    listed = subprocess.run(
+        ["ss", "-Htn", "state", "established", f"( dport = :{port} )"], capture_output=True, text=True, check=True
+    )
+    return {line.split()[-2] for line in listed.stdout.splitlines()}
+
+
+def test_nginx_sends_listening_reports_over_a_connection_it_keeps_open(deployment):
+    """A thousand reports a second are not a thousand connections opened and closed: nginx sends one report after
+    another over the connections it keeps to the beacon (each nginx worker its own). The control: the pages' gunicorn
+    closes each connection after its answer, so none is left open to it."""
+    report = b'{"story": 999999, "stretches": [0], "play": true}'
+    answers, kept = [], []
+    for _ in range(6):
+        answers.append(
+            deployment.request("/listened", method="POST", headers={"Content-Type": "text/plain"}, body=report)
+        )
+        kept.append(connections_from_nginx(deployment.beacon_port))
+    page = deployment.request("/robots.txt")
+
+    assert [answer.status for answer in answers] == [404] * 6 and page.status == 200
+    assert kept[0] and kept[0] <= kept[-1], f"the first report's connection was closed: {kept}"
+    assert len(set().union(*kept)) < len(answers), f"a connection for each report: {kept}"
+    assert connections_from_nginx(deployment.gunicorn_port) == set()
 
 
 def stored_recording():
@@ -510,13 +535,13 @@ def test_rate_limits_count_the_client_address_nginx_forwards(deployment):
 
 def test_listening_reports_go_to_the_beacons_own_server_at_a_lower_priority(deployment):
     """With the pages' gunicorn stopped, a listening report through nginx is still answered: by the beacon's own
-    server, which runs below the pages' priority. The control: a page through nginx gets no answer meanwhile."""
+    server, whose processes run only on a core the pages leave idle (SCHED_IDLE) while the pages' run as usual. The
+    control: a page through nginx gets no answer meanwhile."""
     report = b'{"story": 999999, "stretches": [0], "play": true}'
     web = _server_processes(deployment.web)
     beacon = _server_processes(deployment.beacon)
-    lower = int(re.search(r"^Nice=(\d+)$", BEACON_UNIT.read_text(), re.M).group(1))
-    expected = min(os.getpriority(os.PRIO_PROCESS, web[0]) + lower, 19)
-    assert lower > 0 and all(os.getpriority(os.PRIO_PROCESS, pid) == expected for pid in beacon)
+    assert {os.sched_getscheduler(pid) for pid in beacon} == {os.SCHED_IDLE}
+    assert {os.sched_getscheduler(pid) for pid in web} == {os.SCHED_OTHER}
     for pid in web:
         os.kill(pid, signal.SIGSTOP)
     try:
