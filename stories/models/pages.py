@@ -189,6 +189,11 @@ class WithinReach:
         return StoryPermissionTester(user, self)
 
 
+# What a story's own page reads of the rows it points to (its recording, community and dialogue), joined into the
+# query that finds the story by its address.
+PAGE_READS = ("recording", "community", "dialogue")
+
+
 class StoryIndexPage(WithinReach, Page):
     intro = RichTextField(blank=True)
 
@@ -197,9 +202,10 @@ class StoryIndexPage(WithinReach, Page):
     max_count = 1
 
     def route(self, request, path_components):
-        """A story is read as a story in one query, where Wagtail's route reads the page and then its story row."""
+        """A story is read as a story in one query, with the rows its page shows of its recording, community and
+        dialogue, where Wagtail's route reads the page, then its story row, then each of those."""
         if path_components:
-            story = StoryPage.objects.child_of(self).filter(slug=path_components[0]).first()
+            story = StoryPage.objects.child_of(self).select_related(*PAGE_READS).filter(slug=path_components[0]).first()
             if story is not None:
                 story._cached_parent_obj = self
                 return story.route(request, path_components[1:])

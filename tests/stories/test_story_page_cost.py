@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audience.models import StoryListeningDay
-from stories.factories import CommunityFactory, PersonFactory, public_story, theme
+from stories.factories import CommunityFactory, DialogueFactory, PersonFactory, public_story, theme
 from stories.models import PublicStory, StoryPage, Visibility
 from stories.selectors import related_stories
 
@@ -60,10 +60,15 @@ def test_a_story_page_asks_the_rule_about_its_own_story_once(client, neighbourho
 
 
 def test_a_story_page_makes_a_bounded_number_of_queries(client, django_assert_max_num_queries, neighbourhood):
-    """Themes, participants and related stories are read once each, not once per use."""
+    """Themes, participants and related stories are read once each, not once per use; the story's recording,
+    community and dialogue with the story itself, when its address is followed."""
+    neighbourhood.dialogue = DialogueFactory(title="Riverside, spring", community=neighbourhood.community)
+    neighbourhood.save_revision().publish()
     client.get(neighbourhood.url)
-    with django_assert_max_num_queries(27):
-        assert client.get(neighbourhood.url).status_code == 200
+    with django_assert_max_num_queries(25):
+        page = client.get(neighbourhood.url)
+    assert page.status_code == 200
+    assert "Riverside, spring" in page.content.decode()
 
 
 def test_the_listening_figure_of_a_page_an_editor_sees_for_a_hidden_story_is_not_counted(admin_client, neighbourhood):
