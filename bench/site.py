@@ -140,7 +140,7 @@ def gunicorn(
     environment: dict[str, str] | None = None,
     config: Path | None = None,
     options: list[str] | None = None,
-    scheduled: list[str] = (),
+    scheduled: list[str] | None = None,
 ):
     """gunicorn on a free loopback port, with the deployment's database connection reuse (deployed()); yields (base
     URL, process) and stops it afterwards. With `config` (the deployment's deploy/gunicorn.conf.py) and no `workers`,
@@ -154,7 +154,7 @@ def gunicorn(
         options += [] if config else ["--timeout", str(timeout)]
     process = subprocess.Popen(
         [
-            *scheduled,
+            *(scheduled or []),
             str(GUNICORN),
             "storyarchive.wsgi:application",
             *options,
