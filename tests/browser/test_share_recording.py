@@ -132,6 +132,10 @@ def test_a_recording_made_here_survives_a_reload_before_it_is_uploaded(phone):
     # The connection is back and the page is reloaded: the recording is still there and goes up by itself.
     phone.unroute(re.compile(r".*/uploads/.*"))
     phone.reload()
+    # The page finds what it kept in the browser's own storage after it has loaded: wait until it says so.
+    phone.wait_for_function(
+        "() => document.querySelector('[data-record-time]').textContent.includes('kept the recording')"
+    )
     assert "kept the recording" in phone.locator("[data-record-time]").inner_text()
     phone.wait_for_function("() => document.querySelector('input[name=upload_id]').value !== ''")
     phone.wait_for_selector("[data-record-kept]", state="hidden")
