@@ -168,8 +168,9 @@ def redactions_in_force_again(undone: list[RedactionUndone]) -> list[RedactionUn
 def speaker_names(story: StoryPage) -> dict[int, str]:
     """The names segments may show for a story: its participants' display names (never full names), by person.
 
-    A speaker who is no longer a participant is shown without a name."""
-    return dict(story.participants.values_list("person_id", "person__display_name"))
+    A speaker who is no longer a participant is shown without a name. Read from the story's participants as its
+    page lists them (no query when the page has read them already)."""
+    return {participant.person_id: participant.person.display_name for participant in story.participants_listed}
 
 
 REDACTED = "[redacted]"
