@@ -177,29 +177,23 @@ def related_stories(*, story: StoryPage, limit: int = 4, themes: list[Theme] | N
     """
     # Read the relation as objects, not as database rows: a preview holds its themes in memory, unsaved.
     theme_ids = [theme.pk for theme in (story.themes.all() if themes is None else themes)]
+
     # The newest few of each theme and of the community, each read from its own index: a bounded number of rows,
     # however many stories share them.
-    near = [
-        PublicStoryTheme.objects.filter(theme_id=theme_id).values_list("published_at", "story_id")
-        for theme_id in theme_ids
-    ]
-    if story.community_id:
-        near.append(
-            PublicStory.objects.listed().filter(community_id=story.community_id).values_list("published_at", "story_id")
-        )
-    if not near:
-        return []
-    newest = set()
-    for rows in near:
-        newest.update(rows.exclude(story_id=story.pk).order_by("-published_at", "-story_id")[:RELATED_CANDIDATES])
-    candidates = [pk for _, pk in sorted(newest, key=lambda row: (-row[0].timestamp(), row[1]))][:RELATED_CANDIDATES]
+    def newest(rows) -> set[tuple]:
+        rows = rows.values_list("published_at", "story_id").exclude(story_id=story.pk)
+        return set(rows.order_by("-published_at", "-story_id")[:RELATED_CANDIDATES])
+
+    near_in_theme = set().union(*(newest(PublicStoryTheme.objects.filter(theme_id=pk)) for pk in theme_ids))
+    near = near_in_theme | (
+        newest(PublicStory.objects.listed().filter(community_id=story.community_id)) if story.community_id else set()
+    )
+    # In the order each list was read in, newest first, so that a candidate sharing a theme is among the rows read
+    # for that theme: its place among them is no lower than its place among all the candidates.
+    candidates = [pk for _, pk in sorted(near, reverse=True)][:RELATED_CANDIDATES]
     if not candidates:
         return []
-    shared_theme = set(
-        StoryPage.themes.through.objects.filter(storypage_id__in=candidates, theme_id__in=theme_ids).values_list(
-            "storypage_id", flat=True
-        )
-    )
+    shared_theme = {pk for _, pk in near_in_theme}
     candidates.sort(key=lambda pk: pk not in shared_theme)  # stable: newest first within each group
     birth_years: dict[int, list[int | None]] = {pk: [] for pk in candidates}
     for pk, birth_year in StoryParticipant.objects.filter(page_id__in=candidates).values_list(

@@ -44,6 +44,18 @@ def test_related_stories_share_a_theme_or_the_community_and_are_public():
     assert unrelated not in related and private not in related and story not in related
 
 
+def test_a_neighbour_sharing_a_theme_comes_before_newer_ones_that_share_only_the_community():
+    riverside = CommunityFactory(name="Riverside")
+    housing, learning = theme("humane-housing"), theme("lifelong-learning")
+    story = _story("The house on Elm Street", year=ELDER, community=riverside, themes=[housing])
+    neighbour = _story("Rent in the nineties", year=ELDER, community=riverside, themes=[learning, housing])
+    newer = [_story(f"The river, part {n}", year=ELDER, community=riverside, themes=[learning]) for n in range(3)]
+
+    related = related_stories(story=story)
+
+    assert related == [neighbour, *reversed(newer)]
+
+
 def test_related_stories_mix_generations_before_repeating_one():
     riverside = CommunityFactory(name="Riverside")
     story = _story("Grandmother's garden", year=ELDER, community=riverside)
