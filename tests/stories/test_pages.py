@@ -100,3 +100,15 @@ def test_unknown_page_gets_the_friendly_not_found_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "We could not find that page" in response.content.decode()
+
+
+def test_an_unknown_address_below_the_home_page_or_the_story_index_is_not_found_either(client):
+    """The home page's route takes a page it only passes on as its own type: what is not there is still not found."""
+    story = public_story(title="The garden")
+    index = story.get_parent()
+
+    for address in ("/no-such-page/deeper/", f"{index.url}no-such-story/", f"{story.url}no-such-part/"):
+        response = client.get(address)
+        assert response.status_code == 404, address
+        assert "We could not find that page" in response.content.decode()
+    assert client.get(story.url).status_code == 200
