@@ -102,7 +102,7 @@ def test_unknown_page_gets_the_friendly_not_found_page(client):
     assert "We could not find that page" in response.content.decode()
 
 
-def test_an_unknown_address_below_the_home_page_or_the_story_index_is_not_found_either(client):
+def test_an_unknown_address_below_the_home_page_the_story_index_or_a_story_is_not_found_either(client):
     """The home page's route takes a page it only passes on as its own type: what is not there is still not found."""
     story = public_story(title="The garden")
     index = story.get_parent()
