@@ -1,8 +1,10 @@
 # Story Archive. `make run` serves the archive with demo stories; `make test` runs the whole suite.
-# Debian's own Python where there is one: the deployment's `python3 -m venv` (README, Production) uses it, and it is
-# built with profile-guided and link-time optimisation, which a Python built by pyenv is not (a story page took
-# about 15% less CPU on it here; bench/reading-notes.md). Elsewhere, the first python3 on the PATH.
-PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
+# Debian's own Python where there is one (3.11 or newer, with its venv module): the deployment's `python3 -m venv`
+# (README, Production) uses it, and it is built with profile-guided and link-time optimisation, which a Python built
+# by pyenv is not (a story page took about 15% less CPU on it here; bench/reading-notes.md). Elsewhere, the first
+# python3 on the PATH.
+SYSTEM_PYTHON_FITS = $(shell /usr/bin/python3 -c 'import sys, ensurepip; print(sys.version_info >= (3, 11))' 2>/dev/null)
+PYTHON ?= $(if $(filter True,$(SYSTEM_PYTHON_FITS)),/usr/bin/python3,python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
