@@ -2,6 +2,9 @@
 filter value the archive does not have; and a check, over an archive larger than a page of search results, that no
 story the visibility rule hides is ever counted."""
 
+import io
+import re
+import zipfile
 from collections import Counter
 
 import pytest
@@ -164,8 +167,16 @@ def assert_insights_follow_the_rule(client, expected: set[int], paths: dict[int,
                 if cell["stories"] is not None:
                     assert cell["stories"] == wanted["by"][t["name"]][value["value"]], f"{t['name']} {value}"
             assert {v["value"] for v in t["row_values"]} == set(+wanted["by"][t["name"]])
-    lines = client.get("/insights/kind.csv").content.decode().splitlines()
-    assert lines[-1].split(",")[-2] == (str(len(expected)) if len(expected) >= 5 else FEWER), "the CSV's total"
+    total_shown = str(len(expected)) if len(expected) >= 5 else FEWER
+    csv_text = client.get("/insights/kind.csv").content.decode()
+    assert csv_text.splitlines()[-1].split(",")[-2] == total_shown, "the CSV's total"
+    page = client.get("/insights/").content.decode()
+    assert re.search(r'data-figure="stories">([^<]*)<', page).group(1) == total_shown, "the insights page's total"
+    # The data package: its descriptor names no story, and its tables are the CSVs the page offers.
+    descriptor = client.get("/insights/datapackage.json").json()
+    assert {resource["name"] for resource in descriptor["resources"]} >= {"kind"}
+    with zipfile.ZipFile(io.BytesIO(client.get("/insights/insights.zip").content)) as bundle:
+        assert bundle.read("kind.csv").decode() == csv_text, "the data package's table and the CSV differ"
 
 
 STORIES = 24  # more than one page of search results (20)

@@ -4,10 +4,11 @@ the importer, embargo dates passing, view restrictions) never let a public path 
 After every step, each public path (search totals, every facet value and count, pages past the end, suggestions,
 /api/stories and the counts of /api/communities, /api/themes and /api/collections, the sitemap, old addresses, the
 story index, theme, community and collection listings and the indexes that count their stories, the home page, story
-pages, IIIF manifests, OAI-PMH, podcast feeds, embeds, dialogue pages, the listening beacon and the insights'
-figures), read through the page cache, must say exactly what `StoryPage.objects.visible_to_public()` says. Inside
-each step, before the on-commit work runs, search must already count no story the step hid: hiding is synchronous,
-showing may wait.
+pages, IIIF manifests, OAI-PMH, podcast feeds, embeds, dialogue pages, the listening beacon, the insights' page,
+figures and data package, request pages, recordings and documents), read through the page cache, must say exactly
+what `StoryPage.objects.visible_to_public()` says. Inside each step, before the on-commit work runs, search must
+already count no story the step hid: hiding is synchronous, showing may wait. test_every_path_is_checked.py fails
+when an address of the archive is neither read here nor named there with the reason it tells nothing.
 
 The archive holds more stories than one page of results, so a count or a facet that includes a hidden story shows
 even when no hidden story is listed.
@@ -38,7 +39,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
-from wagtail.models import Site, WorkflowState
+from wagtail.documents import get_document_model
+from wagtail.models import Collection, ReferenceIndex, Site, WorkflowState
 from wagtail.test.utils.form_data import nested_form_data, querydict_from_html, rich_text, streamfield
 
 from search.services import search_index_rebuild
@@ -112,9 +114,15 @@ def own_prefix(n: int) -> str:
 
 def build_archive() -> list[int]:
     """Two dozen public stories across themes, communities, generations (minors with guardians), languages and kinds,
-    two thirds of them told at one dialogue, indexed; and a collection of five of them."""
+    two thirds of them told at one dialogue, indexed; a collection of five of them; and a document the first links."""
     themes = [theme(slug) for slug in THEMES]
     dialogue = DialogueFactory(title=f"The {WORD} gathering")
+    document = get_document_model().objects.create(
+        title=f"Notes of the {WORD}",
+        file=ContentFile(b"%PDF-1.4 notes", name="notes.pdf"),
+        collection=Collection.get_first_root_node(),
+    )
+    links_the_document = [("paragraph", f'<p>Read <a linktype="document" id="{document.pk}">the notes</a>.</p>')]
     stories = []
     for n in range(STORIES):
         people = [PersonFactory(birth_year=BIRTH_YEARS[n % len(BIRTH_YEARS)])]
@@ -127,7 +135,9 @@ def build_archive() -> list[int]:
             themes=[themes[n % 3]] + ([themes[(n + 1) % 3]] if n % 4 == 0 else []),
             community__name=COMMUNITIES[n % 3],
             language="es" if n % 5 == 0 else "en",
+            **({"body": links_the_document} if n == 0 else {}),
         )
+        ReferenceIndex.create_or_update_for_object(story)
         if n % 3 != 2:
             story.dialogue = dialogue
             story.save(update_fields=["dialogue"])
@@ -361,6 +371,18 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
         assert client.get(paths[pk]).status_code == 200
         assert client.get(f"/api/stories/{pk}").status_code == 200
 
+    # What the stories hold at addresses of their own: a recording is served only while a story the rule allows plays
+    # it, a document only while such a story links it.
+    for media in StoryMedia.objects.all():
+        playing = set(media.stories.values_list("pk", flat=True))
+        response = read_whole(client.get(reverse("stories:recording", args=[media.id, "access"])))
+        assert response.status_code == (200 if playing & expected else 404), f"the recording of stories {playing}"
+    for document in get_document_model().objects.all():
+        link = f'linktype="document" id="{document.pk}"'
+        linking = {story.pk for story in StoryPage.objects.filter(pk__in=expected) if link in str(story.body.raw_data)}
+        response = read_whole(client.get(document.url))
+        assert response.status_code == (200 if linking else 404), f"a document the stories {linking} link"
+
     # The open standards' public paths (IIIF manifests, OAI-PMH, podcast feeds), the embeddable player and the
     # dialogue pages, each checked by its own module's function.
     assert_manifests_follow_the_rule(client, expected, {})
@@ -384,6 +406,13 @@ def assert_public_paths_follow_the_rule(client, archive: list[int], *, touched=(
             assert response.status_code == 404 or urlparse(response["Location"]).path == paths[pk], old_path
         else:
             assert response.status_code == 404, f"the old address {old_path} of a hidden story answers {response}"
+
+
+def read_whole(response):
+    """The response, its file read to the end: the test client closes a file's response only once it is read."""
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response
 
 
 def counts_listed(html: str) -> dict[str, int]:
