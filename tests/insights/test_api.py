@@ -135,7 +135,7 @@ def figures_of(expected: set[int]) -> dict:
 def assert_insights_follow_the_rule(client, expected: set[int], paths: dict[int, str]) -> None:
     """/api/insights counts exactly the stories the rule allows: its total, and every figure it gives (those under 5
     are suppressed and say only "fewer than 5") equals the count over `expected`, read from the stories; no figure
-    given is under 5, and the page and the CSV say the same total. expected: the story ids the rule allows."""
+    given is under 5, and the page, the CSV and the data package say the same total. expected: the story ids the rule allows."""
     answer = client.get("/api/insights").json()
     wanted = figures_of(expected)
     total = answer["stories"]
@@ -172,7 +172,7 @@ def assert_insights_follow_the_rule(client, expected: set[int], paths: dict[int,
     assert csv_text.splitlines()[-1].split(",")[-2] == total_shown, "the CSV's total"
     page = client.get("/insights/").content.decode()
     assert re.search(r'data-figure="stories">([^<]*)<', page).group(1) == total_shown, "the insights page's total"
-    # The data package: its descriptor names no story, and its tables are the CSVs the page offers.
+    # The data package: its descriptor lists the tables, and its table is the very CSV the page offers.
     descriptor = client.get("/insights/datapackage.json").json()
     assert {resource["name"] for resource in descriptor["resources"]} >= {"kind"}
     with zipfile.ZipFile(io.BytesIO(client.get("/insights/insights.zip").content)) as bundle:
