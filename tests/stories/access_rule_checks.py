@@ -35,15 +35,15 @@ def assert_on_request_follows_the_rule(client, expected: set[int], paths: dict[i
     Neither ever shows a word of its transcript."""
     hidden_paths = {paths[other] for other in paths if other not in expected}
     for pk, path in paths.items():
+        story = StoryPage.objects.get(pk=pk)
         requested = client.get(reverse("stories:access-request", args=[pk]))
         # The page thanking for a request exists exactly when the request page does, and names no title.
         sent = client.get(reverse("stories:access-request-sent", args=[pk]))
         assert sent.status_code == requested.status_code, f"story {pk}'s thank-you page"
-        assert StoryPage.objects.get(pk=pk).title not in body_text(sent)
+        assert story.title not in body_text(sent)
         if pk in expected:
             assert requested.status_code == 404, "a public story has a request page"
             continue
-        story = StoryPage.objects.get(pk=pk)
         own = client.get(path)
         assert shows_nothing(own) and story.title not in body_text(own), path
         may_exist, may_name = request_page_allows(pk)
