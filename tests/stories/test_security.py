@@ -21,6 +21,7 @@ from stories.factories import (
 from stories.media import RecordingRefused, recording_store
 from stories.models import HomePage, Invite, ShareUpload, StoryMedia, StoryPage, Visibility, Withdrawal
 from stories.services import story_withdraw
+from tests.responses import body_text
 
 from .test_intake_support import (  # noqa: F401
     FIXTURES,
@@ -133,11 +134,6 @@ def public_paths(hidden, open_story, collection):
             reverse("stories:recording", args=[media.id, variant]) for variant in ("access", "original", "poster")
         ]
     return paths
-
-
-def body_text(response):
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode("utf-8", errors="replace")
 
 
 def test_a_marker_in_hidden_stories_is_absent_from_every_public_path(client, hidden_and_open):
