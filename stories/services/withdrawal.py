@@ -7,7 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from wagtail.contrib.redirects.models import Redirect
-from wagtail.models import Comment, ModelLogEntry, PageLogEntry, Revision, WorkflowState
+from wagtail.images import get_image_model
+from wagtail.models import Comment, ModelLogEntry, PageLogEntry, ReferenceIndex, Revision, WorkflowState
 from wagtail.search.index import insert_or_update_object
 
 from ..media import recording_delete_files
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 WITHDRAWN_TITLE = "Withdrawn story"
 WITHDRAWN_PERSON = "Someone whose story was withdrawn"
+WITHDRAWN_PICTURE = "A picture of a withdrawn story"
 
 
 @transaction.atomic
@@ -51,6 +53,7 @@ def story_withdraw(
     removed: list[dict] = []
     # Taken before the story is emptied: what an import would match it by, and the asker's part in it.
     fingerprints = _fingerprints(story)
+    pictures = _pictures_of(story)
     participant_role = (
         story.participants.filter(person=participant).values_list("role", flat=True).first() if participant else None
     )
@@ -120,6 +123,9 @@ def story_withdraw(
     comments, _ = Comment.objects.filter(page_id=story.pk).delete()
     if comments:
         removed.append({"kind": "comments"})
+    deleted_pictures = _delete_pictures_shown_nowhere_else(story=story, image_ids=pictures)
+    if deleted_pictures:
+        removed.append({"kind": "pictures", "count": deleted_pictures})
 
     media_id = media.id if media is not None else None
     if media is not None:
@@ -166,6 +172,51 @@ def _fingerprints(story: StoryPage) -> set[str]:
         titles=titles,
         recording_sha256=story.recording.sha256 if story.recording_id else None,
     )
+
+
+def _pictures_of(story: StoryPage) -> set[int]:
+    """The ids of the pictures the story shows, or showed in any saved draft: its cover and the images in its
+    written text."""
+    versions = [story] + [revision.as_object() for revision in Revision.page_revisions.filter(object_id=str(story.pk))]
+    ids = set()
+    for version in versions:
+        ids.add(version.cover_image_id)
+        # Stored ids, without reading each picture: a picture already deleted is simply not found below.
+        ids.update(block["value"].get("image") for block in version.body.raw_data if block["type"] == "image")
+    return ids - {None}
+
+
+def _delete_pictures_shown_nowhere_else(*, story: StoryPage, image_ids: set[int]) -> int:
+    """Delete the pictures of the emptied story that nothing else shows (Wagtail deletes their files and resized
+    copies, which are served from public addresses); a picture another story, page or community uses stays.
+    Returns how many were deleted."""
+    if not image_ids:
+        return 0
+    # The index learns of a save through the task worker: the emptied story's own uses go now.
+    ReferenceIndex.create_or_update_for_object(story)
+    image_model = get_image_model()
+    # The rows that point at a picture (a story's cover, a community's picture) are asked directly, not through the
+    # index; what the index alone knows of (a picture in a page's text) is as current as the worker has made it.
+    pointers = [
+        relation
+        for relation in image_model._meta.get_fields(include_hidden=True)
+        if relation.one_to_many
+        and relation.auto_created
+        and relation.related_model is not image_model.get_rendition_model()
+    ]
+    unused = [
+        image
+        for image in image_model.objects.filter(pk__in=image_ids)
+        if not ReferenceIndex.get_references_to(image).exists()
+        and not any(
+            relation.related_model._base_manager.filter(**{relation.field.name: image}).exists()
+            for relation in pointers
+        )
+    ]
+    _forget_log_labels(image_model, [image.pk for image in unused], label=WITHDRAWN_PICTURE)
+    for image in unused:
+        image.delete()
+    return len(unused)
 
 
 def _keep_fingerprints(*, withdrawal: Withdrawal, fingerprints: set[str]) -> None:

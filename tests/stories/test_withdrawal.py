@@ -115,6 +115,67 @@ def test_withdrawing_through_the_manage_link_removes_the_story_everywhere(
     assert client.get(reverse("stories:my-story-recording", args=[token])).status_code == 404
 
 
+def picture_files(image) -> list[Path]:
+    """A picture's file and its resized copies' files, as stored."""
+    files = [image.file] + [rendition.file for rendition in image.renditions.all()]
+    return [Path(file.path) for file in files]
+
+
+def test_withdrawal_deletes_the_pictures_only_its_story_shows(client, facilitator, django_capture_on_commit_callbacks):
+    """A story's cover and the pictures in its text are served from public addresses: withdrawal deletes them, with
+    their resized copies, unless another story (as its cover or in its text) or a community shows them too."""
+    import json
+
+    from wagtail.images import get_image_model
+    from wagtail.models import ModelLogEntry
+    from wagtail_factories import ImageFactory
+
+    from stories.factories import public_story
+
+    story, token = shared_and_published(client, facilitator)
+    cover, in_text, in_draft = (ImageFactory(title=f"{MARKER} {place}") for place in ("cover", "text", "draft"))
+    shared_cover, community_picture = ImageFactory(title="The harbour"), ImageFactory(title="The community hall")
+    in_other_text = ImageFactory(title="The boats")
+
+    def shown(*pictures):
+        return json.dumps(
+            [{"type": "image", "value": {"image": p.pk, "caption": "", "alt_text": "A picture"}} for p in pictures]
+        )
+
+    other = public_story(title="The harbour at dawn", cover_image=shared_cover)
+    other.body = shown(in_other_text)
+    other.save_revision().publish()
+    story.community.image = community_picture
+    story.community.save()
+    for picture in (cover, in_text, in_draft, shared_cover):
+        ModelLogEntry.objects.log_action(picture, "wagtail.create")
+
+    story.cover_image = cover
+    story.body = shown(in_text, shared_cover, community_picture, in_other_text)
+    story.save_revision().publish()
+    story.cover_image = in_draft
+    story.save_revision()  # a draft, never published
+    page = client.get(story.url).content.decode()
+    for picture in (cover, in_text):
+        # Control: the pictures were on the public page, at addresses anyone could keep.
+        assert picture.renditions.exists() and all(path.is_file() for path in picture_files(picture))
+        assert any(rendition.url in page for rendition in picture.renditions.all())
+    own = {picture.pk: picture_files(picture) for picture in (cover, in_text, in_draft)}
+    kept = {picture.pk: picture_files(picture) for picture in (shared_cover, community_picture, in_other_text)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("stories:my-story", args=[token]), {"action": "withdraw", "confirm": "on"})
+
+    images = get_image_model().objects
+    assert not images.filter(pk__in=own).exists()
+    assert not [path for paths in own.values() for path in paths if path.exists()]
+    assert set(images.filter(pk__in=kept).values_list("pk", flat=True)) == set(kept)
+    assert all(path.is_file() for paths in kept.values() for path in paths)
+    assert client.get(other.url).status_code == 200 and shared_cover.title in str(other.cover_image)
+    assert {"kind": "pictures", "count": 3} in Withdrawal.objects.get().removed
+    assert not ModelLogEntry.objects.filter(label__contains=MARKER).exists()
+
+
 def test_withdrawing_twice_changes_nothing_more(client, facilitator):
     story, _token = shared_and_published(client, facilitator)
     first = story_withdraw(story=story, requested_by=Withdrawal.RequestedBy.STORYTELLER)
