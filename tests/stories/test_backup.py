@@ -74,9 +74,20 @@ def test_a_wiped_archive_comes_back_whole_from_its_backup(archive, tmp_path, cli
 
 
 def test_a_story_withdrawn_after_the_backup_stays_withdrawn_when_it_is_restored(archive, tmp_path):
+    from wagtail.images import get_image_model
+    from wagtail_factories import ImageFactory
+
     taken_back, kept = archive[0], archive[2]
+    for story in (taken_back, kept):
+        story.cover_image = ImageFactory(title=f"The cover of {story.title}")
+        story.save_revision().publish()
+    covers = {story.pk: Path(story.cover_image.file.path) for story in (taken_back, kept)}
     folder = backup_create(destination=tmp_path / "backups")
     story_withdraw(story=taken_back, requested_by=Withdrawal.RequestedBy.STORYTELLER)
+    backed_up = {path.name for path in (folder / "media").rglob("*")}
+    assert not covers[taken_back.pk].exists() and covers[taken_back.pk].name in backed_up, (
+        "control: the withdrawal deleted its cover, which the backup holds"
+    )
 
     report = backup_restore(source=folder)
 
@@ -86,6 +97,9 @@ def test_a_story_withdrawn_after_the_backup_stays_withdrawn_when_it_is_restored(
     assert StoryPage.objects.get(pk=taken_back.pk).withdrawn_at is not None
     assert not StoryMedia.objects.filter(pk=taken_back.recording_id).exists()
     assert Withdrawal.objects.filter(story_id_removed=taken_back.pk).count() == 1
+    # Its cover, a public file, came back with the backup's media and went again with the replayed withdrawal.
+    assert list(get_image_model().objects.values_list("title", flat=True)) == [f"The cover of {kept.title}"]
+    assert not covers[taken_back.pk].exists() and covers[kept.pk].is_file()
 
 
 def test_a_damaged_backup_is_refused_before_anything_changes(archive, tmp_path):
