@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import PublicCount, PublicStory, PublicStoryTheme, StoryPage
+from .pictures import pictures_readdress_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ def public_stories_record(*, story_ids: Iterable[int], edited: bool = True) -> s
             communities |= change.communities
             themes |= change.themes
             flipped |= change.flipped
+            if change.hidden:
+                # The addresses their pictures had while they were public stop leading to them.
+                pictures_readdress_on_commit(story_ids=change.hidden)
         if flipped or communities or themes:
             _recount(communities=communities, themes=themes)
     return shown
@@ -50,6 +54,8 @@ class _Change:
     communities: set[int]
     themes: set[int]
     flipped: bool
+    # The stories the rule showed and now hides.
+    hidden: set[int]
 
 
 def _record_batch(story_ids: set[int], *, edited: bool) -> _Change:
@@ -104,6 +110,7 @@ def _record_batch(story_ids: set[int], *, edited: bool) -> _Change:
         communities={pk for pk in communities if pk is not None},
         themes={theme_id for _, theme_id in themes_before ^ themes_now},
         flipped=bool(flipped),
+        hidden=set(hidden),
     )
 
 

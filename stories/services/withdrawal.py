@@ -25,6 +25,7 @@ from ..models import (
     withdrawn_story_fingerprints,
 )
 from ..signals import story_visibility_changed, story_withdrawn
+from .pictures import files_delete_on_commit, picture_file_names, pictures_shown_by
 
 logger = logging.getLogger(__name__)
 
@@ -175,21 +176,15 @@ def _fingerprints(story: StoryPage) -> set[str]:
 
 
 def _pictures_of(story: StoryPage) -> set[int]:
-    """The ids of the pictures the story shows, or showed in any saved draft: its cover and the images in its
-    written text."""
-    versions = [story] + [revision.as_object() for revision in Revision.page_revisions.filter(object_id=str(story.pk))]
-    ids = set()
-    for version in versions:
-        ids.add(version.cover_image_id)
-        # Stored ids, without reading each picture: a picture already deleted is simply not found below.
-        ids.update(block["value"].get("image") for block in version.body.raw_data if block["type"] == "image")
-    return ids - {None}
+    """The ids of the pictures the story shows, or showed in any saved draft."""
+    revisions = Revision.page_revisions.filter(object_id=str(story.pk))
+    return pictures_shown_by([story, *(revision.as_object() for revision in revisions)])
 
 
 def _delete_pictures_shown_nowhere_else(*, story: StoryPage, image_ids: set[int]) -> int:
-    """Delete the pictures of the emptied story that nothing else shows (Wagtail deletes their files and resized
-    copies, which are served from public addresses); a picture another story, page or community uses stays.
-    Returns how many were deleted."""
+    """Delete the pictures of the emptied story that nothing else shows, with their resized copies, and their files
+    on commit (stories/services/pictures.py); a picture another story, page or community uses stays. Returns how
+    many were deleted."""
     if not image_ids:
         return 0
     # The index learns of a save through the task worker: the emptied story's own uses go now.
@@ -215,6 +210,7 @@ def _delete_pictures_shown_nowhere_else(*, story: StoryPage, image_ids: set[int]
     ]
     _forget_log_labels(image_model, [image.pk for image in unused], label=WITHDRAWN_PICTURE)
     for image in unused:
+        files_delete_on_commit(image.file.storage, picture_file_names(image))
         image.delete()
     return len(unused)
 
