@@ -39,8 +39,9 @@ def picture_file_names(image) -> list[str]:
 
 
 def files_delete_on_commit(storage, names: list[str]) -> None:
-    """Delete these files from this storage once the transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _files_delete(storage, names))
+    """Delete these files from this storage once the transaction commits (at once outside one). A failure is logged
+    and the callbacks after it still run (the copies of the rule's answer catch up in them)."""
+    transaction.on_commit(lambda: _files_delete(storage, names), robust=True)
 
 
 def _files_delete(storage, names: Iterable[str]) -> None:
@@ -57,7 +58,7 @@ def pictures_readdress_on_commit(*, story_ids: Iterable[int]) -> None:
 
     image_ids = pictures_shown_by(StoryPage.objects.filter(pk__in=list(story_ids)).only("cover_image", "body"))
     if image_ids:
-        transaction.on_commit(lambda: pictures_readdress(image_ids=image_ids))
+        transaction.on_commit(lambda: pictures_readdress(image_ids=image_ids), robust=True)
 
 
 def pictures_readdress(*, image_ids: Iterable[int]) -> int:
