@@ -84,3 +84,33 @@ def test_the_pictures_of_a_story_the_public_no_longer_sees_leave_the_addresses_t
     assert in_text.renditions.exists()
     assert all(rendition.url in page for rendition in in_text.renditions.all())
     assert not any(path.name in page for path in had[in_text.pk])
+
+
+@pytest.mark.parametrize("where", ["in the admin", "by code"])
+def test_the_pictures_of_a_public_story_deleted_leave_the_addresses_they_had(
+    admin_client, where, django_capture_on_commit_callbacks
+):
+    """Wagtail's delete view unpublishes the story first; a deletion by code (a shell, a command) does not, and the
+    story is hidden by the deletion of its participants, which goes before the page's."""
+    from django.urls import reverse
+
+    cover = ImageFactory(title="The mill")
+    story = public_story(title="The mill race", cover_image=cover)
+    kept = public_story(title="The weir", cover_image=ImageFactory(title="The weir"))
+    for page in (story, kept):
+        assert admin_client.get(page.url).status_code == 200
+    had = picture_files(cover)
+    kept_had = picture_files(kept.cover_image)
+    assert len(had) > 1 and all(path.is_file() for path in had + kept_had)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if where == "in the admin":
+            assert admin_client.post(reverse("wagtailadmin_pages:delete", args=[story.pk])).status_code == 302
+        else:
+            StoryPage.objects.get(pk=story.pk).delete()
+
+    assert not StoryPage.objects.filter(pk=story.pk).exists()
+    assert [str(path) for path in had if path.exists()] == []
+    cover.refresh_from_db()
+    assert Path(cover.file.path).is_file(), "the picture stays in the library, at a new address"
+    assert all(path.is_file() for path in kept_had), "control: another story's picture keeps its addresses"
