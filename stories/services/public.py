@@ -2,7 +2,8 @@
 
 `public_stories_record` runs inside the transaction of every change to an input of the rule (stories/receivers.py),
 so a story the rule hides leaves every listing in that transaction; `public_stories_rebuild` asks the rule about the
-whole archive (after a bulk import); `public_stories_verify` is the hourly reconciler's half for this copy.
+whole archive (after a bulk import); `public_stories_verify` is the hourly reconciler's half for this copy. A story
+the answer turns from public to hidden has its pictures given new addresses on commit (stories/services/pictures.py).
 """
 
 import logging
