@@ -184,6 +184,13 @@ def stored_names(storage, folder: str = "") -> Iterator[str]:
         yield from stored_names(storage, prefix + directory)
 
 
+def delete_files(storage, names) -> None:
+    """Delete these stored files (an empty name is skipped; a file already gone is no error)."""
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
 def delete_folder(storage, folder: str) -> None:
     """Delete every file under a folder (and on the disk the folder itself)."""
     if has_local_paths(storage):

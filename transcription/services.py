@@ -19,7 +19,7 @@ from django.utils import timezone
 from stories.media import RecordingRefused, probe_recording, recording_folder
 from stories.models import StoryMedia, StoryPage, StoryParticipant, private_storage
 from stories.page_cache import forget_now_and_on_commit
-from stories.storage import local_copy, staged_path, store_local_file
+from stories.storage import delete_files, local_copy, staged_path, store_local_file
 from stories.validators import language_label
 
 from .alignment import NothingHeardInCommon, align
@@ -348,10 +348,7 @@ def recording_prepare_playback(*, media: StoryMedia, path: Path) -> bool:
 
 
 def _forget_files(names) -> None:
-    storage = private_storage()
-    for name in names:
-        if name:
-            storage.delete(name)
+    delete_files(private_storage(), names)
 
 
 def access_copy_fail(*, media_id, reason: str) -> None:

@@ -17,6 +17,8 @@ from pathlib import PurePosixPath
 from django.db import transaction
 from wagtail.images import get_image_model
 
+from ..storage import delete_files
+
 logger = logging.getLogger(__name__)
 
 # The part a new address adds to a picture's file name, taken off again before the next one is added.
@@ -41,13 +43,7 @@ def picture_file_names(image) -> list[str]:
 def files_delete_on_commit(storage, names: list[str]) -> None:
     """Delete these files from this storage once the transaction commits (at once outside one). A failure is logged
     and the callbacks after it still run (the copies of the rule's answer catch up in them)."""
-    transaction.on_commit(lambda: _files_delete(storage, names), robust=True)
-
-
-def _files_delete(storage, names: Iterable[str]) -> None:
-    for name in names:
-        if name:
-            storage.delete(name)  # a file already gone is no error
+    transaction.on_commit(lambda: delete_files(storage, names), robust=True)
 
 
 def pictures_readdress_on_commit(*, story_ids: Iterable[int]) -> None:
@@ -86,7 +82,7 @@ def pictures_readdress(*, image_ids: Iterable[int]) -> int:
             image.file.name = new_name
             image.save(update_fields=["file"])
             readdressed += 1
-        _files_delete(storage, old_names)
+        delete_files(storage, old_names)
     if readdressed:
         logger.info("%s pictures of stories the public no longer sees have new addresses", readdressed)
     return readdressed
