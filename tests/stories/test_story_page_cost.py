@@ -62,12 +62,12 @@ def test_a_story_page_asks_the_rule_about_its_own_story_once(client, neighbourho
 def test_a_story_page_makes_a_bounded_number_of_queries(client, django_assert_max_num_queries, neighbourhood):
     """Themes, participants and related stories are read once each, not once per use (the transcript's speakers
     from the participants already read, which related stories share a theme from the rows read for each theme); the
-    story's recording, community and dialogue with the story itself, and the story index on the way to it as one
-    row, when its address is followed."""
+    story's recording, community and dialogue with the story itself, found by its address without reading the story
+    index on the way; its view restrictions answered by the rule."""
     neighbourhood.dialogue = DialogueFactory(title="Riverside, spring", community=neighbourhood.community)
     neighbourhood.save_revision().publish()
     client.get(neighbourhood.url)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(19):
         page = client.get(neighbourhood.url)
     assert page.status_code == 200
     assert "Riverside, spring" in page.content.decode()

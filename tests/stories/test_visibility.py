@@ -139,6 +139,25 @@ def test_a_view_restriction_hides_a_story_at_once_though_the_rule_was_compiled_b
     assert rule_admits([story.pk]) == set()
 
 
+@pytest.mark.parametrize("restriction", ["password", "login"])
+def test_a_story_behind_a_view_restriction_still_asks_for_its_password_or_a_login(client, restriction):
+    """A story the rule admits answers Wagtail's question about view restrictions from the rule (it has none); one
+    the rule hides, here by a restriction on its index, has Wagtail read them, so the visitor is asked for the
+    password or sent to log in, and never shown the story."""
+    story = public_story(title="Behind a door", summary="Grandmother's garden on Alder Street.")
+    shown = client.get(story.url)
+    assert shown.status_code == 200 and "Alder Street" in shown.content.decode(), "control: open, the story shows"
+
+    PageViewRestriction.objects.create(page=story.get_parent(), restriction_type=restriction, password="elders")
+    asked = client.get(story.url)
+
+    if restriction == "password":
+        assert asked.status_code == 200 and 'name="password"' in asked.content.decode()
+    else:
+        assert asked.status_code == 302 and "/_util/login/" in asked["Location"]
+    assert "Alder Street" not in asked.content.decode()
+
+
 def test_an_embargo_lifts_on_its_date_though_the_rule_was_compiled_the_day_before(client):
     story = public_story(title="Soon", embargo_until=datetime.date(2027, 3, 2))
     with time_machine.travel(datetime.datetime(2027, 3, 1, 12, 0, tzinfo=datetime.UTC), tick=False):
