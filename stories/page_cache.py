@@ -9,17 +9,27 @@ either. Forgetting is one cache write, done before the response that made the ch
 are left out: a story never published yet (a storyteller's submission), the admin's revisions, history and workflow,
 and the share form's invites, uploads and submissions; otherwise each story shared forgot every page dozens of times.
 
-Only anonymous GET and HEAD requests are served from it, and only responses that set no cookie, are 200, and say
-neither `private` nor `no-store`. Admin, share, my-story and recording addresses never are. Off unless
+A page is filed under its address and the visitor's cookie, with the generation it was rendered in; one read of the
+cache (the generation and the page at once) answers a visitor, where Django's cache middleware makes three (the
+generation, the page's list of varied headers, the page). A generation the cache lost is started again from the clock,
+so it never matches a page filed before.
+
+Only anonymous GET and HEAD requests are served from it, and only GET responses that set no cookie, are 200, vary on no
+request header but the cookie, and say neither `private` nor `no-store`. Admin, share, my-story and recording addresses never are. Off unless
 PAGE_CACHE_SECONDS is set (or a shared cache is configured, see settings): with each process's own memory as the
 cache, one process could not make the others forget.
 """
+
+import hashlib
+import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.utils.cache import get_cache_key, learn_cache_key
+from django.utils.cache import cc_delim_re
+from django.utils.timezone import get_current_timezone_name
+from django.utils.translation import get_language
 from wagtail.models import Page
 
 from .signals import stories_hidden, story_visibility_changed, story_withdrawn
@@ -61,23 +71,39 @@ PRIVATE_ROWS = frozenset(
     }
 )
 HEADER = "X-Page-Cache"
+# The one request header a public page varies on (sessions and CSRF say Vary: Cookie); a page that varies on any other
+# is not cached, since its key would not tell the variants apart.
+KEYED_HEADER = "HTTP_COOKIE"
 
 
 def generation() -> int:
     value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
-    return value
+    return value if value is not None else _generation_started()
+
+
+def _generation_started() -> int:
+    """A generation where there was none (never set, or lost by the cache): a number no page was filed under before,
+    from the clock, since a generation counts up by one from where it started."""
+    cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
+    return cache.get(GENERATION_KEY)
 
 
 def page_cache_forget() -> None:
     """Every page cached so far is never served again."""
     try:
         cache.incr(GENERATION_KEY)
-    except ValueError:  # not set yet, or evicted: any number not used before will do
-        cache.add(GENERATION_KEY, 1, timeout=None)
+    except ValueError:  # not set yet, or lost: a new one matches no page filed before
+        _generation_started()
         cache.incr(GENERATION_KEY)
+
+
+def page_key(request) -> str:
+    """Where a page is filed: its address, the visitor's cookie (an absent one apart from an empty one), and the
+    language and time zone it is rendered in."""
+    cookie = request.META.get(KEYED_HEADER)
+    varied = "\x00absent" if cookie is None else f"\x01{cookie}"
+    digest = hashlib.md5(f"{request.build_absolute_uri()}\x00{varied}".encode(), usedforsecurity=False).hexdigest()
+    return f"pages:{digest}.{get_language()}.{get_current_timezone_name()}"
 
 
 def forget_now_and_on_commit() -> None:
@@ -95,18 +121,26 @@ class PublicPageCacheMiddleware:
         seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
         if not seconds or not self.cacheable_request(request):
             return self.get_response(request)
-        prefix = f"pages:{generation()}"
-        key = get_cache_key(request, prefix, "GET", cache=cache)
-        if key is not None:
-            cached = cache.get(key)
-            if cached is not None:
-                cached[HEADER] = "hit"
-                return cached
+        key = page_key(request)
+        found = cache.get_many([GENERATION_KEY, key])
+        # The generation read before the page is rendered: a change made meanwhile moves it on, and the page filed
+        # under this one is never served.
+        current = found.get(GENERATION_KEY)
+        if current is None:
+            current = _generation_started()
+        filed = found.get(key)
+        if filed is not None and filed[0] == current:
+            response = filed[1]
+            response[HEADER] = "hit"
+            return response
         response = self.get_response(request)
         # A page that carries a CSRF token (a password form) is one visitor's: the middleware above adds its cookie.
-        if self.cacheable_response(response) and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
-            key = learn_cache_key(request, response, seconds, prefix, cache=cache)
-            cache.set(key, response, seconds)
+        if (
+            request.method == "GET"
+            and self.cacheable_response(response)
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        ):
+            cache.set(key, (current, response), seconds)
             response[HEADER] = "miss"
         return response
 
@@ -120,12 +154,14 @@ class PublicPageCacheMiddleware:
     @staticmethod
     def cacheable_response(response) -> bool:
         control = response.get("Cache-Control", "")
+        varied = {header.lower() for header in cc_delim_re.split(response.get("Vary", "")) if header}
         return (
             response.status_code == 200
             and not response.streaming
             and not response.cookies
             and "private" not in control
             and "no-store" not in control
+            and varied <= {"cookie"}
         )
 
 

@@ -2,15 +2,20 @@
 the response of any change that hides a story, whatever hid it."""
 
 import datetime
+import time
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import PageViewRestriction, WorkflowState
 
 from stories.factories import CollectionEntryFactory, CollectionPageFactory, CommunityFactory, public_story, theme
 from stories.models import Consent, StoryPage, Visibility, Withdrawal
-from stories.page_cache import HEADER
+from stories.page_cache import GENERATION_KEY, HEADER, PublicPageCacheMiddleware
 from stories.services import story_withdraw
 
 STORIES = 25  # more than one page of a listing
@@ -132,6 +137,45 @@ def test_control_a_write_past_the_models_is_still_served_from_the_cache(client, 
     StoryPage.objects.filter(pk=stories[-1].pk).update(visibility=Visibility.PRIVATE)
 
     assert HIDDEN_TITLE in client.get("/").content.decode()
+
+
+def test_a_generation_the_cache_lost_serves_no_page_filed_before_it(client, archive, page_cache):
+    """The cache may lose the generation number (evicted, or emptied) while pages filed under an earlier one are
+    still there: started again, it must match none of them, or a story hidden since comes back."""
+    stories = archive[3]
+    cache.clear()  # as a new cache is: the first visitor starts the generation
+    warm(client, ["/", "/stories/"])
+    withdraw(StoryPage.objects.get(pk=stories[-1].pk))
+    assert HIDDEN_TITLE not in client.get("/").content.decode(), "control: hidden from the next visitor at once"
+
+    cache.delete(GENERATION_KEY)
+
+    again = client.get("/stories/")  # filed under the first generation, with the story, and not asked for since
+    assert again[HEADER] == "miss"
+    assert HIDDEN_TITLE not in again.content.decode()
+
+
+def _answered_varying_on(header):
+    def view(request):
+        response = HttpResponse(f"Rendered at {time.monotonic_ns()}")
+        response["Vary"] = header
+        return response
+
+    middleware = PublicPageCacheMiddleware(view)
+    request = RequestFactory().get(f"/a-page-varying-on-{header.lower()}/", HTTP_ACCEPT_LANGUAGE="fr")
+    request.user = AnonymousUser()
+    return middleware(request), middleware(request)
+
+
+def test_a_page_that_varies_on_a_header_other_than_the_cookie_is_not_cached(page_cache):
+    """A page is filed by its address and cookie only, so one that varies on anything else (a language, say) would be
+    served to a visitor who asked for another variant: it is rendered every time instead."""
+    first, second = _answered_varying_on("Cookie")
+    assert second[HEADER] == "hit" and second.content == first.content, "control: one varying on the cookie is cached"
+
+    first, second = _answered_varying_on("Accept-Language")
+
+    assert HEADER not in second and second.content != first.content
 
 
 def test_a_corrected_title_is_shown_at_once(client, archive, page_cache):
