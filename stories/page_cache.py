@@ -9,15 +9,15 @@ either. Forgetting is one cache write, done before the response that made the ch
 are left out: a story never published yet (a storyteller's submission), the admin's revisions, history and workflow,
 and the share form's invites, uploads and submissions; otherwise each story shared forgot every page dozens of times.
 
-A page is filed under its address and the visitor's cookie, with the generation it was rendered in; one read of the
-cache (the generation and the page at once) answers a visitor, where Django's cache middleware makes three (the
-generation, the page's list of varied headers, the page). A generation the cache lost is started again from the clock,
-so it never matches a page filed before.
+A page is filed under its address and the visitor's cookie, with the generation it was rendered in, and a visitor
+is answered in one read of the cache, the generation and the page at once (with Django's cache functions it took
+three: the generation, the page's list of varied headers, then the page). A generation the cache lost is started
+again from the clock, so it never matches a page filed before.
 
 Only anonymous GET and HEAD requests are served from it, and only GET responses that set no cookie, are 200, vary on no
-request header but the cookie, and say neither `private` nor `no-store`. Admin, share, my-story and recording addresses never are. Off unless
-PAGE_CACHE_SECONDS is set (or a shared cache is configured, see settings): with each process's own memory as the
-cache, one process could not make the others forget.
+request header but the cookie, and say neither `private` nor `no-store`. Admin, share, my-story and recording
+addresses never are. Off unless PAGE_CACHE_SECONDS is set (or a shared cache is configured, see settings): with each
+process's own memory as the cache, one process could not make the others forget.
 """
 
 import hashlib
@@ -74,11 +74,6 @@ HEADER = "X-Page-Cache"
 # The one request header a public page varies on (sessions and CSRF say Vary: Cookie); a page that varies on any other
 # is not cached, since its key would not tell the variants apart.
 KEYED_HEADER = "HTTP_COOKIE"
-
-
-def generation() -> int:
-    value = cache.get(GENERATION_KEY)
-    return value if value is not None else _generation_started()
 
 
 def _generation_started() -> int:
