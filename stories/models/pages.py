@@ -201,11 +201,10 @@ class WithinReach:
 PAGE_READS = ("recording", "community", "dialogue")
 
 
-def story_at(url_path: str) -> "StoryPage | None":
-    """The story at this address in the page tree (Wagtail's url_path, "/home/stories/its-slug/"), with the rows its
-    page shows, in one query found by its slug's index; None when no story is there."""
-    slug = url_path.rstrip("/").rpartition("/")[2]
-    return StoryPage.objects.select_related(*PAGE_READS).filter(slug=slug, url_path=url_path).first()
+def story_at(parent_path: str, slug: str) -> "StoryPage | None":
+    """The story with this slug under the page at this url_path ("/home/stories/"), with the rows its page shows, in
+    one query found by the slug's index; None when no story is there."""
+    return StoryPage.objects.select_related(*PAGE_READS).filter(slug=slug, url_path=f"{parent_path}{slug}/").first()
 
 
 class StoryIndexPage(WithinReach, Page):
@@ -219,7 +218,7 @@ class StoryIndexPage(WithinReach, Page):
         """A story is read as a story in one query, with the rows its page shows of its recording, community and
         dialogue, where Wagtail's route reads the page, then its story row, then each of those."""
         if path_components:
-            story = story_at(f"{self.url_path}{path_components[0]}/")
+            story = story_at(self.url_path, path_components[0])
             if story is not None:
                 story._cached_parent_obj = self
                 return story.route(request, path_components[1:])
@@ -514,7 +513,7 @@ class HomePage(WithinReach, Page):
         if len(path_components) < 2:
             return super().route(request, path_components)
         # A story's address (its index's slug, then its own) is read as a story at once, without its index.
-        story = story_at(f"{self.url_path}{path_components[0]}/{path_components[1]}/")
+        story = story_at(f"{self.url_path}{path_components[0]}/", path_components[1])
         if story is not None:
             return story.route(request, path_components[2:])
         child = self.get_children().filter(slug=path_components[0]).first()
